@@ -1,0 +1,51 @@
+# Two commands on a fresh Linux machine with Python 3.11:
+#   make run    installs everything into .venv/ and starts the app
+#   make test   installs everything (and Xvfb) and runs the whole test suite
+# Other targets: make bench (benchmarks table), make notebook (runs the notebook in full).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
+MNIST_DIR ?= $(wildcard ../shared/data/mnist)
+export MNIST_DIR
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: run test bench notebook xvfb check-tk
+
+run: $(VENV)/.installed check-tk
+	$(PY) main.py
+
+test: $(VENV)/.installed-dev check-tk xvfb
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed-dev xvfb
+	$(PY) benchmarks/run_all.py
+
+notebook: $(VENV)/.installed
+	$(PY) -m papermill digit_recognizer.ipynb digit_recognizer.ipynb -p QUICK False
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $@
+
+# Tk ships with Python, except on distributions that split it out (Debian: python3-tk).
+check-tk:
+	@$(PY) -c "import tkinter" 2>/dev/null || { \
+	  echo "Python's Tk support is missing: install it (Debian/Ubuntu: apt-get install python3-tk)"; \
+	  exit 1; }
+
+# The window tests run on a virtual display. Install Xvfb where we may (root with apt-get);
+# elsewhere say what is missing: those tests then fail with the same message.
+xvfb:
+	@command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v import >/dev/null \
+	|| { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	         xvfb xdotool x11-utils imagemagick >/dev/null; \
+	     else echo "Xvfb, xdotool or ImageMagick missing and not root: install xvfb, xdotool, \
+	x11-utils and imagemagick for the window tests"; fi; }

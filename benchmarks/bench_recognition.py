@@ -1,0 +1,261 @@
+"""Recognition of drawn digits: accuracy against plain MNIST and end-to-end latency, as a table.
+
+    python benchmarks/bench_recognition.py                      # 10,000 digits, 1,000 drawings
+    python benchmarks/bench_recognition.py --limit 500          # a quick run
+    python benchmarks/bench_recognition.py --models-dir /tmp/models
+
+Accuracy: each MNIST test digit is drawn on a 280×280 canvas the way people draw
+(``preprocess.render_drawn_digit``, seeded), brought back to 28×28 by ``canvas_to_mnist`` and
+scored by each bundled model and their average, next to the same models on plain MNIST and on
+the naive 'shrink the whole canvas to 28×28' input. Targets: >= 99.0 % for model 2 on drawn
+digits, and for both models within 0.5 points of plain MNIST.
+
+Latency: canvas (280×280 uint8) -> probabilities through ``Recognizer.recognize``, p50 and p99
+over 1,000 drawings; target p50 <= 5 ms for model 2. Also each model's load time, its first
+prediction after loading, and batch-1 timings of Keras' call paths, which explain the choice of
+``Recognizer``'s direct call. A busy machine stretches wall time: the load average is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a checkout as is
+
+import cv2  # noqa: E402
+
+from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
+from digit_recognizer.idx import IdxError  # noqa: E402
+from digit_recognizer.preprocess import canvas_to_mnist, render_drawn_digit  # noqa: E402
+from digit_recognizer.recognizer import BUNDLED, ModelError, Recognizer  # noqa: E402
+
+MNIST_TEST_SIZE = 10_000
+LATENCY_DRAWINGS = 1_000
+CALL_PATH_RUNS = 50
+DRAWN_TARGET = {"model2": ">= 99.0"}  # accuracy on drawn digits, %
+LATENCY_TARGET = {"model2": "<= 5"}  # p50, ms
+GAP_TARGET = "<= 0.5"  # points between plain-MNIST and drawn-digit accuracy
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models-dir", help="folder of digit_model.h5 and digit_model1.h5 "
+                                             "(default: models/ in the repository)")
+    parser.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, "
+                                           "then the Keras cache)")
+    parser.add_argument("--limit", type=int, default=MNIST_TEST_SIZE,
+                        help="test digits to draw and score; latency uses at most 1,000 of them "
+                             "(default: 10000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the drawings (default: 0)")
+    return parser
+
+
+def row(benchmark: str, measure: str, value: float, unit: str, target: str = "-") -> dict:
+    return {"benchmark": benchmark, "measure": measure, "value": value, "unit": unit,
+            "target": target}
+
+
+# -- data --------------------------------------------------------------------------------------
+
+
+def naive_input(canvas: np.ndarray) -> np.ndarray:
+    """The common app's preprocessing: shrink the whole canvas, invert to ink-high, scale."""
+    small = cv2.resize(canvas, (28, 28), interpolation=cv2.INTER_AREA)
+    return (255 - small).astype(np.float32) / 255
+
+
+def drawn_inputs(digits: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Draw each digit on a canvas; return our 28×28 inputs, the naive ones, and ms per image.
+
+    One canvas at a time, so 10,000 drawings never sit in memory together.
+    """
+    rng = np.random.default_rng(seed)
+    ours = np.empty((len(digits), 28, 28), np.float32)
+    naive = np.empty_like(ours)
+    seconds = 0.0
+    for i, digit in enumerate(digits):
+        canvas = render_drawn_digit(digit, rng)
+        started = time.perf_counter()
+        ours[i] = canvas_to_mnist(canvas)
+        seconds += time.perf_counter() - started
+        naive[i] = naive_input(canvas)
+    return ours, naive, 1000 * seconds / max(len(digits), 1)
+
+
+def accuracy(recognizer: Recognizer, x: np.ndarray, y: np.ndarray) -> float:
+    """Percentage of ``x`` (N, 28, 28) in [0, 1] that ``recognizer`` labels as ``y``."""
+    return 100 * float((recognizer.predict(x).argmax(axis=1) == y).mean())
+
+
+# -- models ------------------------------------------------------------------------------------
+
+
+def load_models(models_dir: str | None) -> tuple[dict[str, Recognizer], list[dict]]:
+    """Both bundled models and their average, with load-time rows (Keras import counted apart)."""
+    started = time.perf_counter()
+    import keras  # noqa: F401  (imported here so the first model's load time excludes it)
+
+    rows = [row("loading", "import Keras + TensorFlow", time.perf_counter() - started, "s")]
+    recognizers = {}
+    for which in BUNDLED:
+        started = time.perf_counter()
+        recognizers[which] = Recognizer.bundled(which, models_dir)
+        rows.append(row("loading", f"{recognizers[which].name}: load + warm-up",
+                        time.perf_counter() - started, "s"))
+    recognizers["both"] = Recognizer.ensemble([recognizers[w] for w in BUNDLED])
+    return recognizers, rows
+
+
+def first_prediction_rows(models_dir: str | None, canvas: np.ndarray) -> list[dict]:
+    """Time from a fresh load to the first answer (the models above are already warm)."""
+    rows = []
+    for which in BUNDLED:
+        recognizer = Recognizer.bundled(which, models_dir)
+        started = time.perf_counter()
+        recognizer.recognize(canvas)
+        rows.append(row("latency", f"{recognizer.name}: first recognize() after loading",
+                        1000 * (time.perf_counter() - started), "ms"))
+    return rows
+
+
+# -- measurements ------------------------------------------------------------------------------
+
+
+def accuracy_rows(recognizers: dict, x_test, y_test, seed: int) -> list[dict]:
+    ours, naive, preprocess_ms = drawn_inputs(x_test, seed)
+    plain = x_test.astype(np.float32) / 255
+    bench = f"accuracy, {len(y_test)} test digits"
+    rows = [row(bench, "canvas_to_mnist, mean per drawing", preprocess_ms, "ms")]
+    for which, recognizer in recognizers.items():
+        on_plain, on_drawn = accuracy(recognizer, plain, y_test), accuracy(recognizer, ours, y_test)
+        rows += [
+            row(bench, f"{recognizer.name}: plain MNIST", on_plain, "%"),
+            row(bench, f"{recognizer.name}: drawn, canvas_to_mnist", on_drawn, "%",
+                DRAWN_TARGET.get(which, "-")),
+            row(bench, f"{recognizer.name}: drawn, gap to plain MNIST", on_plain - on_drawn,
+                "points", GAP_TARGET if which in BUNDLED else "-"),
+            row(bench, f"{recognizer.name}: drawn, naive whole-canvas resize",
+                accuracy(recognizer, naive, y_test), "%"),
+        ]
+    return rows
+
+
+def percentiles_ms(seconds: list[float]) -> tuple[float, float]:
+    p50, p99 = np.percentile(np.array(seconds) * 1000, [50, 99])
+    return float(p50), float(p99)
+
+
+def latency_rows(recognizers: dict, canvases: list[np.ndarray]) -> list[dict]:
+    """End-to-end ``recognize`` time per drawing for each model: wall p50 and p99, CPU p50.
+
+    CPU time is shown because other work on a shared machine stretches wall time but hardly
+    CPU time.
+    """
+    bench, rows = "latency", []
+    for which, recognizer in recognizers.items():
+        recognizer.recognize(canvases[0])  # the load already traced the call; settle caches
+        walls, cpus = [], []
+        for canvas in canvases:
+            wall, cpu = time.perf_counter(), time.process_time()
+            recognizer.recognize(canvas)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        p50, p99 = percentiles_ms(walls)
+        label = f"{recognizer.name}: canvas -> probabilities"
+        rows += [
+            row(bench, f"{label}, p50 of {len(walls)}", p50, "ms", LATENCY_TARGET.get(which, "-")),
+            row(bench, f"{label}, p99 of {len(walls)}", p99, "ms"),
+            row(bench, f"{label}, CPU time p50 (all threads)", percentiles_ms(cpus)[0], "ms"),
+        ]
+    return rows
+
+
+def call_path_rows(recognizers: dict, mnist: np.ndarray) -> list[dict]:
+    """Batch-1 timings of Keras' ways to run a model, next to ``Recognizer.predict``."""
+    import keras
+
+    x = mnist[None, ..., None]  # (1, 28, 28, 1)
+    rows = []
+    for which in BUNDLED:
+        model = keras.models.load_model(recognizers[which].path, compile=False)
+        paths = {
+            "model.predict()": lambda: model.predict(x, verbose=0),
+            "model.predict_on_batch()": lambda: model.predict_on_batch(x),
+            "model() eager": lambda: np.asarray(model(x, training=False)),
+            "Recognizer.predict (tf.function)": lambda: recognizers[which].predict(x),
+        }
+        for label, call in paths.items():
+            call()
+            call()  # the first calls trace or build; time the steady state
+            times = []
+            for _ in range(CALL_PATH_RUNS):
+                started = time.perf_counter()
+                call()
+                times.append(time.perf_counter() - started)
+            rows.append(row("batch-1 call path", f"{recognizers[which].name}: {label}, "
+                            f"p50 of {CALL_PATH_RUNS}", percentiles_ms(times)[0], "ms"))
+    return rows
+
+
+def run(args: argparse.Namespace) -> list[dict]:
+    """All measures as rows of benchmark, measure, value, unit, target.
+
+    ``args`` comes from ``build_parser().parse_args(...)``. Raises ``ModelError`` or
+    ``MnistError`` when the models or the data cannot be loaded.
+    """
+    _, (x_test, y_test) = load_mnist(args.data_dir)
+    x_test, y_test = x_test[: args.limit], y_test[: args.limit]
+    recognizers, rows = load_models(args.models_dir)
+    rows += accuracy_rows(recognizers, x_test, y_test, args.seed)
+    rng = np.random.default_rng(args.seed + 1)
+    canvases = [render_drawn_digit(d, rng) for d in x_test[:LATENCY_DRAWINGS]]
+    rows += first_prediction_rows(args.models_dir, canvases[0])
+    rows += latency_rows(recognizers, canvases)
+    rows += call_path_rows(recognizers, canvas_to_mnist(canvases[0]))
+    return rows
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def verdict(row: dict) -> str:
+    target = row["target"]
+    if target[:2] not in ("<=", ">="):
+        return ""
+    limit = float(target[2:])
+    met = row["value"] <= limit if target.startswith("<=") else row["value"] >= limit
+    return "met" if met else "MISSED"
+
+
+def print_table(rows: list[dict]) -> None:
+    print("| benchmark | measure | value | target | |")
+    print("| --- | --- | ---: | ---: | --- |")
+    for r in rows:
+        target = r["target"] if r["target"] == "-" else f"{r['target']} {r['unit']}"
+        print(f"| {r['benchmark']} | {r['measure']} | {r['value']:.3f} {r['unit']} "
+              f"| {target} | {verdict(r)} |")
+    print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+          "(a busy machine stretches wall time)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    load_before = os.getloadavg()[0]
+    try:
+        rows = run(args)
+    except (ModelError, MnistError, IdxError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print_table(rows)
+    print(f"(load average {load_before:.1f} when the run started)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The command line: ``python -m digit_recognizer COMMAND [options]``.
+
+Commands: ``gui`` (the desktop app), ``train``, ``evaluate``, ``predict``. Each lives in its own
+module and is imported only when asked for, so ``gui`` starts without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "gui": ("digit_recognizer.gui", "open the drawing window"),
+    "train": ("digit_recognizer.train", "train a CNN on MNIST"),
+    "evaluate": ("digit_recognizer.evaluate", "test-set accuracy of the models"),
+    "predict": ("digit_recognizer.predict", "recognize digits in image files"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: python -m digit_recognizer COMMAND [options]", "", "commands:"]
+    lines += [f"  {name:<10}{help_text}" for name, (_, help_text) in COMMANDS.items()]
+    lines += ["", "Run 'python -m digit_recognizer COMMAND --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if argv else 2
+    if argv[0] not in COMMANDS:
+        print(f"error: unknown command {argv[0]!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[argv[0]][0])
+    return module.main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Test-set accuracy, per-class accuracy and confusion matrix of the models.
+
+    python -m digit_recognizer evaluate                  # both bundled models and their average
+    python -m digit_recognizer evaluate --model model2 --json
+    python -m digit_recognizer evaluate --model my_model.keras --limit 1000
+
+Prints a plain-text report by default and one JSON object with ``--json``. Exit code 2 when the
+data or a model cannot be loaded (every model that can be loaded is still evaluated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from digit_recognizer.data import MnistError, load_mnist
+from digit_recognizer.idx import IdxError
+from digit_recognizer.recognizer import BUNDLED, ModelError, Recognizer
+
+
+class _KerasStyle:
+    """Lets ``train.evaluate_arrays`` (which calls ``model.predict(x, batch_size=, verbose=)``)
+    score a ``Recognizer``, so ensembles and user models share the one confusion-matrix code."""
+
+    def __init__(self, recognizer: Recognizer) -> None:
+        self.recognizer = recognizer
+
+    def predict(self, x: np.ndarray, batch_size: int | None = None, verbose: int = 0):
+        return self.recognizer.predict(x)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m digit_recognizer evaluate",
+        description="Score models on the 10,000 MNIST test images.",
+    )
+    parser.add_argument(
+        "--model",
+        help="model1, model2, both (their average) or the path of a .h5/.keras model file "
+        "(default: both bundled models and their average)",
+    )
+    parser.add_argument(
+        "--models-dir", help="folder of the bundled models (default: models/ in the repository)"
+    )
+    parser.add_argument(
+        "--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, then the Keras cache)"
+    )
+    parser.add_argument("--limit", type=int, help="score the first N test images only")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a text report")
+    return parser
+
+
+def load_recognizers(
+    choice: str | None, models_dir: str | None = None
+) -> tuple[list[Recognizer], list[str]]:
+    """The models to score and the messages of those that could not be loaded."""
+    if choice is not None:
+        try:
+            return [Recognizer.from_choice(choice, models_dir)], []
+        except ModelError as err:
+            return [], [str(err)]
+    loaded, problems = [], []
+    for which in BUNDLED:
+        try:
+            loaded.append(Recognizer.bundled(which, models_dir))
+        except ModelError as err:
+            problems.append(str(err))
+    if len(loaded) == len(BUNDLED):
+        loaded.append(Recognizer.ensemble(loaded))
+    return loaded, problems
+
+
+def score(recognizer: Recognizer, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+    """One model's report: name, file, accuracy, per-class accuracy, confusion matrix."""
+    from digit_recognizer.train import evaluate_arrays
+
+    report = evaluate_arrays(_KerasStyle(recognizer), x_test, y_test)
+    return {
+        "name": recognizer.name,
+        "path": str(recognizer.path) if recognizer.path else None,
+        "test_images": int(len(y_test)),
+        "errors": int((report["predicted"] != y_test).sum()),
+        "accuracy": report["accuracy"],
+        "per_class_accuracy": report["per_class_accuracy"],
+        "confusion_matrix": report["confusion_matrix"],
+    }
+
+
+def format_report(result: dict) -> str:
+    """A model's scores as a text table: per-class accuracy, then the confusion matrix."""
+    where = f" ({result['path']})" if result["path"] else ""
+    lines = [
+        f"{result['name']}{where}",
+        f"  test accuracy {result['accuracy']:.2%} "
+        f"({result['errors']} errors in {result['test_images']} images)",
+        "  digit        " + "".join(f"{d:>7}" for d in range(10)),
+        "  accuracy %   " + "".join(f"{a * 100:>7.2f}" for a in result["per_class_accuracy"]),
+        "  confusion matrix (rows: true digit, columns: predicted digit)",
+    ]
+    for digit, row in enumerate(result["confusion_matrix"]):
+        lines.append(f"  {digit:<13}" + "".join(f"{n:>7}" for n in row))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        _, (x_test, y_test) = load_mnist(args.data_dir)
+    except (MnistError, IdxError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.limit:
+        x_test, y_test = x_test[: args.limit], y_test[: args.limit]
+    recognizers, problems = load_recognizers(args.model, args.models_dir)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    results = [score(r, x_test, y_test) for r in recognizers]
+    if args.json:
+        print(json.dumps({"models": results}, indent=2))
+    elif results:
+        print("\n\n".join(format_report(r) for r in results))
+    return 2 if problems else 0

@@ -1,0 +1,1164 @@
+"""The desktop app: draw a digit, see what the network sees and which digit it thinks it is.
+
+    python main.py [--model model1|model2|both|PATH] [--models-dir DIR]
+    python -m digit_recognizer gui [same options]
+
+The window appears at once: its start path imports only tkinter, NumPy and Pillow. TensorFlow
+(~7 s to import) and the model load on a background thread, and so does every prediction, so
+the user can draw while the model loads and the window never waits for the network. Tk is not
+thread-safe: workers never touch a widget; they put results in a queue that the Tk thread polls
+with ``after``.
+
+Set ``DIGIT_RECOGNIZER_TRACE=FILE`` to make the window append ``mapped <time>`` and ``ready
+<time>`` lines (``time.time()``) to FILE; ``benchmarks/bench_startup.py`` reads them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import queue
+import sys
+import threading
+import time
+import tkinter as tk
+import traceback
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from tkinter import filedialog, messagebox, ttk
+from tkinter import font as tkfont
+from typing import Any, Callable
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageTk
+
+from digit_recognizer import __version__
+from digit_recognizer.settings import Settings, load_settings, save_settings, settings_path
+from digit_recognizer.teaching import corrections_dir, fine_tune_command
+
+__all__ = ["DigitRecognizerApp", "Stroke", "render_strokes", "load_model_choice", "main"]
+
+TITLE = "Digit Recognizer"
+TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+# Sizes in logical pixels; multiplied by the screen's scale factor on HiDPI screens.
+CANVAS_SIZE = 320
+VIEW_SIZE = 140  # the 28x28 network input, enlarged 5x
+BARS_WIDTH, BARS_HEIGHT = 260, 120
+BRUSH_MIN, BRUSH_MAX = 6, 40
+
+PAPER, INK = "#ffffff", "#1c1c22"
+ACCENT, MUTED, WARN = "#2f6fde", "#a9bcdb", "#d9822b"
+BOX_COLOUR = "#2f9e5a"
+
+LIVE_INTERVAL_MS = 100  # prediction refresh while the pen moves
+POLL_MS = 20  # how often the Tk thread collects results from the workers
+MAP_TIMEOUT_MS = 1000  # start loading the model by then even if the window is not mapped
+LOW_CONFIDENCE = 0.6  # below this the window says it is not sure...
+CLOSE_CALL = 0.2  # ...and also when the runner-up is within this of the winner
+
+STATES = ("loading", "ready", "predicting", "error")
+STATUS_TEXT = {
+    "loading": "Loading model… you can draw meanwhile.",
+    "ready": "Ready: draw a digit.",
+    "predicting": "Recognizing…",
+    "error": "No model loaded: choose one in the Model menu.",
+}
+DRAW_FIRST = "Draw a digit first."
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """An entry of the Model menu: a bundled model or the average of both."""
+
+    key: str  # what --model and the settings file call it
+    label: str
+    file: str | None  # file in the models folder; None for the ensemble
+
+
+MODEL_CHOICES = (
+    ModelChoice("model1", "Model 1 — Adadelta CNN", "digit_model.h5"),
+    ModelChoice("model2", "Model 2 — RMSProp CNN", "digit_model1.h5"),
+    ModelChoice("both", "Both models (average)", None),
+)
+DEFAULT_MODEL = "model1"
+
+# (event sequences, keys as shown in Help, what they do, method name): bindings and help text.
+SHORTCUTS = (
+    (("<Return>", "<KP_Enter>"), "Enter", "Predict", "predict"),
+    (("<Escape>", "<Delete>"), "Esc, Delete", "Clear the canvas", "clear"),
+    (("<Control-z>", "<Control-Z>"), "Ctrl+Z", "Undo the last stroke", "undo"),
+    (("<Control-n>",), "Ctrl+N", "Number mode on/off", "toggle_number_mode"),
+    (("<Control-o>",), "Ctrl+O", "Open an image…", "open_image"),
+    (("<Control-s>",), "Ctrl+S", "Save the drawing…", "save_drawing"),
+    (("<Control-q>", "<Control-Q>"), "Ctrl+Q", "Quit", "quit"),
+    (("<F1>",), "F1", "Keyboard shortcuts", "show_shortcuts"),
+)
+TEACH_SHORTCUT = ("Ctrl+0 … Ctrl+9", "Teach: the drawing is really this digit")
+
+
+# -- strokes: the drawing as data ---------------------------------------------------------------
+
+
+@dataclass
+class Stroke:
+    """One pen stroke: its width and the points it went through, in canvas pixels."""
+
+    width: float
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+
+def render_strokes(strokes: list[Stroke], size: int) -> Image.Image:
+    """Draw ``strokes`` as dark ink on white, the same geometry as on the canvas.
+
+    Round joins and round caps, like the canvas lines; returns a greyscale ``size`` x ``size``
+    image. This, not a screen grab, is what the recognizer reads.
+    """
+    image = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        radius = stroke.width / 2
+        if len(stroke.points) > 1:
+            draw.line(stroke.points, fill=0, width=round(stroke.width), joint="curve")
+        for x, y in (stroke.points[0], stroke.points[-1]):  # round caps
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)
+    return image
+
+
+# -- the background side: jobs, results and the threads that run them -------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """A drawing to recognize, as the Tk thread saw it when asking."""
+
+    serial: int  # increases with every request; older results never replace newer ones
+    epoch: int  # increases on Clear and on a new image; results of an older epoch are dropped
+    strokes: tuple[Stroke, ...]
+    size: int
+    photo: np.ndarray | None = None  # an opened image replaces the strokes
+    number: bool = False
+    explicit: bool = False  # the user pressed Predict (rather than a live update)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    choice: str
+    recognizer: Any
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Predicted:
+    request: Request
+    result: Any  # recognizer.Recognition or recognizer.NumberRecognition
+
+
+@dataclass(frozen=True)
+class ImageOpened:
+    path: Path
+    image: np.ndarray
+    preview: Image.Image  # fits the canvas
+
+
+@dataclass(frozen=True)
+class Done:
+    """A file job finished; ``message`` goes to the status bar."""
+
+    kind: str
+    message: str
+    count: int | None = None  # samples saved, for teaching jobs
+
+
+@dataclass(frozen=True)
+class Failed:
+    kind: str  # the job kind: "load", "predict", "image", "teach-…", …
+    message: str
+    subject: Any = None  # the model choice or the Request that failed
+
+
+class Worker:
+    """One background thread that runs jobs in order and puts their results in ``results``.
+
+    A job submitted under the same ``kind`` as a pending one replaces it: only the latest
+    drawing matters, so stale predictions are never computed.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.results: queue.Queue = queue.Queue()
+        self._pending: dict[str, Callable[[], Any]] = {}
+        self._running: str | None = None
+        self._stopping = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, kind: str, job: Callable[[], Any]) -> None:
+        with self._cond:
+            self._pending.pop(kind, None)  # re-inserted last: runs after jobs asked for before
+            self._pending[kind] = job
+            self._cond.notify()
+
+    @property
+    def busy(self) -> bool:
+        """True while a job runs or waits."""
+        with self._cond:
+            return bool(self._pending) or self._running is not None
+
+    def has_pending(self, kind: str) -> bool:
+        """True if a job of ``kind`` waits (not counting one that runs)."""
+        with self._cond:
+            return kind in self._pending
+
+    def stop(self) -> None:
+        """Drop pending jobs and end the thread after the running job (not waited for)."""
+        with self._cond:
+            self._stopping = True
+            self._pending.clear()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                kind = next(iter(self._pending))
+                job = self._pending.pop(kind)
+                self._running = kind
+            try:
+                result = job()
+            except Exception as err:  # the thread's edge: a failed job must reach the window
+                traceback.print_exc()
+                result = Failed(kind, f"{type(err).__name__}: {err}")
+            with self._cond:
+                self._running = None
+            self.results.put(result)
+
+
+def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None):
+    """Load the recognizer for ``choice``: 'model1', 'model2', 'both' or a model file's path.
+
+    Imports TensorFlow (seconds): call it on a worker thread. Raises ``ModelError``.
+    """
+    from digit_recognizer.recognizer import Recognizer
+
+    return Recognizer.from_choice(choice, models_dir)
+
+
+class Engine:
+    """The recognizer and the work done with it; used on the model worker's thread only."""
+
+    def __init__(self, load_recognizer: Callable[[str], Any]) -> None:
+        self.load_recognizer = load_recognizer
+        self.recognizer = None
+
+    def load(self, choice: str) -> Loaded | Failed:
+        from digit_recognizer.recognizer import ModelError
+
+        start = time.monotonic()
+        try:
+            recognizer = self.load_recognizer(choice)
+        except ModelError as err:
+            return Failed("load", str(err), choice)
+        self.recognizer = recognizer
+        return Loaded(choice, recognizer, time.monotonic() - start)
+
+    def predict(self, request: Request) -> Predicted | Failed:
+        from digit_recognizer.preprocess import EmptyDrawingError
+
+        if self.recognizer is None:
+            return Failed("predict", STATUS_TEXT["error"], request)
+        photo = request.photo is not None
+        image = request.photo if photo else np.asarray(render_strokes(request.strokes,
+                                                                      request.size))
+        try:
+            if request.number:
+                result = self.recognizer.recognize_number(image)
+            else:
+                result = self.recognizer.recognize(image, photo=photo)
+        except EmptyDrawingError:
+            return Failed("predict", DRAW_FIRST, request)
+        return Predicted(request, result)
+
+
+def open_image_job(path: Path, size: int) -> ImageOpened | Failed:
+    """Read an image file for the canvas (on a worker: big photos take a while to decode)."""
+    from digit_recognizer.preprocess import ImageError, load_image
+
+    try:
+        image = load_image(path)
+    except ImageError as err:
+        return Failed("image", str(err), path)
+    preview = Image.fromarray(image)
+    preview.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return ImageOpened(path, image, preview)
+
+
+def save_png_job(image: Image.Image, path: Path) -> Done | Failed:
+    try:
+        image.save(path, format="PNG")
+    except (OSError, ValueError) as err:
+        return Failed("save", f"Could not save {path}: {err}", path)
+    return Done("save", f"Saved the drawing to {path}.")
+
+
+def teach_job(image: np.ndarray, label: int, folder: Path) -> Done | Failed:
+    from digit_recognizer.teaching import TeachingError, add_correction
+
+    try:
+        count = add_correction(image, label, folder)
+    except (TeachingError, OSError) as err:
+        return Failed("teach", f"Could not save the sample: {err}")
+    return Done("teach", f"Saved as a {label}; {_samples(count)} saved. To fine-tune on them: "
+                         "Help ▸ Copy fine-tune command.", count)
+
+
+def count_job(folder: Path) -> Done | Failed:
+    from digit_recognizer.teaching import TeachingError, repair_corrections
+
+    try:
+        saved = repair_corrections(folder)
+    except (TeachingError, OSError) as err:
+        return Failed("count", f"Saved corrections: {err}")
+    return Done("count", f"Saved corrections repaired: {saved.note}." if saved.note else "",
+                len(saved))
+
+
+def save_settings_job(settings: Settings, path: Path) -> Done | Failed:
+    try:
+        save_settings(settings, path)
+    except OSError as err:
+        return Failed("settings", f"Could not save the settings to {path}: {err}")
+    return Done("settings", "")
+
+
+def _samples(count: int) -> str:
+    return f"{count} sample{'s' if count != 1 else ''}"
+
+
+def read_test_accuracy(models_dir: Path, file: str) -> float | None:
+    """The test accuracy in a bundled model's metadata (a fraction), or None."""
+    import json
+
+    try:
+        metadata = json.loads((models_dir / file).with_suffix(".json").read_text("utf-8"))
+        accuracy = float(metadata["test_accuracy"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return accuracy / 100 if accuracy > 1 else accuracy
+
+
+def describe(probabilities: np.ndarray) -> tuple[str, bool]:
+    """The confidence line under the big digit, and whether the model is sure."""
+    second, first = np.argsort(probabilities)[-2:]
+    top, runner_up = float(probabilities[first]), float(probabilities[second])
+    if top < LOW_CONFIDENCE or top - runner_up < CLOSE_CALL:
+        return f"not sure: {first} or {second}?", False
+    return f"{top:.0%} sure", True
+
+
+# -- the window --------------------------------------------------------------------------------
+
+
+class ProbabilityBars(tk.Canvas):
+    """Ten bars, one per digit; updated in place (coords), so they never flicker."""
+
+    def __init__(self, parent: tk.Misc, scale: float) -> None:
+        super().__init__(parent, width=round(BARS_WIDTH * scale),
+                         height=round(BARS_HEIGHT * scale), highlightthickness=0,
+                         background=PAPER)
+        self.scale = scale
+        self.probabilities = np.zeros(10)
+        self.sure = True
+        self.bars = [self.create_rectangle(0, 0, 0, 0, width=0, fill=MUTED) for _ in range(10)]
+        self.values = [self.create_text(0, 0, anchor="s", font="TkSmallCaptionFont")
+                       for _ in range(10)]
+        self.labels = [self.create_text(0, 0, anchor="n", text=str(digit))
+                       for digit in range(10)]
+        self.axis = self.create_line(0, 0, 0, 0, fill="#c8c8c8")
+        self.bind("<Configure>", lambda _event: self._draw())
+
+    def show(self, probabilities: np.ndarray | None, sure: bool = True) -> None:
+        """Set the bars to ``probabilities`` (10 values in [0, 1]); None empties them."""
+        self.probabilities = np.zeros(10) if probabilities is None else probabilities
+        self.sure = sure
+        self._draw()
+
+    def _draw(self) -> None:
+        width, height = self.winfo_width(), self.winfo_height()
+        if width <= 1:  # not laid out yet: <Configure> draws later
+            width, height = int(self.cget("width")), int(self.cget("height"))
+        slot = width / 10
+        base, top = height - 20 * self.scale, 16 * self.scale
+        best = int(np.argmax(self.probabilities)) if self.probabilities.any() else -1
+        for digit, p in enumerate(map(float, self.probabilities)):
+            x0, x1 = (digit + 0.2) * slot, (digit + 0.8) * slot
+            y = base - p * (base - top)
+            self.coords(self.bars[digit], x0, y, x1, base)
+            colour = (ACCENT if self.sure else WARN) if digit == best else MUTED
+            self.itemconfigure(self.bars[digit], fill=colour)
+            self.coords(self.values[digit], (x0 + x1) / 2, y - 1)
+            self.itemconfigure(self.values[digit], text=f"{p:.0%}" if p >= 0.05 else "")
+            self.coords(self.labels[digit], (x0 + x1) / 2, base + 3 * self.scale)
+        self.coords(self.axis, 0, base, width, base)
+
+    def heights(self) -> list[float]:
+        """Each bar's height in pixels (what the user sees)."""
+        return [self.coords(bar)[3] - self.coords(bar)[1] for bar in self.bars]
+
+
+class DigitRecognizerApp:
+    """The main window: the canvas, the prediction, the model's view, teaching and menus.
+
+    ``load_recognizer(choice)`` turns a model choice ('model1', 'model2', 'both' or a file
+    path) into a recognizer; it runs on a worker thread and raises ``ModelError`` for an
+    unusable model. Tests pass a small or slow one.
+    """
+
+    def __init__(self, root: tk.Tk, load_recognizer: Callable[[str], Any], *,
+                 model: str | None = None, models_dir: str | os.PathLike | None = None,
+                 settings_file: str | os.PathLike | None = None,
+                 corrections: str | os.PathLike | None = None,
+                 trace: str | os.PathLike | None = None) -> None:
+        self.root = root
+        self.models_dir = Path(models_dir) if models_dir is not None else MODELS_DIR
+        self.settings_file = Path(settings_file) if settings_file else settings_path()
+        self.corrections = Path(corrections) if corrections else corrections_dir()
+        self.trace_file = Path(trace) if trace else None
+        self.settings = load_settings(self.settings_file)
+        if model is not None:
+            self.settings.model = model
+        self.scale = max(1.0, float(root.tk.call("tk", "scaling")) * 72 / 96)
+        self.size = round(CANVAS_SIZE * self.scale)
+
+        self.engine = Engine(load_recognizer)
+        self.model_worker = Worker("digit-recognizer-model")
+        self.io_worker = Worker("digit-recognizer-files")
+        self.state = "loading"
+        self.message: str | None = None
+        self.recognizer = None  # the active one, for About (read-only here)
+        self.active_choice: str | None = None
+        self.failed_choices: set[str] = set()
+
+        self.strokes: list[Stroke] = []
+        self.stroke_items: list[int] = []
+        self.photo: np.ndarray | None = None
+        self.epoch = 0
+        self.serial = 0
+        self.shown_serial = -1
+        self.current_input: np.ndarray | None = None  # the 28x28 input behind the shown digit
+        self._live_after: str | None = None
+        self._poll_after: str | None = None
+        self._load_started = False
+        self._mapped = False
+        self.closed = False
+        self._images: dict[str, Any] = {}  # PhotoImages must outlive their widgets' use
+        self._teach_serial = 0
+
+        self._build()
+        self._set_state("loading")
+        root.protocol("WM_DELETE_WINDOW", self.quit)
+        root.bind("<Map>", self._on_map, add="+")
+        root.after(MAP_TIMEOUT_MS, self._start_loading)  # in case the window is never mapped
+        self._poll_after = root.after(POLL_MS, self._poll)
+        self.io_worker.submit("count", partial(count_job, self.corrections))
+
+    # -- building the window -------------------------------------------------------------------
+
+    def _build(self) -> None:
+        root = self.root
+        root.title(TITLE)
+        style = ttk.Style(root)
+        if "clam" in style.theme_names():
+            style.theme_use("clam")
+        base = tkfont.nametofont("TkDefaultFont")
+        self.big_font = tkfont.Font(root, family=base.cget("family"), size=64, weight="bold")
+        self.mid_font = tkfont.Font(root, family=base.cget("family"), size=13)
+        style.configure("Teach.TButton", padding=(2, 1), width=2)
+        style.configure("Status.TLabel", padding=(8, 3))
+        root.configure(background=style.lookup("TFrame", "background"))
+        self._build_menus()
+
+        main = ttk.Frame(root, padding=12)
+        main.grid(row=0, column=0, sticky="nsew")
+        main.columnconfigure(1, weight=1)
+        root.columnconfigure(0, weight=1)
+        root.rowconfigure(0, weight=1)
+        self._build_canvas(main).grid(row=0, column=0, sticky="nw")
+        self._build_result_panel(main).grid(row=0, column=1, sticky="nsew", padx=(14, 0))
+        self._build_toolbar(main).grid(row=1, column=0, columnspan=2, sticky="ew", pady=(10, 0))
+        self._build_teach_bar(main).grid(row=2, column=0, columnspan=2, sticky="ew",
+                                         pady=(8, 0))
+        self._build_status_bar(root).grid(row=1, column=0, sticky="ew")
+        for sequences, _, _, method in SHORTCUTS:
+            for sequence in sequences:
+                root.bind(sequence, partial(self._key, getattr(self, method)))
+        for digit in range(10):
+            root.bind(f"<Control-Key-{digit}>", partial(self._key, partial(self.teach, digit)))
+
+    def _key(self, action: Callable[[], Any], _event: tk.Event) -> str:
+        action()
+        return "break"
+
+    def _build_menus(self) -> None:
+        menubar = tk.Menu(self.root)
+        self.file_menu = tk.Menu(menubar, tearoff=False)
+        self.file_menu.add_command(label="Open image…", accelerator="Ctrl+O",
+                                   command=self.open_image)
+        self.file_menu.add_command(label="Save drawing…", accelerator="Ctrl+S",
+                                   command=self.save_drawing)
+        self.file_menu.add_separator()
+        self.file_menu.add_command(label="Quit", accelerator="Ctrl+Q", command=self.quit)
+        menubar.add_cascade(label="File", menu=self.file_menu)
+
+        self.model_var = tk.StringVar(self.root, value=self.settings.model)
+        self.model_menu = tk.Menu(menubar, tearoff=False)
+        for choice in MODEL_CHOICES:
+            self.model_menu.add_radiobutton(label=self._choice_label(choice),
+                                            variable=self.model_var, value=choice.key,
+                                            command=partial(self.select_model, choice.key))
+        self.model_menu.add_separator()
+        self.model_menu.add_command(label="Open model file…", command=self.open_model_file)
+        menubar.add_cascade(label="Model", menu=self.model_menu)
+
+        self.help_menu = tk.Menu(menubar, tearoff=False)
+        self.help_menu.add_command(label="Keyboard shortcuts", accelerator="F1",
+                                   command=self.show_shortcuts)
+        self.help_menu.add_command(label="Copy fine-tune command", command=self.copy_fine_tune)
+        self.help_menu.add_command(label="About", command=self.show_about)
+        menubar.add_cascade(label="Help", menu=self.help_menu)
+        self.root.configure(menu=menubar)
+
+    def _choice_label(self, choice: ModelChoice) -> str:
+        accuracy = read_test_accuracy(self.models_dir, choice.file) if choice.file else None
+        return f"{choice.label} ({accuracy:.1%})" if accuracy is not None else choice.label
+
+    def _build_canvas(self, parent: ttk.Frame) -> tk.Canvas:
+        self.canvas = tk.Canvas(parent, width=self.size, height=self.size, background=PAPER,
+                                highlightthickness=1, highlightbackground="#b9b9b9",
+                                cursor="pencil")
+        self.canvas.bind("<ButtonPress-1>", self._on_press)
+        self.canvas.bind("<B1-Motion>", self._on_motion)
+        self.canvas.bind("<ButtonRelease-1>", self._on_release)
+        self.hint_item = self.canvas.create_text(self.size / 2, self.size / 2, fill="#b0b0b0",
+                                                 text="Draw a digit here", font=self.mid_font)
+        return self.canvas
+
+    def _build_result_panel(self, parent: ttk.Frame) -> ttk.Frame:
+        panel = ttk.Frame(parent)
+        panel.columnconfigure(0, weight=1)
+        # the answer: the digit, large, and how sure the model is
+        self.digit_label = ttk.Label(panel, text="", font=self.big_font, anchor="center",
+                                     foreground=ACCENT)
+        self.digit_label.grid(row=0, column=0, sticky="nsew")
+        self.confidence_label = ttk.Label(panel, text="", font=self.mid_font, anchor="center",
+                                          width=1)
+        self.confidence_label.grid(row=1, column=0, sticky="new", pady=(0, 4))
+        # what the network is given: the 28x28 input, enlarged
+        view_size = round(VIEW_SIZE * self.scale)
+        self._images["view"] = ImageTk.PhotoImage(Image.new("L", (view_size, view_size), 0))
+        self.view_label = ttk.Label(panel, image=self._images["view"], relief="solid",
+                                    borderwidth=1)
+        self.view_label.grid(row=0, column=1, padx=(10, 0), sticky="ne")
+        ttk.Label(panel, text="What the model sees", foreground="#555").grid(
+            row=1, column=1, padx=(10, 0), sticky="n")
+        ttk.Label(panel, text="Probabilities", foreground="#555").grid(
+            row=2, column=0, columnspan=2, sticky="sw", pady=(8, 2))
+        self.bars = ProbabilityBars(panel, self.scale)
+        self.bars.grid(row=3, column=0, columnspan=2, sticky="sew")
+        panel.rowconfigure(3, weight=1)
+        return panel
+
+    def _build_toolbar(self, parent: ttk.Frame) -> ttk.Frame:
+        bar = ttk.Frame(parent)
+        ttk.Label(bar, text="Brush").pack(side="left")
+        self.brush_var = tk.IntVar(self.root, value=min(BRUSH_MAX, max(BRUSH_MIN,
+                                                                       self.settings.brush)))
+        self.brush_scale = ttk.Scale(bar, from_=BRUSH_MIN, to=BRUSH_MAX, length=110,
+                                     command=self._on_brush, variable=self.brush_var)
+        self.brush_scale.pack(side="left", padx=(6, 2))
+        self.brush_preview = tk.Canvas(bar, width=44, height=44, highlightthickness=0,
+                                       background=style_background(self.root))
+        self.brush_preview.pack(side="left", padx=(0, 12))
+        self.undo_button = ttk.Button(bar, text="Undo", width=7, command=self.undo)
+        self.undo_button.pack(side="left", padx=2)
+        self.clear_button = ttk.Button(bar, text="Clear", width=7, command=self.clear)
+        self.clear_button.pack(side="left", padx=2)
+        self.number_var = tk.BooleanVar(self.root, value=self.settings.number_mode)
+        self.number_check = ttk.Checkbutton(bar, text="Number mode", variable=self.number_var,
+                                            command=self._on_number_mode)
+        self.number_check.pack(side="left", padx=(12, 2))
+        self.predict_button = ttk.Button(bar, text="Predict", width=9, command=self.predict)
+        self.predict_button.pack(side="right")
+        self._draw_brush_preview()
+        return bar
+
+    def _build_teach_bar(self, parent: ttk.Frame) -> ttk.Frame:
+        bar = ttk.Frame(parent)
+        ttk.Label(bar, text="Wrong? It is really a").pack(side="left", padx=(0, 6))
+        self.teach_buttons = []
+        for digit in range(10):
+            button = ttk.Button(bar, text=str(digit), style="Teach.TButton",
+                                command=partial(self.teach, digit))
+            button.pack(side="left", padx=1)
+            self.teach_buttons.append(button)
+        self.samples_label = ttk.Label(bar, text="", foreground="#555")
+        self.samples_label.pack(side="right")
+        return bar
+
+    def _build_status_bar(self, root: tk.Tk) -> ttk.Frame:
+        bar = ttk.Frame(root, relief="sunken", borderwidth=1)
+        self.status_var = tk.StringVar(root)
+        # width=1: a long message is cut off rather than widening the window
+        self.status_label = ttk.Label(bar, textvariable=self.status_var, style="Status.TLabel",
+                                      anchor="w", width=1)
+        self.status_label.pack(side="left", fill="x", expand=True)
+        self.model_label = ttk.Label(bar, text="", style="Status.TLabel", foreground="#555")
+        self.model_label.pack(side="right")
+        self.progress = ttk.Progressbar(bar, mode="indeterminate", length=90)
+        return bar
+
+    # -- one place that sets every widget for the app's state ----------------------------------
+
+    def _set_state(self, state: str | None = None, message: str | None = None) -> None:
+        """Enter ``state`` (None: stay) and show ``message`` (None: the state's own text)."""
+        assert state is None or state in STATES, state
+        self.state = state or self.state
+        self.message = message
+        self.status_var.set(message or STATUS_TEXT[self.state])
+        loading = self.state == "loading"
+        if loading and not self.progress.winfo_manager():
+            self.progress.pack(side="right", padx=6, before=self.model_label)
+            self.progress.start(15)
+        elif not loading and self.progress.winfo_manager():
+            self.progress.stop()
+            self.progress.pack_forget()
+        for index in self._radio_entries():
+            self.model_menu.entryconfigure(index, state="disabled" if loading else "normal")
+        has_model = self.recognizer is not None
+        self.predict_button.state(["!disabled"] if has_model or loading else ["disabled"])
+        drawn = bool(self.strokes) or self.photo is not None
+        self.undo_button.state(["!disabled"] if self.strokes else ["disabled"])
+        self.clear_button.state(["!disabled"] if drawn else ["disabled"])
+        can_teach = (has_model and self.current_input is not None
+                     and self.shown_serial == self.serial and not self.number_var.get())
+        for button in self.teach_buttons:
+            button.state(["!disabled"] if can_teach else ["disabled"])
+        name = self.recognizer.name if has_model else "no model"
+        self.model_label.configure(text=name)
+        self.canvas.itemconfigure(self.hint_item, state="hidden" if drawn else "normal")
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    @property
+    def brush(self) -> int:
+        return int(round(self.brush_var.get()))
+
+    def _on_brush(self, _value: str) -> None:
+        self._draw_brush_preview()
+        if self.settings.brush != self.brush:
+            self.settings.brush = self.brush
+            self._remember()
+
+    def _draw_brush_preview(self) -> None:
+        self.brush_preview.delete("all")
+        r = self.brush * self.scale / 2 * 44 / max(44, BRUSH_MAX * self.scale)
+        self.brush_preview.create_oval(22 - r, 22 - r, 22 + r, 22 + r, fill=INK, outline="")
+
+    def _on_press(self, event: tk.Event) -> None:
+        if self.photo is not None:
+            self.clear()  # drawing over an opened image starts a new drawing
+        self._remove_boxes()
+        stroke = Stroke(self.brush * self.scale, [(event.x, event.y)])
+        self.strokes.append(stroke)
+        item = self.canvas.create_line(event.x, event.y, event.x, event.y, fill=INK,
+                                       width=stroke.width, capstyle=tk.ROUND,
+                                       joinstyle=tk.ROUND, smooth=True, tags="stroke")
+        self.stroke_items.append(item)
+        self._set_state()
+        self._schedule_live()
+
+    def _on_motion(self, event: tk.Event) -> None:
+        if not self.strokes or not self.stroke_items:
+            return
+        points = self.strokes[-1].points
+        last_x, last_y = points[-1]
+        if abs(event.x - last_x) + abs(event.y - last_y) < 2:
+            return  # sub-pixel jitter adds points, not ink
+        points.append((event.x, event.y))
+        self.canvas.coords(self.stroke_items[-1], *[c for p in points for c in p])
+        self._schedule_live()
+
+    def _on_release(self, _event: tk.Event) -> None:
+        if self.strokes:
+            self._request(explicit=False)
+
+    def undo(self) -> None:
+        """Remove the last stroke."""
+        if not self.strokes:
+            return
+        self.strokes.pop()
+        self.canvas.delete(self.stroke_items.pop())
+        if self.strokes:
+            self._request(explicit=False)
+        else:
+            self.clear()
+
+    def clear(self) -> None:
+        """Empty the canvas and forget the prediction."""
+        self.epoch += 1
+        self.strokes.clear()
+        self.stroke_items.clear()
+        self.photo = None
+        self.canvas.delete("stroke", "photo", "box")
+        self._cancel_live()
+        self._show_nothing()
+        self._set_state(self._resting_state())
+
+    def _resting_state(self) -> str:
+        if self.state == "loading":
+            return "loading"
+        return "ready" if self.recognizer is not None else "error"
+
+    def toggle_number_mode(self) -> None:
+        self.number_var.set(not self.number_var.get())
+        self._on_number_mode()
+
+    def _on_number_mode(self) -> None:
+        self.settings.number_mode = bool(self.number_var.get())
+        self._remember()
+        self._remove_boxes()
+        if self.strokes or self.photo is not None:
+            self._request(explicit=False)
+        else:
+            self._set_state()
+
+    # -- predictions ---------------------------------------------------------------------------
+
+    def predict(self) -> None:
+        """Recognize the drawing now (the Predict button and Enter)."""
+        if not self.strokes and self.photo is None:
+            self._show_nothing()
+            self._set_state(self._resting_state(), DRAW_FIRST)
+            return
+        self._request(explicit=True)
+
+    def _schedule_live(self) -> None:
+        if self._live_after is None:
+            self._live_after = self.root.after(LIVE_INTERVAL_MS, self._live_update)
+
+    def _live_update(self) -> None:
+        self._live_after = None
+        self._request(explicit=False)
+
+    def _cancel_live(self) -> None:
+        if self._live_after is not None:
+            self.root.after_cancel(self._live_after)
+            self._live_after = None
+
+    def _request(self, explicit: bool) -> None:
+        self._cancel_live()
+        self.serial += 1
+        strokes = tuple(Stroke(s.width, list(s.points)) for s in self.strokes)
+        request = Request(self.serial, self.epoch, strokes, self.size, self.photo,
+                          bool(self.number_var.get()), explicit)
+        self.model_worker.submit("predict", partial(self.engine.predict, request))
+        if self.state == "loading":
+            self._set_state(message="Loading model… the prediction appears when it is ready.")
+        elif explicit and self.recognizer is not None:
+            self._set_state("predicting")
+        else:
+            self._set_state()
+
+    def _poll(self) -> None:
+        """Collect what the workers finished (Tk thread only) and show it."""
+        # Rescheduled first, so that an error while showing one result stops nothing else.
+        self._poll_after = self.root.after(POLL_MS, self._poll)
+        for worker in (self.model_worker, self.io_worker):
+            while True:
+                try:
+                    result = worker.results.get_nowait()
+                except queue.Empty:
+                    break
+                self._dispatch(result)
+
+    def _dispatch(self, result: Any) -> None:
+        if isinstance(result, Loaded):
+            self._on_loaded(result)
+        elif isinstance(result, Predicted):
+            self._on_predicted(result)
+        elif isinstance(result, ImageOpened):
+            self._on_image_opened(result)
+        elif isinstance(result, Done):
+            self._on_done(result)
+        elif isinstance(result, Failed):
+            self._on_failed(result)
+
+    def _is_current(self, request: Request) -> bool:
+        return request.epoch == self.epoch and request.serial > self.shown_serial
+
+    def _on_predicted(self, predicted: Predicted) -> None:
+        request, result = predicted.request, predicted.result
+        if not self._is_current(request):
+            return
+        self.shown_serial = request.serial
+        self._remove_boxes()
+        if hasattr(result, "digits"):
+            self._show_number(result, request)
+        else:
+            self._show_digit(result)
+        if self.state == "loading":  # another model is on its way: keep saying so
+            self._set_state()
+        elif self.state == "predicting" and request.serial < self.serial:
+            self._set_state()  # the answer to the Predict button is still to come
+        else:
+            self._set_state("ready", self._result_message(result))
+
+    def _result_message(self, result: Any) -> str:
+        if hasattr(result, "digits"):
+            return f"Read the number {result.text} ({result.confidence:.0%} sure)."
+        text, sure = describe(result.probabilities)
+        return f"It looks like a {result.digit} ({text})." if sure else f"Hmm, {text}"
+
+    def _show_digit(self, result: Any) -> None:
+        text, sure = describe(result.probabilities)
+        self.digit_label.configure(text=str(result.digit), font=self.big_font,
+                                   foreground=ACCENT if sure else WARN)
+        self.confidence_label.configure(text=text, foreground="#222" if sure else WARN)
+        self.bars.show(result.probabilities, sure)
+        self._show_model_input([result.input])
+        self.current_input = result.input
+
+    def _show_number(self, number: Any, request: Request) -> None:
+        sure = number.confidence >= LOW_CONFIDENCE
+        size = max(18, 64 - 8 * max(0, len(number.text) - 2))
+        self.digit_label.configure(text=number.text, foreground=ACCENT if sure else WARN,
+                                   font=(self.big_font.cget("family"), size, "bold"))
+        self.confidence_label.configure(
+            text=f"{len(number.digits)} digits, {number.confidence:.0%} sure",
+            foreground="#222" if sure else WARN)
+        self.bars.show(None)
+        self._show_model_input([d.input for d in number.digits])
+        self.current_input = None
+        shrink = self._photo_scale(request)
+        for digit in number.digits:
+            self._draw_box(digit, shrink)
+
+    def _photo_scale(self, request: Request) -> tuple[float, float, float]:
+        """(factor, dx, dy) from image pixels to canvas pixels."""
+        if request.photo is None:
+            return 1.0, 0.0, 0.0
+        h, w = request.photo.shape[:2]
+        factor = min(self.size / w, self.size / h)
+        return factor, (self.size - w * factor) / 2, (self.size - h * factor) / 2
+
+    def _draw_box(self, digit: Any, shrink: tuple[float, float, float]) -> None:
+        factor, dx, dy = shrink
+        x, y, w, h = (v * factor for v in digit.box)
+        x, y = x + dx, y + dy
+        _, sure = describe(digit.probabilities)
+        colour = BOX_COLOUR if sure else WARN
+        self.canvas.create_rectangle(x - 4, y - 4, x + w + 4, y + h + 4, outline=colour,
+                                     width=2, dash=(4, 2), tags="box")
+        self.canvas.create_text(x - 2, y - 6, anchor="sw", text=str(digit.digit), fill=colour,
+                                font=self.mid_font, tags="box")
+
+    def _remove_boxes(self) -> None:
+        self.canvas.delete("box")
+
+    def _show_model_input(self, inputs: list[np.ndarray]) -> None:
+        """Show the 28x28 network inputs side by side, enlarged with nearest-neighbour."""
+        view = self._images["view"]
+        side = view.width()
+        strip = np.hstack([np.clip(x, 0, 1) for x in inputs]) * 255  # (28, 28n), ink high
+        image = Image.fromarray(strip.astype(np.uint8))
+        k = side / max(image.width, image.height)
+        image = image.resize((max(1, round(image.width * k)), max(1, round(image.height * k))),
+                             Image.Resampling.NEAREST)
+        canvas = Image.new("L", (side, side), 0)
+        canvas.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
+        view.paste(canvas)
+
+    def _show_nothing(self) -> None:
+        self.digit_label.configure(text="", font=self.big_font)
+        self.confidence_label.configure(text="")
+        self.bars.show(None)
+        self._show_model_input([np.zeros((28, 28), np.float32)])
+        self.current_input = None
+        self._remove_boxes()
+
+    # -- models --------------------------------------------------------------------------------
+
+    def _on_map(self, event: tk.Event) -> None:
+        if event.widget is self.root and not self._mapped:
+            self._mapped = True
+            self._trace("mapped")
+            self._start_loading()
+
+    def _start_loading(self) -> None:
+        # Only once the window is up: TensorFlow's import would otherwise compete with
+        # building the window for the CPU and the GIL.
+        if not self._load_started and not self.closed:
+            self.select_model(self.settings.model)
+
+    def select_model(self, choice: str) -> None:
+        """Load ``choice`` ('model1', 'model2', 'both' or a file path) in the background."""
+        self._load_started = True
+        self.model_var.set(choice)
+        self.model_worker.submit("load", partial(self.engine.load, choice))
+        name = next((c.label for c in MODEL_CHOICES if c.key == choice), Path(choice).name)
+        self._set_state("loading", f"Loading {name}… you can draw meanwhile.")
+
+    def open_model_file(self) -> None:
+        """Model ▸ Open model file…: any compatible .h5 or .keras file."""
+        path = self.ask_open_model()
+        if path:
+            self.select_model(str(path))
+
+    def _on_loaded(self, loaded: Loaded) -> None:
+        self.recognizer = loaded.recognizer
+        self.active_choice = loaded.choice
+        self.model_var.set(loaded.choice)
+        self._mark_custom_model(loaded.choice)
+        if self.settings.model != loaded.choice:
+            self.settings.model = loaded.choice
+            self._remember()
+        self._trace("ready")
+        if self.model_worker.has_pending("load"):  # another model was asked for meanwhile
+            return
+        self._set_state("ready", f"{loaded.recognizer.name} is ready "
+                                 f"(loaded in {loaded.seconds:.1f} s).")
+        if self.strokes or self.photo is not None:
+            self._request(explicit=False)  # the new model's answer for what is drawn
+
+    def _radio_entries(self) -> list[int]:
+        """Indices of the Model menu's radio entries (bundled models and opened files)."""
+        return [i for i in range(self.model_menu.index("end") + 1)
+                if self.model_menu.type(i) == "radiobutton"]
+
+    def _mark_custom_model(self, choice: str) -> None:
+        """Give a model opened from a file its own radio entry, so the mark can show it."""
+        values = [self.model_menu.entrycget(i, "value") for i in self._radio_entries()]
+        if choice not in values:
+            self.model_menu.insert_radiobutton(len(MODEL_CHOICES), label=Path(choice).name,
+                                               variable=self.model_var, value=choice,
+                                               command=partial(self.select_model, choice))
+
+    def _on_failed(self, failed: Failed) -> None:
+        if failed.kind == "load":
+            self._on_load_failed(failed)
+        elif failed.kind == "predict" and isinstance(failed.subject, Request):
+            if failed.subject.epoch == self.epoch:
+                self._show_nothing()
+                self._set_state(self._resting_state(), failed.message)
+        elif failed.kind == "image":
+            self.show_error("Cannot open this image", failed.message)
+        elif failed.kind == "count":
+            self.samples_label.configure(text="saved corrections unreadable")
+            self._set_state(message=failed.message)
+        else:
+            self._set_state(message=failed.message)
+
+    def _on_load_failed(self, failed: Failed) -> None:
+        self.failed_choices.add(str(failed.subject or self.model_var.get()))
+        self.model_var.set(self.active_choice or "")
+        if self.model_worker.has_pending("load"):
+            return
+        state = "ready" if self.recognizer is not None else "error"
+        self._set_state(state, None if state == "error" else
+                        f"Kept {self.recognizer.name}: the other model could not be used.")
+        self.show_error("Cannot use this model", failed.message)
+        if self.recognizer is None and DEFAULT_MODEL not in self.failed_choices:
+            self.select_model(DEFAULT_MODEL)  # e.g. a remembered model file that is gone
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def open_image(self) -> None:
+        """File ▸ Open image…: a photo or scan of a handwritten digit."""
+        path = self.ask_open_image()
+        if path:
+            self.io_worker.submit("image", partial(open_image_job, Path(path), self.size))
+            self._set_state(message=f"Opening {Path(path).name}…")
+
+    def _on_image_opened(self, opened: ImageOpened) -> None:
+        self.clear()
+        self.photo = opened.image
+        self._images["photo"] = ImageTk.PhotoImage(opened.preview)
+        self.canvas.create_image(self.size / 2, self.size / 2, image=self._images["photo"],
+                                 tags="photo")
+        self.canvas.tag_lower("photo")
+        self._request(explicit=True)
+
+    def save_drawing(self) -> None:
+        """File ▸ Save drawing…: the drawing as a PNG (what the recognizer reads)."""
+        if not self.strokes and self.photo is None:
+            self._set_state(message="Nothing to save: " + DRAW_FIRST.lower())
+            return
+        path = self.ask_save_drawing()
+        if not path:
+            return
+        image = (Image.fromarray(self.photo) if self.photo is not None
+                 else render_strokes(self.strokes, self.size))
+        self.io_worker.submit("save", partial(save_png_job, image, Path(path)))
+
+    # -- teaching ------------------------------------------------------------------------------
+
+    def teach(self, digit: int) -> None:
+        """Save the current 28x28 input as a sample of ``digit`` (the user's correction)."""
+        if self.number_var.get():
+            self._set_state(message="Teaching works on one digit: turn number mode off.")
+            return
+        if self.current_input is None or self.shown_serial != self.serial:
+            self._set_state(message=DRAW_FIRST if not self.strokes and self.photo is None
+                            else "Wait for the prediction, then teach.")
+            return
+        self._teach_serial += 1  # every sample counts: distinct job kinds never replace
+        self.io_worker.submit(f"teach-{self._teach_serial}",
+                              partial(teach_job, self.current_input.copy(), digit,
+                                      self.corrections))
+        self._set_state(message=f"Saving as a {digit}…")
+
+    def _on_done(self, done: Done) -> None:
+        if done.count is not None:
+            self.samples_label.configure(text=f"{_samples(done.count)} saved" if done.count
+                                         else "")
+        if done.message:
+            self._set_state(message=done.message)
+
+    def copy_fine_tune(self) -> None:
+        """Help ▸ Copy fine-tune command: put the command on the clipboard."""
+        self.root.clipboard_clear()
+        self.root.clipboard_append(fine_tune_command(self.corrections))
+        self._set_state(message="Copied: " + fine_tune_command(self.corrections))
+
+    # -- settings, help, quitting --------------------------------------------------------------
+
+    def _remember(self) -> None:
+        snapshot = replace(self.settings)
+        self.io_worker.submit("settings", partial(save_settings_job, snapshot,
+                                                  self.settings_file))
+
+    def show_shortcuts(self) -> None:
+        lines = [f"{keys:<18}{what}" for _, keys, what, _ in SHORTCUTS]
+        lines.append(f"{TEACH_SHORTCUT[0]:<18}{TEACH_SHORTCUT[1]}")
+        self.show_info("Keyboard shortcuts", "\n".join(lines))
+
+    def about_text(self) -> str:
+        """Versions of everything involved and the active model's metadata."""
+        versions = [f"Digit Recognizer {__version__}", f"Python {platform.python_version()}",
+                    f"Tk {self.root.tk.call('info', 'patchlevel')}", f"NumPy {np.__version__}",
+                    f"Pillow {Image.__version__}"]
+        for module in ("tensorflow", "keras", "cv2"):  # only if already loaded: never import
+            if module in sys.modules:
+                name = {"tensorflow": "TensorFlow", "keras": "Keras", "cv2": "OpenCV"}[module]
+                versions.append(f"{name} {getattr(sys.modules[module], '__version__', '?')}")
+        lines = versions + [""]
+        if self.recognizer is None:
+            return "\n".join(lines + ["No model loaded yet."])
+        lines.append(f"Model: {self.recognizer.name}")
+        if getattr(self.recognizer, "path", None):
+            lines.append(f"File: {self.recognizer.path}")
+        metadata = getattr(self.recognizer, "metadata", {}) or {}
+        for key, label, show in ABOUT_FIELDS:
+            if metadata.get(key) is not None:
+                lines.append(f"{label}: {show(metadata[key])}")
+        return "\n".join(lines)
+
+    def show_about(self) -> None:
+        self.show_info(f"About {TITLE}", self.about_text())
+
+    def quit(self) -> None:
+        """File ▸ Quit, Ctrl+Q and the window's close button."""
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers, save the settings and destroy the window."""
+        if self.closed:
+            return
+        self.closed = True
+        for after_id in (self._live_after, self._poll_after):
+            if after_id is not None:
+                self.root.after_cancel(after_id)
+        self.model_worker.stop()
+        self.io_worker.stop()
+        try:
+            save_settings(self.settings, self.settings_file)
+        except OSError as err:
+            print(f"warning: could not save settings to {self.settings_file}: {err}",
+                  file=sys.stderr)
+        self.root.destroy()
+
+    def _trace(self, event: str) -> None:
+        if self.trace_file is not None:
+            with open(self.trace_file, "a", encoding="utf-8") as out:
+                out.write(f"{event} {time.time():.6f}\n")
+
+    # -- dialogs: wrapped so that tests can replace them ---------------------------------------
+
+    def ask_open_model(self) -> str:
+        return filedialog.askopenfilename(
+            parent=self.root, title="Open a model file",
+            filetypes=[("Keras models", "*.h5 *.keras"), ("All files", "*")])
+
+    def ask_open_image(self) -> str:
+        return filedialog.askopenfilename(
+            parent=self.root, title="Open a photo or scan of a digit",
+            filetypes=[("Images", "*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp"),
+                       ("All files", "*")])
+
+    def ask_save_drawing(self) -> str:
+        return filedialog.asksaveasfilename(
+            parent=self.root, title="Save the drawing", defaultextension=".png",
+            filetypes=[("PNG images", "*.png")], initialfile="digit.png")
+
+    def show_error(self, title: str, message: str) -> None:
+        messagebox.showerror(title, message, parent=self.root)
+
+    def show_info(self, title: str, message: str) -> None:
+        messagebox.showinfo(title, message, parent=self.root)
+
+
+def style_background(root: tk.Misc) -> str:
+    """The ttk theme's frame colour, for plain Tk widgets that sit on ttk frames."""
+    return ttk.Style(root).lookup("TFrame", "background") or root.cget("background")
+
+
+# (metadata key, label, formatter): what About shows of the active model's metadata.
+ABOUT_FIELDS = (
+    ("architecture", "Architecture", str),
+    ("test_accuracy", "Test accuracy", lambda v: f"{float(v):.2%}"),
+    ("epochs_run", "Epochs", str),
+    ("training_seconds", "Training time", lambda v: f"{float(v) / 60:.0f} min"),
+    ("members", "Averages", lambda v: ", ".join(map(str, v))),
+    ("date", "Trained on", str),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python main.py",
+                                     description="Draw a digit; a CNN says which one it is.")
+    parser.add_argument("--model", help="model1, model2, both, or the path of a .h5/.keras "
+                                        "file (default: the last one used, else model1)")
+    parser.add_argument("--models-dir", default=str(MODELS_DIR),
+                        help=f"folder with the bundled models (default: {MODELS_DIR})")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the window and run it until it is closed; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        root = tk.Tk(className="DigitRecognizer")
+    except tk.TclError as err:
+        print(f"error: cannot open a window ({err}); is a display available?", file=sys.stderr)
+        return 1
+    DigitRecognizerApp(root, partial(load_model_choice, models_dir=args.models_dir),
+                       model=args.model, models_dir=args.models_dir,
+                       trace=os.environ.get(TRACE_ENV) or None)
+    root.mainloop()
+    return 0

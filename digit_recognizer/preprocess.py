@@ -1,0 +1,598 @@
+"""Any image of a digit -> a 28×28 input that looks like MNIST: ``canvas_to_mnist(image)``.
+
+MNIST's own recipe (LeCun, Cortes and Burges) is what a model trained on it expects:
+
+1. Each digit's bounding box is scaled so its longer side is 20 px, keeping the aspect ratio, so
+   a '1' stays a thin upright stroke instead of being stretched into a block.
+2. The scaling is anti-aliased (grey edges), so edges are smooth, never jagged.
+3. The 20-px box goes into a 28×28 field, shifted so that the ink's centre of mass, not the box's
+   centre, is at pixel (14, 14); a '7' or an 'L' sits off-centre in its own box.
+4. Ink is high (1.0) on a background of 0, strokes about 2–3 px wide.
+
+A person's drawing differs from that in every way: dark ink on a light canvas, anywhere on the
+canvas, at any size, with a brush whose width does not shrink with the digit. So
+:func:`canvas_to_mnist` works out the polarity (the image's border is background), removes
+specks (tiny ink components far smaller than the largest one), crops to the ink, brings the
+stroke width to MNIST's (measured with a distance transform, then moved with a signed distance
+field, so that a small digit drawn with a broad brush is not a blob), and then follows MNIST's
+recipe. :func:`segment_digits` does the same for each digit of a number written side by side,
+and :func:`photo_to_mnist` first evens out the lighting of a photo or scan of paper.
+
+Only OpenCV and NumPy (and Pillow for files), never TensorFlow: the window imports this module
+on its start path, and the same code serves the window, the ``predict`` command and the
+benchmarks, so they cannot drift apart.
+
+Decisions on bad input: an image that is not usable as an image (0×0, 5-D, complex, values out
+of range, too large to decode) raises :class:`ImageError`; an image without a digit in it
+(blank, almost blank, uniform — an all-ink image is uniform, so it has no background and no
+digit —, a single pixel or a single dot of the brush) raises :class:`EmptyDrawingError`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = [
+    "EmptyDrawingError",
+    "ImageError",
+    "load_image",
+    "canvas_to_mnist",
+    "segment_digits",
+    "photo_to_mnist",
+    "render_drawn_digit",
+    "stroke_width",
+]
+
+SIZE = 28  # MNIST's field
+BOX = 20  # the longer side of the digit's box inside it
+CENTRE = 14.0  # where MNIST puts the centre of mass, in pixel-index coordinates
+# Median stroke width of the MNIST training digits at 28×28 scale, measured with
+# ``stroke_width`` on each digit's box scaled to 80 px (tests/test_preprocess.py re-measures it).
+MNIST_STROKE = 2.4
+WORK = 80  # smallest working size of a digit's box: finer than 20 px, so widths can be adjusted
+INK_LEVEL = 0.5  # ink map value above which a pixel is ink (its edge is half covered)
+FAINT_INK = 0.1  # after shrinking, a thin line's pixels may hold this little ink
+MIN_CONTRAST = 0.1  # darkest ink minus background, as a fraction of the full range
+SPECK_FRACTION = 0.05  # components smaller than this share of the largest one are specks
+MERGE_OVERLAP = 0.3  # pieces overlapping horizontally by this share of the narrower are one digit
+MIN_EXTENT = 3  # px: ink no taller or wider than this is a stray mark, not a digit
+DOT_RATIO = 1.8  # ink whose extent is under this many stroke widths is a dot, not a digit
+MAX_SIDE = 1024  # images are processed at most this large; finer detail does not change 20 px
+LOAD_MAX_SIDE = 2048  # load_image returns images at most this large
+MAX_DECODE_PIXELS = 50_000_000  # larger files are refused unless they can be decoded reduced
+
+
+class EmptyDrawingError(ValueError):
+    """The image holds no digit: blank, almost blank, uniform or a single dot."""
+
+
+class ImageError(ValueError):
+    """The image is unusable: not an image, odd dtype or shape, or too large to decode."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Files and arrays -> grey float images
+# ---------------------------------------------------------------------------------------------
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as uint8 (H, W), (H, W, 3) RGB or (H, W, 4) RGBA.
+
+    The header is read first: JPEGs are decoded at reduced size when large, other files over
+    ``MAX_DECODE_PIXELS`` are refused, and the result is at most ``LOAD_MAX_SIDE`` pixels on its
+    longer side. Raises ImageError naming the file when it cannot be read as an image.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"{path} does not exist or is not a file")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (rather than fails) between 1× and 2× its limit; refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image = _decode_reduced(image, path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageError(f"{path} is too large to decode safely: {err}") from err
+    except UnidentifiedImageError as err:
+        raise ImageError(f"{path} is not an image file that Pillow can read") from err
+    except (OSError, SyntaxError, ValueError) as err:
+        if isinstance(err, ImageError):
+            raise
+        raise ImageError(f"{path} could not be decoded as an image: {err}") from err
+    return _reduce(_to_uint8(_check_shape(_pil_to_array(image))), LOAD_MAX_SIDE)[0]
+
+
+def _decode_reduced(image: Image.Image, path: Path) -> Image.Image:
+    """Decode ``image`` (only its header is read so far) at no more than LOAD_MAX_SIDE."""
+    width, height = image.size
+    # JPEG can decode at 1/2, 1/4 or 1/8 scale directly, so even a huge one costs little memory.
+    image.draft(image.mode if image.mode in ("L", "RGB") else "RGB", (LOAD_MAX_SIDE,) * 2)
+    if image.size[0] * image.size[1] > MAX_DECODE_PIXELS:
+        raise ImageError(
+            f"{path} is {width}×{height} pixels; images over {MAX_DECODE_PIXELS // 10**6} "
+            "megapixels are refused because decoding them would need too much memory"
+        )
+    image.load()
+    image = ImageOps.exif_transpose(image)  # photos from phones are often stored sideways
+    if image.mode not in ("1", "L", "RGB", "RGBA", "LA", "P", "PA"):
+        return image  # 16-bit and float modes: reduced as arrays, after scaling to [0, 1]
+    image = image.convert(_pil_target_mode(image))
+    image.thumbnail((LOAD_MAX_SIDE, LOAD_MAX_SIDE), Image.Resampling.BOX)
+    return image
+
+
+def _pil_target_mode(image: Image.Image) -> str:
+    """The mode among L, RGB and RGBA that keeps what ``image`` holds."""
+    if image.mode in ("1", "L", "I", "I;16", "I;16B", "I;16L", "F"):
+        return "L"
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        return "RGBA"
+    return "RGB"
+
+
+def _pil_to_array(image: Image.Image) -> np.ndarray:
+    """A PIL image as an array: 16-bit and float modes keep their values, the rest as L/RGB(A)."""
+    if image.mode.startswith("I") or image.mode == "F":
+        return np.asarray(image)
+    return np.asarray(image.convert(_pil_target_mode(image)))
+
+
+def _to_uint8(array: np.ndarray) -> np.ndarray:
+    """Any accepted image array -> uint8 with the same shape: one scale for every dtype."""
+    if array.dtype == np.uint8:
+        return np.ascontiguousarray(array)
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * np.uint8(255)
+    return cv2.convertScaleAbs(np.ascontiguousarray(_to_unit_float(array)), alpha=255)
+
+
+def _check_shape(array: np.ndarray) -> np.ndarray:
+    """(H, W) or (H, W, C) with C in 1–4 and H, W > 0; (H, W, 1) becomes (H, W)."""
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] > 4):
+        raise ImageError(
+            f"expected an image of shape (H, W) or (H, W, C) with 1–4 channels, "
+            f"got shape {array.shape}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ImageError(f"the image is empty (shape {array.shape})")
+    return array
+
+
+def _to_unit_float(array: np.ndarray) -> np.ndarray:
+    """Image values -> float32 in [0, 1]; dtypes with no sensible image meaning raise ImageError.
+
+    uint8 and integer values up to 255 are 8-bit; up to 65535, 16-bit; bool is 0 or 255;
+    floats are taken as [0, 1] when they fit, else as [0, 255].
+    """
+    kind = array.dtype.kind
+    if kind == "b":
+        return array.astype(np.float32)
+    if kind not in "uif":
+        raise ImageError(f"image values of dtype {array.dtype} are not pixel values")
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) * np.float32(1 / 255)
+    low, high = float(array.min()), float(array.max())
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ImageError("the image contains NaN or infinite values")
+    if kind == "f" and low >= 0 and high <= 1:
+        return array.astype(np.float32)
+    if low < 0 or high > 65535 or (kind == "f" and high > 255):
+        kinds = "[0, 1] or [0, 255]" if kind == "f" else "0–255 or 0–65535"
+        raise ImageError(
+            f"{array.dtype} image values must lie in {kinds}; got [{low:g}, {high:g}]"
+        )
+    scale = 255 if high <= 255 else 65535
+    return array.astype(np.float32) * np.float32(1 / scale)
+
+
+def _as_array(image) -> np.ndarray:
+    """A numpy array or PIL image -> a checked (H, W) or (H, W, C) array."""
+    if isinstance(image, Image.Image):
+        try:
+            image = _pil_to_array(image)
+        except (OSError, ValueError) as err:
+            raise ImageError(f"the PIL image could not be read: {err}") from err
+    if not isinstance(image, np.ndarray):
+        raise ImageError(f"expected a NumPy array or PIL image, got {type(image).__name__}")
+    return _check_shape(image)
+
+
+def _reduce(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Shrink ``image`` (INTER_AREA) to at most ``max_side``; return it and the factor used."""
+    height, width = image.shape[:2]
+    factor = max_side / max(height, width)
+    if factor >= 1:
+        return image, 1.0
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
+
+
+def _grey(image) -> tuple[np.ndarray, float]:
+    """Any accepted image -> (uint8 grey (H, W), factor it was shrunk by to fit MAX_SIDE).
+
+    Eight bits are plenty for a digit (MNIST has eight), and OpenCV is fastest on them.
+    """
+    array, factor = _reduce(_to_uint8(_as_array(image)), MAX_SIDE)
+    if array.ndim == 2:
+        return array, factor
+    channels = array.shape[2]
+    if channels == 2:
+        return _flatten_alpha(np.ascontiguousarray(array[:, :, 0]), array[:, :, 1]), factor
+    grey = cv2.cvtColor(array, cv2.COLOR_RGB2GRAY if channels == 3 else cv2.COLOR_RGBA2GRAY)
+    return (_flatten_alpha(grey, array[:, :, 3]) if channels == 4 else grey), factor
+
+
+def _flatten_alpha(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Composite ``grey`` over the background that contrasts with its opaque ink.
+
+    Transparent pixels are background: white when the opaque ink is dark, black when it is
+    light, so ink drawn on a transparent layer keeps its contrast whatever colour the
+    transparent pixels happen to hold.
+    """
+    if alpha.min() == 255:
+        return grey
+    weight = alpha.astype(np.float32) * np.float32(1 / 255)
+    if not weight.any():
+        return np.zeros_like(grey)  # fully transparent: blank
+    ink_tone = float((grey * weight).sum() / weight.sum())
+    background = 255.0 if ink_tone < 128 else 0.0
+    return np.round(grey * weight + background * (1 - weight)).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# Grey image -> ink map and its digit components
+# ---------------------------------------------------------------------------------------------
+
+
+def _ink(grey: np.ndarray) -> np.ndarray:
+    """uint8 grey -> uint8 ink map (ink high, background 0), whichever the polarity.
+
+    The border's median is the background; the ink is whichever way the image strays further
+    from it (darker: ink on paper or the app's canvas; lighter: MNIST, chalk on a board).
+    Contrast is stretched so the strongest ink is 255 — all in one table lookup.
+    """
+    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
+    background = float(np.median(border))
+    low, high, _, _ = cv2.minMaxLoc(grey)
+    darker, lighter = background - low, high - background
+    contrast = max(darker, lighter)
+    if contrast < MIN_CONTRAST * 255:
+        raise EmptyDrawingError(
+            "no digit found: the image is blank or uniform (no ink stands out from the background)"
+        )
+    sign = -1 if darker >= lighter else 1
+    table = np.clip(np.round((np.arange(256) - background) * (sign * 255 / contrast)), 0, 255)
+    return cv2.LUT(grey, table.astype(np.uint8))
+
+
+def _components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label the ink (uint8); return (labels, stats, ids of the components that are not specks)."""
+    _, mask = cv2.threshold(ink, 255 * INK_LEVEL, 1, cv2.THRESH_BINARY)
+    # 16-bit labels are faster and enough while 8-connected components (at most one per 2×2
+    # pixels) cannot outnumber them.
+    ltype = cv2.CV_16U if mask.size < 4 * 65535 else cv2.CV_32S
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
+    if count <= 1:
+        raise EmptyDrawingError("no digit found: the image has no ink")
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    ids = np.flatnonzero(areas >= SPECK_FRACTION * areas.max()) + 1
+    return labels, stats, ids
+
+
+def _union_box(stats: np.ndarray, ids: np.ndarray) -> tuple[int, int, int, int]:
+    """The bounding box (x, y, w, h) of the components ``ids``."""
+    x0 = stats[ids, cv2.CC_STAT_LEFT]
+    y0 = stats[ids, cv2.CC_STAT_TOP]
+    x1 = x0 + stats[ids, cv2.CC_STAT_WIDTH]
+    y1 = y0 + stats[ids, cv2.CC_STAT_HEIGHT]
+    return int(x0.min()), int(y0.min()), int(x1.max() - x0.min()), int(y1.max() - y0.min())
+
+
+def _select(ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, ids: np.ndarray):
+    """The ink of components ``ids`` alone, cropped to them with their anti-aliased rim.
+
+    Returns (float32 crop in [0, 1], (x, y, w, h) box of the components in ``ink``).
+    """
+    x, y, w, h = _union_box(stats, ids)
+    x0, y0 = max(x - 1, 0), max(y - 1, 0)
+    x1, y1 = min(x + w + 1, ink.shape[1]), min(y + h + 1, ink.shape[0])
+    crop = labels[y0:y1, x0:x1]
+    if len(ids) == len(stats) - 1:
+        kept = (crop > 0).view(np.uint8)  # nothing dropped: no lookup needed
+    else:
+        lookup = np.zeros(len(stats), np.uint8)
+        lookup[ids] = 1
+        kept = lookup[crop]
+    # The rim of grey edge pixels around kept components stays; faint haze and specks go.
+    kept = cv2.dilate(kept, np.ones((3, 3), np.uint8))
+    crop = cv2.multiply(ink[y0:y1, x0:x1], kept, dtype=cv2.CV_32F, scale=1 / 255)
+    return crop, (x, y, w, h)
+
+
+def _group_by_overlap(stats: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
+    """Group components whose horizontal extents overlap into digits, left to right."""
+    order = ids[np.argsort(stats[ids, cv2.CC_STAT_LEFT], kind="stable")]
+    groups: list[list[int]] = []
+    span = (0, 0)
+    for i in order:
+        left = int(stats[i, cv2.CC_STAT_LEFT])
+        right = left + int(stats[i, cv2.CC_STAT_WIDTH])
+        overlap = min(right, span[1]) - max(left, span[0])
+        narrower = min(right - left, span[1] - span[0])
+        if groups and overlap >= MERGE_OVERLAP * narrower:
+            groups[-1].append(i)
+            span = (span[0], max(span[1], right))
+        else:
+            groups.append([i])
+            span = (left, right)
+    return [np.array(g) for g in groups]
+
+
+# ---------------------------------------------------------------------------------------------
+# One digit's ink -> 28×28
+# ---------------------------------------------------------------------------------------------
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Typical stroke width in pixels of a binary uint8 ``mask`` (0 when it is empty).
+
+    Twice the distance transform along the strokes' ridge (pixels no farther from the edge
+    than any neighbour) is the width there; the median ignores junctions and stroke ends.
+    """
+    inside = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_5)
+    ridge = (inside > 0) & (inside >= cv2.dilate(inside, np.ones((3, 3), np.uint8)))
+    if not ridge.any():
+        return 0.0
+    return 2 * float(np.median(inside[ridge])) - 0.5
+
+
+def _signed_distance(mask: np.ndarray) -> np.ndarray:
+    """Distance to the ink's edge in pixels: positive inside the ink, negative outside."""
+    inside = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_5)
+    outside = cv2.distanceTransform(1 - mask, cv2.DIST_L2, cv2.DIST_MASK_5)
+    return inside - outside + np.where(mask > 0, -0.5, 0.5).astype(np.float32)
+
+
+def _to_work_scale(ink: np.ndarray) -> np.ndarray:
+    """Scale a digit's crop so its longer side is WORK px; return its binary mask (uint8 0/1)
+    with a 1-px empty border.
+
+    Small crops are enlarged smoothly (bilinear) and cut at half ink. Large ones are shrunk
+    with INTER_AREA, whose averaging makes a line much thinner than a work pixel faint rather
+    than absent: there a pixel is ink when it holds half the strongest ink near it.
+    """
+    height, width = ink.shape
+    factor = WORK / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    if factor >= 1:
+        mask = cv2.resize(ink, size, interpolation=cv2.INTER_LINEAR) >= INK_LEVEL
+    else:
+        work = cv2.resize(ink, size, interpolation=cv2.INTER_AREA)
+        level = np.minimum(cv2.dilate(work, np.ones((5, 5), np.uint8)) * INK_LEVEL, INK_LEVEL)
+        mask = (work >= level) & (work >= FAINT_INK)
+    # A clear border, or distance transforms would not see where ink at the edge ends.
+    return cv2.copyMakeBorder(mask.view(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+
+
+def _normalise_stroke(mask: np.ndarray) -> np.ndarray:
+    """Re-draw the ink with the stroke width that becomes MNIST_STROKE px once scaled to BOX.
+
+    A wider stroke also widens the box, so the change ``delta`` solves
+    (width + delta) / (extent + delta) = MNIST_STROKE / BOX. Thinning is limited to half the
+    stroke, so thin parts of uneven strokes are not erased.
+    """
+    width = stroke_width(mask)
+    _, _, w, h = cv2.boundingRect(mask)
+    extent = max(w, h)
+    if width <= 0 or extent < DOT_RATIO * width:
+        raise EmptyDrawingError("no digit found: the ink is a single dot, too small for a digit")
+    delta = (MNIST_STROKE * extent - BOX * width) / (BOX - MNIST_STROKE)
+    delta = max(delta, -width / 2)
+    pad = max(2, int(np.ceil(delta / 2)) + 2)
+    mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    # Moving the edge outward by delta/2 and giving it a 1-px ramp is a dilation (or erosion)
+    # by a disc of any real radius, anti-aliased, at a cost that does not grow with the radius.
+    return np.clip(_signed_distance(mask) + (delta / 2 + 0.5), 0, 1)
+
+
+def _fit_box(ink: np.ndarray) -> np.ndarray:
+    """Crop to the ink and scale (INTER_AREA) so its longer side is BOX px, keeping the aspect."""
+    x, y, w, h = cv2.boundingRect((ink > 0).view(np.uint8))
+    crop = ink[y : y + h, x : x + w]
+    factor = BOX / max(w, h)
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+
+
+def _centre(digit: np.ndarray) -> np.ndarray:
+    """Place ``digit`` in the 28×28 field with its centre of mass within ½ px of (14, 14).
+
+    The shift is a whole number of pixels, as MNIST's: a fractional one would blur the digit,
+    and models trained on MNIST lose accuracy on blurred strokes.
+    """
+    moments = cv2.moments(digit)
+    cx, cy = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
+    shift = np.float32([[1, 0, round(CENTRE - cx)], [0, 1, round(CENTRE - cy)]])
+    return cv2.warpAffine(digit, shift, (SIZE, SIZE), flags=cv2.INTER_NEAREST)
+
+
+def _digit_to_mnist(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """One digit's cropped ink, whose components span ``box``, -> float32 (28, 28) in [0, 1]."""
+    if max(box[2], box[3]) < MIN_EXTENT:
+        raise EmptyDrawingError("no digit found: the ink is only a speck")
+    return _centre(_fit_box(_normalise_stroke(_to_work_scale(ink))))
+
+
+# ---------------------------------------------------------------------------------------------
+# Public pipelines
+# ---------------------------------------------------------------------------------------------
+
+
+def canvas_to_mnist(image) -> np.ndarray:
+    """A drawing of one digit -> float32 (28, 28) in [0, 1], ink high, as MNIST.
+
+    ``image``: a NumPy array (H, W), (H, W, 3) RGB or (H, W, 4) RGBA of uint8, float ([0, 1] or
+    [0, 255]), bool or 16-bit integers, or a PIL image; any size, either polarity. Raises
+    EmptyDrawingError when there is no digit, ImageError when the image is unusable.
+    """
+    ink = _ink(_grey(image)[0])
+    return _digit_to_mnist(*_select(ink, *_components(ink)))
+
+
+def segment_digits(image) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
+    """A drawing of a number -> [(28×28 input, (x, y, w, h) box in ``image``'s pixels)], left
+    to right.
+
+    Ink components that overlap horizontally are one digit (a 4 or 5 drawn in two strokes, a
+    7's crossbar). Dots (a decimal point, a stray click) are skipped. Raises EmptyDrawingError
+    when no digit is found, ImageError when the image is unusable.
+    """
+    grey, factor = _grey(image)
+    ink = _ink(grey)
+    labels, stats, ids = _components(ink)
+    digits = []
+    for group in _group_by_overlap(stats, ids):
+        crop, box = _select(ink, labels, stats, group)
+        try:
+            digit = _digit_to_mnist(crop, box)
+        except EmptyDrawingError:
+            continue
+        digits.append((digit, _scale_box(box, factor, image)))
+    if not digits:
+        raise EmptyDrawingError("no digit found: the image holds only dots or specks")
+    return digits
+
+
+def _scale_box(box, factor: float, image) -> tuple[int, int, int, int]:
+    """A box in the processed (possibly shrunk) image -> the caller's image coordinates."""
+    if factor == 1:
+        return box
+    x, y, w, h = (round(v / factor) for v in box)
+    height, width = _as_array(image).shape[:2]
+    return x, y, min(w, width - x), min(h, height - y)
+
+
+def photo_to_mnist(image) -> np.ndarray:
+    """A photo or scan of one digit on paper -> float32 (28, 28) in [0, 1], ink high.
+
+    Uneven light and grey paper are removed first: the paper's brightness is estimated with a
+    large median blur (which ignores strokes much thinner than its window) and each pixel's
+    ink is how much darker it is than the paper around it, relative to that paper; Otsu's
+    threshold then separates ink from paper, and the rest is as :func:`canvas_to_mnist`.
+    Light ink on a dark board works the same way. Raises EmptyDrawingError or ImageError as
+    :func:`canvas_to_mnist` does.
+    """
+    ink = _flatten_lighting(_grey(image)[0])
+    return _digit_to_mnist(*_select(ink, *_components(ink)))
+
+
+def _paper(grey: np.ndarray) -> np.ndarray:
+    """The paper's brightness (float32 [0, 1]) under uneven light, from uint8 ``grey``.
+
+    A median blur with a window half the image wide, computed at 64 px (light varies slowly,
+    and OpenCV's large-window median needs uint8) and enlarged back smoothly.
+    """
+    height, width = grey.shape
+    factor = 64 / max(height, width)
+    small = cv2.resize(grey, (max(1, round(width * factor)), max(1, round(height * factor))),
+                       interpolation=cv2.INTER_AREA)
+    window = max(3, min(small.shape) // 4 * 2 + 1)  # odd, about half the shorter side
+    paper = cv2.medianBlur(small, window).astype(np.float32) * np.float32(1 / 255)
+    return cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _flatten_lighting(grey: np.ndarray) -> np.ndarray:
+    """uint8 photo grey -> uint8 ink map, with Otsu's threshold between ink and paper at 128."""
+    paper = _paper(grey)
+    unit = grey.astype(np.float32) * np.float32(1 / 255)
+    darker, lighter = np.maximum(paper - unit, 0), np.maximum(unit - paper, 0)
+    if np.percentile(lighter, 99.5) > np.percentile(darker, 99.5):
+        ink = lighter / np.maximum(1 - paper, 0.05)  # chalk on a board: light ink
+    else:
+        ink = darker / np.maximum(paper, 0.05)  # relative to the paper, so shadows cancel out
+    ink_u8 = cv2.convertScaleAbs(ink, alpha=255)
+    if int(ink_u8.max()) < MIN_CONTRAST * 255:
+        raise EmptyDrawingError("no digit found: nothing on the paper stands out from it")
+    threshold, _ = cv2.threshold(ink_u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    threshold = max(threshold, MIN_CONTRAST * 255)
+    return cv2.convertScaleAbs(ink_u8, alpha=255 * INK_LEVEL / threshold)
+
+
+# ---------------------------------------------------------------------------------------------
+# MNIST digit -> a drawing on the app's canvas (for benchmarks and tests)
+# ---------------------------------------------------------------------------------------------
+
+
+def render_drawn_digit(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280) -> np.ndarray:
+    """Draw MNIST ``digit`` (uint8 (28, 28), ink high) as a person does on the app's canvas.
+
+    Returns uint8 (canvas, canvas): white background, black anti-aliased ink. The digit is
+    rotated by up to ±10°, ~25–90 % of the canvas tall, at a random position, re-stroked along
+    its centre line with a round brush 8–30 px wide (at most ~22 % of the digit's height, as a
+    wider brush fills a small digit's loops in and no one can read it). Where the MNIST pen
+    filled a loop in, the blob stays.
+    """
+    height = rng.uniform(0.25, 0.9) * canvas
+    brush = rng.uniform(8, max(8.0, min(30.0, 0.22 * height)))
+    angle = rng.uniform(-10, 10)
+    shape, (x, y) = _place(digit, rng, canvas, height, brush, angle)
+    ink = _restroke(shape, brush)
+    drawing = np.full((canvas, canvas), 255, np.uint8)
+    h, w = ink.shape
+    drawing[y : y + h, x : x + w] = np.round(255 * (1 - ink))
+    return drawing
+
+
+def _restroke(shape: np.ndarray, brush: float) -> np.ndarray:
+    """Ink [0, 1] of binary ``shape`` re-drawn with a round brush ``brush`` px wide.
+
+    The shape's edge moves by the difference between the brush's and the shape's typical
+    half-width (a signed distance offset, which keeps blobs and filled loops); where that thins
+    the strokes, the brush is also run along the centre line (the distance transform's ridge,
+    with slack so that tapering strokes keep a connected ridge), so no thin part vanishes.
+    Edges get a 1-px anti-aliasing ramp.
+    """
+    inside = cv2.distanceTransform(shape, cv2.DIST_L2, cv2.DIST_MASK_5)
+    ridge = inside >= cv2.dilate(inside, np.ones((3, 3), np.uint8)) - 0.5
+    typical = float(np.median(inside[ridge & (inside > 0)]))
+    offset = brush / 2 - (typical - 0.5)
+    if offset >= 0:
+        outside = cv2.distanceTransform(1 - shape, cv2.DIST_L2, cv2.DIST_MASK_5)
+        return np.clip(inside - outside + offset, 0, 1)
+    ridge &= inside >= 0.5 * typical  # drop the short spurs toward corners
+    distance = cv2.distanceTransform((~ridge).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    return np.maximum(np.clip(brush / 2 + 0.5 - distance, 0, 1), np.clip(inside + offset, 0, 1))
+
+
+def _place(digit: np.ndarray, rng, canvas: int, height: float, brush: float, angle: float):
+    """Scale and rotate ``digit`` to its size on the canvas and pick a random position for it.
+
+    Returns its smooth binary shape (uint8 0/1) in a region that leaves room for the brush,
+    and the region's top-left corner (x, y) on the canvas.
+    """
+    x, y, w, h = cv2.boundingRect((np.asarray(digit) > 0).view(np.uint8))
+    if w == 0:
+        raise EmptyDrawingError("the MNIST digit to render is blank")
+    turn = np.deg2rad(angle)
+    cos, sin = abs(np.cos(turn)), abs(np.sin(turn))
+    span_x, span_y = w * cos + h * sin, w * sin + h * cos
+    room = canvas - brush - 4  # the brush's edge must stay on the canvas too
+    scale = min(height / h, room / span_x, room / span_y)
+    region = (int(np.ceil(scale * span_x + brush + 2)), int(np.ceil(scale * span_y + brush + 2)))
+    matrix = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), angle, scale)
+    matrix[:, 2] += np.subtract(np.divide(region, 2), (x + w / 2, y + h / 2))
+    placed = cv2.warpAffine(np.asarray(digit, np.uint8), matrix, region, flags=cv2.INTER_LINEAR)
+    # Blur away the facets of the enlarged 28-px grid, or the centre line would zigzag.
+    placed = cv2.GaussianBlur(placed, (0, 0), sigmaX=max(0.5, scale / 3))
+    shape = (placed >= 80).view(np.uint8)  # low: MNIST's faint thin parts stay joined
+    corner = (int(rng.integers(0, canvas - region[0] + 1)),
+              int(rng.integers(0, canvas - region[1] + 1)))
+    return shape, corner

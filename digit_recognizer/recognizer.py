@@ -1,0 +1,347 @@
+"""Model file -> predictions: load a bundled or user model safely and recognize drawings.
+
+    from digit_recognizer.recognizer import Recognizer
+    recognizer = Recognizer.bundled("model2")    # or Recognizer.load("my_model.keras")
+    result = recognizer.recognize(canvas)        # result.digit, result.confidence
+
+Loading imports TensorFlow/Keras (several seconds), so a window that must appear at once loads
+in a background thread. After loading, ``predict``, ``recognize`` and ``recognize_number`` may
+be called from any thread: calls into the network are serialised by a lock.
+
+Model files are untrusted input. Before Keras sees a file, its architecture is read as plain
+JSON (``config.json`` in a ``.keras`` archive, the ``model_config`` attribute of an ``.h5``
+file) and refused if it carries code: a ``Lambda`` layer, a layer that wraps foreign code
+(``TFSMLayer``, ``TorchModuleWrapper``, ``JaxLayer``, ``FlaxLayer``), a serialised Python
+function, or an object from outside Keras. Keras then loads it in safe mode as a second guard.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from digit_recognizer.preprocess import canvas_to_mnist, photo_to_mnist, segment_digits
+
+__all__ = [
+    "ModelError",
+    "MODELS_DIR",
+    "BUNDLED",
+    "Recognition",
+    "NumberRecognition",
+    "Recognizer",
+]
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+BUNDLED = {"model1": "digit_model.h5", "model2": "digit_model1.h5"}
+# which ``train --model`` architecture rebuilds each bundled file
+_TRAIN_NAMES = {"model1": "adadelta", "model2": "rmsprop"}
+ENSEMBLE_CHOICE = "both"
+ENSEMBLE_NAME = "Both models (average)"
+
+MODEL_SUFFIXES = (".h5", ".hdf5", ".keras")
+INPUT_SHAPES = ((None, 28, 28, 1), (None, 28, 28))
+OUTPUT_SHAPE = (None, 10)
+# Layers whose config holds or points at code that would run on load or on predict.
+CODE_LAYERS = frozenset({"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"})
+# Big inputs go through the network in slices, so memory stays bounded.
+BATCH_SIZE = 512
+RANGE_MARGIN = 1e-3
+
+Forward = Callable[[np.ndarray], np.ndarray]
+
+
+class ModelError(Exception):
+    """A model file is missing, unreadable, unsafe or incompatible; the message says which."""
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """One recognised digit: the answer, the ten probabilities and the 28×28 input used."""
+
+    digit: int
+    confidence: float
+    probabilities: np.ndarray  # (10,) float32, sums to 1
+    input: np.ndarray  # (28, 28) float32 in [0, 1], ink high: what the network saw
+    box: tuple[int, int, int, int] | None = None  # (x, y, w, h) in the image, number mode only
+
+    @classmethod
+    def from_probabilities(
+        cls, probabilities: np.ndarray, mnist: np.ndarray, box: tuple | None = None
+    ) -> Recognition:
+        digit = int(np.argmax(probabilities))
+        return cls(digit, float(probabilities[digit]), probabilities, mnist, box)
+
+
+@dataclass(frozen=True)
+class NumberRecognition:
+    """Several digits side by side, left to right."""
+
+    digits: list[Recognition]
+
+    @property
+    def text(self) -> str:
+        """The number as written, e.g. ``"42"``."""
+        return "".join(str(d.digit) for d in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        """Product of the digits' confidences: how sure the model is that every digit is right."""
+        return float(np.prod([d.confidence for d in self.digits]))
+
+
+class Recognizer:
+    """A loaded model (or an average of several) that turns drawings into digits."""
+
+    def __init__(
+        self, forward: Forward, *, name: str, path: Path | None, metadata: dict
+    ) -> None:
+        """Wrap ``forward`` ((N, 28, 28, 1) float32 -> (N, 10)); use the class methods instead."""
+        self._forward = forward
+        self._lock = threading.Lock()
+        self.name = name
+        self.path = path
+        self.metadata = metadata
+
+    def __repr__(self) -> str:
+        return f"Recognizer(name={self.name!r}, path={self.path!r})"
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Recognizer:
+        """Load a ``.h5`` or ``.keras`` model file; raises ``ModelError`` if it cannot be used."""
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"Model file {path} does not exist or is not a file.")
+        if path.suffix.lower() not in MODEL_SUFFIXES:
+            raise ModelError(f"{path} is not a Keras model file (expected .h5 or .keras).")
+        refuse_code(path, read_model_config(path))
+        model = _load_keras_model(path)
+        forward = _direct_call(model, _check_shapes(model, path))
+        _check_probabilities(forward, path)  # also traces the call, so the first use is fast
+        metadata = read_metadata(path)
+        name = metadata.get("name") if isinstance(metadata.get("name"), str) else path.name
+        return cls(forward, name=name, path=path, metadata=metadata)
+
+    @classmethod
+    def bundled(cls, which: str, models_dir: str | os.PathLike | None = None) -> Recognizer:
+        """Load bundled model ``which`` ('model1' or 'model2') from ``models_dir`` (models/)."""
+        if which not in BUNDLED:
+            raise ModelError(f"Unknown bundled model {which!r}; choose {' or '.join(BUNDLED)}.")
+        path = Path(models_dir or MODELS_DIR) / BUNDLED[which]
+        if not path.is_file():
+            raise ModelError(
+                f"The bundled model {path} is missing; train it with: "
+                f"python -m digit_recognizer train --model {_TRAIN_NAMES[which]}"
+            )
+        return cls.load(path)
+
+    @classmethod
+    def ensemble(
+        cls, members: Sequence[Recognizer], test_accuracy: float | None = None
+    ) -> Recognizer:
+        """A recognizer whose probabilities are the mean of ``members``' probabilities."""
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        members = list(members)
+
+        def forward(x: np.ndarray) -> np.ndarray:
+            return np.mean([m._locked_forward(x) for m in members], axis=0)
+
+        metadata = {"test_accuracy": test_accuracy, "members": [m.name for m in members]}
+        return cls(forward, name=ENSEMBLE_NAME, path=None, metadata=metadata)
+
+    @classmethod
+    def from_choice(cls, choice: str, models_dir: str | os.PathLike | None = None) -> Recognizer:
+        """'model1', 'model2', 'both' (their ensemble) or the path of a model file."""
+        if choice in BUNDLED:
+            return cls.bundled(choice, models_dir)
+        if choice == ENSEMBLE_CHOICE:
+            return cls.ensemble([cls.bundled(which, models_dir) for which in BUNDLED])
+        return cls.load(choice)
+
+    # -- prediction --------------------------------------------------------------------------
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) or (N, 28, 28, 1) floats in [0, 1], ink high -> (N, 10) float32."""
+        x = np.asarray(x, dtype=np.float32)
+        if x.shape[1:] not in ((28, 28), (28, 28, 1)):
+            raise ValueError(f"expected (N, 28, 28) or (N, 28, 28, 1) input, got {x.shape}")
+        x = x.reshape(-1, 28, 28, 1)  # (N, 28, 28) -> (N, 28, 28, 1)
+        if not len(x):
+            return np.zeros((0, 10), np.float32)
+        low, high = float(x.min()), float(x.max())
+        # A margin for float rounding; what it catches is 0-255 pixels that were never scaled.
+        if not (np.isfinite(x).all() and low >= -RANGE_MARGIN and high <= 1 + RANGE_MARGIN):
+            raise ValueError(
+                f"expected values in [0, 1] with ink high, got [{low}, {high}] "
+                "(divide uint8 images by 255)"
+            )
+        x = np.clip(x, 0.0, 1.0)
+        parts = [self._locked_forward(x[i : i + BATCH_SIZE]) for i in range(0, len(x), BATCH_SIZE)]
+        return np.concatenate(parts).astype(np.float32, copy=False)
+
+    def recognize(self, image, photo: bool = False) -> Recognition:
+        """Recognise one digit in a drawing (or, with ``photo=True``, a photo of paper).
+
+        ``image``: anything ``preprocess.canvas_to_mnist`` takes. Raises
+        ``preprocess.EmptyDrawingError`` when there is nothing drawn.
+        """
+        mnist = photo_to_mnist(image) if photo else canvas_to_mnist(image)
+        return Recognition.from_probabilities(self.predict(mnist[None])[0], mnist)
+
+    def recognize_number(self, image) -> NumberRecognition:
+        """Recognise several digits written side by side, all in one call to the network.
+
+        Raises ``preprocess.EmptyDrawingError`` when there is nothing drawn.
+        """
+        pieces = segment_digits(image)
+        probabilities = self.predict(np.stack([mnist for mnist, _ in pieces]))
+        return NumberRecognition(
+            [
+                Recognition.from_probabilities(p, mnist, tuple(int(v) for v in box))
+                for p, (mnist, box) in zip(probabilities, pieces)
+            ]
+        )
+
+    def _locked_forward(self, x: np.ndarray) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._forward(x))
+
+
+# -- loading helpers ---------------------------------------------------------------------------
+
+
+def read_model_config(path: Path) -> dict:
+    """The architecture stored in a model file, read as plain JSON without running Keras."""
+    if path.suffix.lower() == ".keras":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                text = archive.read("config.json")
+        except (zipfile.BadZipFile, KeyError, OSError) as err:
+            raise ModelError(f"{path} is not a readable .keras model archive ({err}).") from err
+    else:
+        import h5py
+
+        try:
+            with h5py.File(path, "r") as h5:
+                text = h5.attrs.get("model_config")
+        except OSError as err:
+            raise ModelError(f"{path} is not a readable HDF5 model file ({err}).") from err
+        if text is None:
+            raise ModelError(f"{path} holds no model architecture (is it a weights-only file?).")
+    try:
+        config = json.loads(text)
+    except (ValueError, TypeError) as err:
+        raise ModelError(f"{path} has a corrupt model architecture ({err}).") from err
+    if not isinstance(config, dict):
+        raise ModelError(f"{path} has a corrupt model architecture (not a JSON object).")
+    return config
+
+
+def refuse_code(path: Path, config: dict) -> None:
+    """Raise ``ModelError`` if the architecture in ``config`` carries code of any kind."""
+    found = sorted(set(_code_carrying_parts(config)))
+    if found:
+        raise ModelError(
+            f"{path} was refused: it contains code ({', '.join(found)}) that would run on "
+            "this computer; only models made of standard Keras layers are loaded."
+        )
+
+
+def _code_carrying_parts(config: dict) -> list[str]:
+    """Describe each object in a model config that is, or would import, Python code."""
+    found, stack = [], [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+            kind, module = item.get("class_name"), item.get("module")
+            if kind in CODE_LAYERS:
+                found.append(f"a {kind} layer")
+            elif kind == "__lambda__":
+                found.append("a Python function")
+            elif isinstance(module, str) and module.split(".")[0] not in ("keras", "builtins"):
+                found.append(f"{kind} from module {module!r}")
+    return found
+
+
+def _load_keras_model(path: Path):
+    import keras
+
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:  # Keras raises many types for bad files; all mean the same here
+        raise ModelError(f"{path} could not be loaded as a Keras model ({err}).") from err
+
+
+def _check_shapes(model, path: Path) -> tuple:
+    """Check one (None, 28, 28[, 1]) input and one (None, 10) output; return the input shape."""
+    inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
+    if not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
+        raise ModelError(f"{path} must have exactly one input and one output.")
+    in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
+    if in_shape not in INPUT_SHAPES:
+        raise ModelError(
+            f"{path} takes input of shape {in_shape}; a digit model must take "
+            f"{INPUT_SHAPES[0]} (28×28 greyscale)."
+        )
+    if out_shape != OUTPUT_SHAPE:
+        raise ModelError(
+            f"{path} returns shape {out_shape}; a digit model must return {OUTPUT_SHAPE} "
+            "(one probability per digit)."
+        )
+    return in_shape
+
+
+def _direct_call(model, in_shape: tuple) -> Forward:
+    """A fast call path for small batches: (N, 28, 28, 1) float32 -> (N, 10) array.
+
+    ``model.predict()`` sets up a data pipeline on every call (~90 ms for one image). Under
+    TensorFlow a ``tf.function`` with a batch-free signature is traced once for every batch
+    size; other backends use ``predict_on_batch``, their compiled predict step.
+    """
+    import keras
+
+    shape = (-1, *in_shape[1:])
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        spec = tf.TensorSpec(in_shape, tf.float32)
+        call = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        return lambda x: call(x.reshape(shape)).numpy()
+    return lambda x: keras.ops.convert_to_numpy(model.predict_on_batch(x.reshape(shape)))
+
+
+def _check_probabilities(forward: Forward, path: Path) -> None:
+    """Refuse models whose outputs are not probabilities (e.g. logits, no softmax)."""
+    out = np.asarray(forward(np.zeros((1, 28, 28, 1), np.float32)))
+    total = float(out.sum())
+    if not (np.isfinite(out).all() and out.min() >= 0 and abs(total - 1) < 1e-3):
+        raise ModelError(
+            f"{path} does not return probabilities (they sum to {total:.3g}, not 1); "
+            "its last layer must be a softmax."
+        )
+
+
+def read_metadata(path: Path) -> dict:
+    """The JSON beside a model (``<stem>.json``), or {} if there is none or it is unreadable."""
+    meta_path = path.with_suffix(".json")
+    if not meta_path.is_file():
+        return {}
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        warnings.warn(f"ignoring unreadable model metadata {meta_path}: {err}", stacklevel=3)
+        return {}
+    return metadata if isinstance(metadata, dict) else {}

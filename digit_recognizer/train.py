@@ -1,0 +1,343 @@
+"""Train one of the two CNNs on MNIST and save it with its metadata and figures.
+
+    python -m digit_recognizer train --model rmsprop --epochs 30 --out models/digit_model1.h5
+    python -m digit_recognizer train --model adadelta --limit 2000 --epochs 1 --out /tmp/m.h5
+
+Beside ``--out`` (say ``models/digit_model1.h5``) it writes ``digit_model1.json`` (metadata),
+``digit_model1.log.csv`` (per-epoch history), ``digit_model1.best.h5`` (the best checkpoint so
+far, kept if training is interrupted) and the figures ``digit_model1.curves.png``,
+``.confusion.png`` and ``.mistakes.png``. Every file is written to a temporary name in the same
+folder and renamed, so an interrupted run never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from digit_recognizer.data import MnistError, dataset_sha256, load_mnist
+from digit_recognizer.files import atomic_path, atomic_write_text
+from digit_recognizer.idx import IdxError, read_idx
+
+VALIDATION_SIZE = 5000
+MAX_CHANNELS = 128
+
+
+def load_extra_data(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Read an extra IDX dataset (images + labels), e.g. the app's saved corrections."""
+    folder = Path(folder)
+    images = sorted(folder.glob("*images*"))
+    labels = sorted(folder.glob("*labels*"))
+    if not images or not labels:
+        raise MnistError(f"{folder}: expected an *images* and a *labels* IDX file in it")
+    x, y = read_idx(images[0]), read_idx(labels[0])
+    if x.ndim != 3 or x.shape[1:] != (28, 28) or y.shape != (len(x),):
+        raise MnistError(f"{folder}: images {x.shape} and labels {y.shape} do not match "
+                         "(need (N, 28, 28) and (N,))")
+    if x.dtype != np.uint8:  # the app stores uint8; accept [0, 1] floats too
+        x = np.clip(np.asarray(x, np.float32) * (255 if x.max() <= 1 else 1), 0, 255)
+    return np.asarray(x, np.uint8), np.asarray(y, np.uint8)
+
+
+def split_validation(x: np.ndarray, y: np.ndarray, size: int, seed: int):
+    """Hold out ``size`` random training images for every training decision."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    size = min(size, max(1, len(x) // 10))
+    val, train = order[:size], order[size:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1]."""
+    return (np.asarray(images, np.float32) / 255.0)[..., None]
+
+
+def make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, thicken: float):
+    """A ``keras.utils.PyDataset`` of shuffled batches with random stroke-thickness changes.
+
+    Thickness varies with OpenCV's grey-level dilation/erosion (a 2×2 kernel) on a random
+    ``thicken`` fraction of images each, because people draw with thicker or thinner brushes
+    than MNIST's pens. Backend-neutral: NumPy and OpenCV only.
+    """
+    import cv2
+    import keras
+
+    kernel = np.ones((2, 2), np.uint8)
+
+    class AugmentedBatches(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(x))
+
+        def __len__(self) -> int:
+            return int(np.ceil(len(x) / batch_size))
+
+        def __getitem__(self, index: int):
+            picked = self.order[index * batch_size:(index + 1) * batch_size]
+            images = x[picked].copy()
+            for op, share in ((cv2.dilate, thicken), (cv2.erode, thicken / 2)):
+                chosen = self.rng.random(len(images)) < share
+                if chosen.any():
+                    images[chosen] = _per_image(op, images[chosen], kernel)
+            return to_model_input(images), y[picked]
+
+        def on_epoch_end(self) -> None:
+            self.order = self.rng.permutation(len(x))
+
+    return AugmentedBatches()
+
+
+def _per_image(op, images: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Apply a 2-D OpenCV morphology op to each of (N, H, W) images in one call.
+
+    OpenCV filters each channel separately, so the batch goes in as the channel axis
+    (OpenCV 5 takes at most 128 channels per call).
+    """
+    out = np.empty_like(images)
+    for start in range(0, len(images), MAX_CHANNELS):
+        part = np.ascontiguousarray(images[start:start + MAX_CHANNELS].transpose(1, 2, 0))
+        result = op(part, kernel).reshape(part.shape)  # one channel comes back 2-D
+        out[start:start + MAX_CHANNELS] = result.transpose(2, 0, 1)
+    return out
+
+
+def atomic_save(model, path: Path) -> None:
+    """Save a model so that ``path`` holds either the old file or the complete new one."""
+    with atomic_path(path) as tmp:
+        # .h5 without the optimizer state: the app only predicts, and the file stays small.
+        model.save(tmp, include_optimizer=False) if tmp.suffix == ".h5" else model.save(tmp)
+
+
+def best_checkpoint_callback(path: Path, monitor: str = "val_accuracy"):
+    """Keep the best model so far at ``path``, replaced atomically.
+
+    Keras' ModelCheckpoint writes in place, so a kill during its save would leave a broken
+    file at the one path that must survive an interrupted run; this writes beside and renames.
+    """
+    import keras
+
+    class BestCheckpoint(keras.callbacks.Callback):
+        best = -np.inf
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get(monitor)
+            if value is not None and value > self.best:
+                self.best = value
+                atomic_save(self.model, path)
+
+    return BestCheckpoint()
+
+
+def training_callbacks(arch: str, out: Path, patience: int) -> list:
+    """Early stopping and learning-rate schedule on validation accuracy, best checkpoint, log.
+
+    The classic recipe's ``monitor='val_acc'`` never fires in Keras 3, where the metric is
+    ``val_accuracy``; using the real name is what makes the plateau schedule work.
+    """
+    import keras
+
+    return [
+        keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5,
+                                          patience=2, min_lr=1e-5, verbose=1),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
+                                      restore_best_weights=True, verbose=1),
+        best_checkpoint_callback(out.with_name(out.stem + ".best.h5")),
+        keras.callbacks.CSVLogger(str(out.with_name(out.stem + ".log.csv"))),
+    ]
+
+
+def choose_distribution(devices: list[str] | None = None):
+    """Return a ``tf.distribute`` strategy when training should span several devices, else None.
+
+    With more than one GPU visible, TensorFlow's MirroredStrategy replicates the model on each
+    without any flag. ``devices`` names them explicitly (tests split the CPU into two logical
+    devices to run this path). Under JAX the same is ``keras.distribution.DataParallel``.
+    """
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        if len(gpus) > 1:
+            keras.distribution.set_distribution(keras.distribution.DataParallel(devices=gpus))
+        return None
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    if devices:
+        return tf.distribute.MirroredStrategy(devices)
+    if len(tf.config.list_logical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return None
+
+
+def hardware_description() -> dict:
+    import keras
+
+    info = {"backend": keras.backend.backend(), "machine": platform.machine(),
+            "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
+    if info["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        info["gpus"] = [d.name for d in tf.config.list_physical_devices("GPU")]
+    elif info["backend"] == "jax":
+        import jax
+
+        info["gpus"] = [str(d) for d in jax.devices() if d.platform == "gpu"]
+    return info
+
+
+def library_versions() -> dict:
+    import cv2
+    import keras
+
+    versions = {"python": platform.python_version(), "numpy": np.__version__,
+                "keras": keras.__version__, "opencv": cv2.__version__}
+    for name in ("tensorflow", "jax"):
+        module = sys.modules.get(name)
+        if module is not None:
+            versions[name] = module.__version__
+    return versions
+
+
+def evaluate_arrays(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
+    """Accuracy, per-class accuracy, confusion matrix and predictions on a labelled set."""
+    probs = model.predict(to_model_input(x_test), batch_size=500, verbose=0)
+    predicted = probs.argmax(axis=1)
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(confusion, (y_test.astype(int), predicted), 1)
+    per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
+    return {
+        "accuracy": float((predicted == y_test).mean()),
+        "per_class_accuracy": [round(float(a), 5) for a in per_class],
+        "confusion_matrix": confusion.tolist(),
+        "predicted": predicted,
+    }
+
+
+def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: int = 128,
+          data_dir: str | None = None, seed: int = 0, limit: int | None = None,
+          extra_data: str | None = None, patience: int = 6, thicken: float = 0.15,
+          devices: list[str] | None = None, figures: bool = True, verbose: int = 1) -> dict:
+    """Train ``arch`` on MNIST (plus ``extra_data``), save it to ``out``; return its metadata.
+
+    Data problems raise at once, before any model is built. The test set is touched only
+    after training, for the final report.
+    """
+    (x_train, y_train), (x_test, y_test) = load_mnist(data_dir)
+    if limit:
+        x_train, y_train = x_train[:limit], y_train[:limit]
+    if extra_data:
+        x_extra, y_extra = load_extra_data(extra_data)
+        x_train = np.concatenate([x_train, x_extra])
+        y_train = np.concatenate([y_train, y_extra])
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE, seed)
+
+    import keras
+
+    from digit_recognizer.models import ARCHITECTURES, build_model
+
+    keras.utils.set_random_seed(seed)
+    strategy = choose_distribution(devices)
+    if strategy is not None:
+        with strategy.scope():
+            model = build_model(arch, seed=seed)
+    else:
+        model = build_model(arch, seed=seed)
+    started = time.time()
+    history = model.fit(
+        make_batches(x_fit, y_fit, batch_size, seed, thicken),
+        validation_data=(to_model_input(x_val), y_val),
+        epochs=epochs,
+        callbacks=training_callbacks(arch, out, patience),
+        verbose=verbose,
+    )
+    seconds = time.time() - started
+    atomic_save(model, out)
+    report = evaluate_arrays(model, x_test, y_test)
+    metadata = {
+        "architecture": arch,
+        "name": ARCHITECTURES[arch][2],
+        "optimizer": model.optimizer.__class__.__name__,
+        "epochs_run": len(history.history["loss"]),
+        "epochs_requested": epochs,
+        "batch_size": batch_size,
+        "seed": seed,
+        "training_images": int(len(x_fit)),
+        "validation_images": int(len(x_val)),
+        "extra_data": str(extra_data) if extra_data else None,
+        "best_val_accuracy": float(max(history.history["val_accuracy"])),
+        "test_accuracy": report["accuracy"],
+        "per_class_accuracy": report["per_class_accuracy"],
+        "confusion_matrix": report["confusion_matrix"],
+        "training_seconds": round(seconds, 1),
+        "hardware": hardware_description(),
+        "replicas": strategy.num_replicas_in_sync if strategy is not None else 1,
+        "versions": library_versions(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training_data_sha256": dataset_sha256(x_train, y_train),
+    }
+    atomic_write_text(out.with_suffix(".json"), json.dumps(metadata, indent=2) + "\n")
+    if figures:
+        from digit_recognizer.figures import save_training_figures
+
+        save_training_figures(out, history.history, report, x_test, y_test)
+    return metadata
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m digit_recognizer train",
+                                     description="Train a CNN on MNIST and save it.")
+    parser.add_argument("--model", choices=["adadelta", "rmsprop"], default="rmsprop",
+                        help="architecture: adadelta = model 1, rmsprop = model 2 "
+                             "(default: rmsprop)")
+    parser.add_argument("--epochs", type=int, default=30, help="maximum epochs (default: 30)")
+    parser.add_argument("--batch-size", type=int, default=128, help="(default: 128)")
+    parser.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, "
+                                           "then the Keras cache)")
+    parser.add_argument("--out", help="model file to write (default: models/digit_model.h5 "
+                                      "for adadelta, models/digit_model1.h5 for rmsprop)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--limit", type=int, help="train on the first N images only")
+    parser.add_argument("--extra-data", help="folder with an extra IDX dataset (images + "
+                                             "labels) to mix into training")
+    parser.add_argument("--patience", type=int, default=6,
+                        help="epochs without validation gain before stopping (default: 6)")
+    parser.add_argument("--no-figures", action="store_true", help="skip the matplotlib figures")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from digit_recognizer.models import ARCHITECTURES
+
+    out = args.out or str(Path("models") / ARCHITECTURES[args.model][1])
+    try:
+        metadata = train(args.model, out, epochs=args.epochs, batch_size=args.batch_size,
+                         data_dir=args.data_dir, seed=args.seed, limit=args.limit,
+                         extra_data=args.extra_data, patience=args.patience,
+                         figures=not args.no_figures)
+    except (MnistError, IdxError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        best = Path(out).with_name(Path(out).stem + ".best.h5")
+        kept = f"; the best checkpoint so far is {best}" if best.exists() else ""
+        print(f"\ninterrupted: {out} was left as it was{kept}", file=sys.stderr)
+        return 130
+    print(f"saved {out}: test accuracy {metadata['test_accuracy']:.4%} "
+          f"after {metadata['epochs_run']} epochs, {metadata['training_seconds']:.0f} s")
+    return 0

@@ -1,0 +1,8 @@
+"""Start the Digit Recognizer window: ``python main.py [--model model1|model2|both|PATH]``."""
+
+import sys
+
+from digit_recognizer.gui import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,693 @@
+"""The window, driven like a person drives it: real mouse and key events in a real Tk window.
+
+The window runs on a virtual display (Xvfb) that a session fixture starts; the recognizer is a
+real model (the bundled ones when they exist, else a small one trained here). Events are
+pumped with ``root.update()`` until a condition holds, never with fixed sleeps.
+
+    MNIST_DIR=../shared/data/mnist python -m pytest tests/test_gui.py -q
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import select
+import shutil
+import subprocess
+import threading
+import time
+import tkinter as tk
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+import mnist
+from digit_recognizer import gui
+from digit_recognizer.gui import DEFAULT_MODEL, DigitRecognizerApp, load_model_choice
+from digit_recognizer.settings import Settings, load_settings, save_settings
+from digit_recognizer.teaching import (
+    IMAGES_FILE,
+    LABELS_FILE,
+    TeachingError,
+    add_correction,
+    read_corrections,
+    repair_corrections,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DIR = ROOT / "models"
+BUNDLED_FILES = ("digit_model.h5", "digit_model1.h5")
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+
+# Digits as a person draws them: strokes of points, as fractions of the canvas side.
+ONE = [[(0.53, 0.18), (0.50, 0.50), (0.47, 0.82)]]
+SEVEN = [[(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]]
+ZERO = [[(0.5 + 0.2 * math.sin(t), 0.5 - 0.3 * math.cos(t))
+         for t in np.linspace(0, 2 * math.pi, 40)]]
+DRAWINGS = {"1": ONE, "7": SEVEN, "0": ZERO}
+
+
+# -- fixtures: a display, a model, windows -----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def display():
+    """A virtual X display for the whole session; DISPLAY points at it."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.fail("Xvfb is not installed; the window tests need it: apt-get install xvfb")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], 30)
+    number = os.read(read_end, 64).decode().strip() if ready else ""
+    os.close(read_end)
+    if not number:
+        server.kill()
+        pytest.fail("Xvfb did not start within 30 s")
+    previous = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{number}"
+    yield os.environ["DISPLAY"]
+    server.terminate()
+    server.wait(10)
+    if previous is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = previous
+
+
+@pytest.fixture(scope="session")
+def models_dir(request, mnist_dir) -> Path:
+    """The bundled models when they exist; else a small real model, trained once (~1-3 min)
+    and kept in pytest's cache folder for the next runs."""
+    if all((BUNDLED_DIR / name).is_file() for name in BUNDLED_FILES):
+        return BUNDLED_DIR
+    folder = Path(request.config.cache.mkdir("gui-test-models-rmsprop-3x10000"))
+    if not all((folder / name).is_file() for name in BUNDLED_FILES):
+        from digit_recognizer.train import train
+
+        trained = folder / "digit_model1.h5"
+        train("rmsprop", trained, epochs=3, limit=10000, data_dir=str(mnist_dir),
+              figures=False, verbose=0)
+        # Model 1 is the same network under model 1's file name: enough to tell which is on.
+        shutil.copy(trained.with_suffix(".json"), folder / "digit_model.json")
+        shutil.copy(trained, folder / "digit_model.tmp")
+        os.replace(folder / "digit_model.tmp", folder / "digit_model.h5")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def cached_loader(models_dir):
+    """Load each choice once per session: the windows' own loading is the same call."""
+    cache, lock = {}, threading.Lock()
+
+    def load(choice: str):
+        with lock:
+            if choice not in cache:
+                cache[choice] = load_model_choice(choice, models_dir)
+            return cache[choice]
+
+    return load
+
+
+@pytest.fixture
+def make_app(display, tmp_path, monkeypatch, cached_loader, models_dir):
+    """Open windows whose dialogs are captured instead of shown; closes them afterwards."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    apps = []
+
+    def make(loader=cached_loader, **options) -> DigitRecognizerApp:
+        options.setdefault("models_dir", models_dir)
+        options.setdefault("settings_file", tmp_path / "config" / "settings.json")
+        options.setdefault("corrections", tmp_path / "corrections")
+        app = DigitRecognizerApp(tk.Tk(), loader, **options)
+        app.errors, app.infos = [], []
+        app.show_error = lambda title, message: app.errors.append((title, message))
+        app.show_info = lambda title, message: app.infos.append((title, message))
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture
+def app(make_app) -> DigitRecognizerApp:
+    """A window with model 1 loaded and ready."""
+    window = make_app()
+    wait_until(window, lambda: window.recognizer is not None and window.state == "ready")
+    return window
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def wait_until(app: DigitRecognizerApp, condition, timeout: float = 60.0) -> None:
+    """Run the window's event loop until ``condition()`` holds; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.root.update()
+        if condition():
+            return
+        time.sleep(0.005)  # yield the CPU to the workers between event-loop turns
+    raise AssertionError(f"timed out after {timeout} s; status: {app.status_var.get()!r}")
+
+
+def settle(app: DigitRecognizerApp) -> None:
+    """Wait until the workers are idle and the newest request's answer is on screen."""
+    wait_until(app, lambda: not app.model_worker.busy and not app.io_worker.busy
+               and app.model_worker.results.empty() and app.io_worker.results.empty())
+    app.root.update()
+
+
+def densify(points: list[tuple[float, float]], step: float = 4.0) -> list[tuple[int, int]]:
+    """Points every ``step`` pixels along a polyline, like motion events of a moving mouse."""
+    out = [points[0]]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        n = max(1, int(math.hypot(x1 - x0, y1 - y0) / step))
+        out += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
+    return [(round(x), round(y)) for x, y in out]
+
+
+def draw(app: DigitRecognizerApp, strokes, *, release: bool = True, dx: float = 0.0,
+         scale: float = 1.0) -> None:
+    """Draw ``strokes`` (fractions of the canvas) with mouse events, shifted and scaled."""
+    canvas, size = app.canvas, app.size
+    for stroke in strokes:
+        points = densify([((0.5 + (x - 0.5) * scale + dx) * size, (0.5 + (y - 0.5) * scale)
+                           * size) for x, y in stroke])
+        canvas.event_generate("<ButtonPress-1>", x=points[0][0], y=points[0][1])
+        for x, y in points[1:]:
+            canvas.event_generate("<B1-Motion>", x=x, y=y)
+            app.root.update()
+        if release:
+            canvas.event_generate("<ButtonRelease-1>", x=points[-1][0], y=points[-1][1])
+        app.root.update()
+
+
+def shown(app: DigitRecognizerApp) -> str:
+    """The digit (or number) the window shows, large."""
+    return str(app.digit_label.cget("text"))
+
+
+def menu_entry(menu: tk.Menu, prefix: str) -> int:
+    """Index of the entry whose label starts with ``prefix``."""
+    for index in range(menu.index("end") + 1):
+        if menu.type(index) not in ("separator", "tearoff") and \
+                str(menu.entrycget(index, "label")).startswith(prefix):
+            return index
+    raise AssertionError(f"no menu entry starting with {prefix!r}")
+
+
+def key(app: DigitRecognizerApp, sequence: str) -> None:
+    """Press a key combination in the window."""
+    app.canvas.focus_force()
+    app.root.update()
+    app.canvas.event_generate(sequence)
+    app.root.update()
+
+
+class FixedRecognizer:
+    """A recognizer that always answers with the same probabilities (for display logic)."""
+
+    name, path, metadata = "Fixed", None, {}
+
+    def __init__(self, probabilities, gate: threading.Event | None = None) -> None:
+        self.probabilities = np.asarray(probabilities, np.float32)
+        self.gate = gate
+
+    def recognize(self, image, photo=False):
+        from digit_recognizer.recognizer import Recognition
+
+        if self.gate is not None:
+            self.gate.wait(30)
+        return Recognition.from_probabilities(self.probabilities, np.zeros((28, 28), np.float32))
+
+
+def unsure_probabilities() -> np.ndarray:
+    p = np.full(10, 0.15 / 8, np.float32)
+    p[4], p[9] = 0.45, 0.40
+    return p
+
+
+# -- start-up ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def gated(make_app, cached_loader):
+    """A window whose model load waits until the test opens the gate."""
+    gate = threading.Event()
+
+    def slow_load(choice):
+        gate.wait(60)
+        return cached_loader(choice)
+
+    window = make_app(slow_load)
+    window.gate = gate
+    yield window
+    gate.set()
+
+
+def test_window_maps_before_model_finishes_loading(gated):
+    wait_until(gated, lambda: gated.root.winfo_ismapped())
+    assert gated.recognizer is None
+    assert gated.status_var.get().startswith("Loading model")
+
+
+def test_digit_drawn_while_loading_is_recognized_once_model_ready(gated):
+    wait_until(gated, lambda: gated.root.winfo_ismapped())
+    draw(gated, ONE)
+    assert shown(gated) == ""
+    gated.gate.set()
+    wait_until(gated, lambda: shown(gated) == "1")
+
+
+def test_missing_bundled_model_dialog_says_how_to_train(make_app, tmp_path, capfd):
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    app = make_app(partial(load_model_choice, models_dir=empty), models_dir=empty)
+    wait_until(app, lambda: app.state == "error")
+    (title, message), = app.errors
+    assert "python -m digit_recognizer train --model adadelta" in message
+    assert "Traceback" not in capfd.readouterr().err
+
+
+# -- drawing and recognizing ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("digit", sorted(DRAWINGS))
+def test_drawn_digit_is_shown(app, digit):
+    draw(app, DRAWINGS[digit])
+    settle(app)
+    assert shown(app) == digit
+
+
+def test_prediction_appears_while_pen_is_still_down(app):
+    draw(app, SEVEN, release=False)
+    wait_until(app, lambda: shown(app) != "")
+    assert app.strokes and app.shown_serial > 0
+
+
+def test_tallest_bar_is_the_shown_digit(app):
+    draw(app, SEVEN)
+    settle(app)
+    heights = app.bars.heights()
+    assert int(np.argmax(heights)) == int(shown(app))
+    assert heights[int(shown(app))] > 0
+
+
+def test_model_view_shows_the_network_input(app):
+    view = app._images["view"]
+
+    def bright_pixels() -> int:
+        side = view.width()
+        grid = range(2, side, 4)
+        return sum(sum(app.root.tk.call(str(view), "get", x, y)) > 300 for x in grid for y in grid)
+
+    assert bright_pixels() == 0
+    draw(app, ONE)
+    settle(app)
+    assert bright_pixels() > 10
+
+
+def test_predict_on_blank_canvas_says_draw_first(app):
+    app.predict_button.invoke()
+    app.root.update()
+    assert app.status_var.get() == "Draw a digit first."
+    assert shown(app) == ""
+
+
+def test_enter_key_predicts(app):
+    draw(app, ZERO)
+    settle(app)
+    app.digit_label.configure(text="")
+    key(app, "<Return>")
+    settle(app)
+    assert shown(app) == "0"
+
+
+def test_unsure_answer_names_both_candidates(make_app):
+    app = make_app(lambda choice: FixedRecognizer(unsure_probabilities()))
+    wait_until(app, lambda: app.recognizer is not None)
+    draw(app, ONE)
+    settle(app)
+    assert shown(app) == "4"
+    assert app.confidence_label.cget("text") == "not sure: 4 or 9?"
+
+
+def test_answer_for_a_cleared_drawing_is_dropped(make_app):
+    gate = threading.Event()
+    app = make_app(lambda choice: FixedRecognizer(np.eye(10)[3], gate))
+    wait_until(app, lambda: app.recognizer is not None)
+    draw(app, ONE)
+    key(app, "<Escape>")
+    gate.set()
+    settle(app)
+    assert shown(app) == ""
+
+
+# -- undo, clear, brush -------------------------------------------------------------------------
+
+
+def test_ctrl_z_removes_only_the_last_stroke(app):
+    draw(app, ONE, dx=-0.2)
+    draw(app, ONE, dx=0.2)
+    key(app, "<Control-z>")
+    assert len(app.strokes) == 1
+    assert len(app.canvas.find_withtag("stroke")) == 1
+
+
+def test_undo_button_removes_last_stroke(app):
+    draw(app, SEVEN)
+    app.undo_button.invoke()
+    app.root.update()
+    assert app.strokes == []
+    assert app.canvas.find_withtag("stroke") == ()
+
+
+@pytest.mark.parametrize("sequence", ["<Escape>", "<Delete>"])
+def test_clear_key_empties_canvas_and_answer(app, sequence):
+    draw(app, SEVEN)
+    settle(app)
+    key(app, sequence)
+    settle(app)
+    assert app.canvas.find_withtag("stroke") == ()
+    assert shown(app) == ""
+    assert all(b.instate(["disabled"]) for b in app.teach_buttons)
+
+
+def test_brush_size_sets_stroke_width(app):
+    app.brush_var.set(30)
+    draw(app, ONE)
+    item = app.canvas.find_withtag("stroke")[0]
+    assert float(app.canvas.itemcget(item, "width")) == pytest.approx(30 * app.scale)
+    assert app.strokes[0].width == pytest.approx(30 * app.scale)
+
+
+# -- number mode -----------------------------------------------------------------------------
+
+
+def test_number_mode_reads_two_digits_and_boxes_them(app):
+    app.number_check.invoke()
+    draw(app, ONE, dx=-0.22, scale=0.6)
+    draw(app, SEVEN, dx=0.18, scale=0.6)
+    settle(app)
+    assert shown(app) == "17"
+    boxes = [i for i in app.canvas.find_withtag("box") if app.canvas.type(i) == "rectangle"]
+    assert len(boxes) == 2
+
+
+# -- models ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix, choice", [("Model 2", "model2"), ("Both models", "both")])
+def test_model_menu_entry_switches_model(app, prefix, choice, cached_loader):
+    app.model_menu.invoke(menu_entry(app.model_menu, prefix))
+    wait_until(app, lambda: app.active_choice == choice and app.state == "ready")
+    assert app.recognizer is cached_loader(choice)
+    assert app.model_var.get() == choice
+
+
+def test_model_menu_shows_test_accuracy_from_metadata(app, models_dir):
+    metadata = json.loads((models_dir / "digit_model1.json").read_text())
+    index = menu_entry(app.model_menu, "Model 2")
+    label = app.model_menu.entrycget(index, "label")
+    assert label == f"Model 2 — RMSProp CNN ({metadata['test_accuracy']:.1%})"
+
+
+@pytest.fixture
+def refusing_app(make_app, cached_loader):
+    """A window with model 1 whose loader really loads any file the user opens."""
+
+    def load(choice):
+        return cached_loader(choice) if choice in ("model1", "model2", "both") \
+            else load_model_choice(choice)
+
+    window = make_app(load)
+    wait_until(window, lambda: window.state == "ready")
+    return window
+
+
+def open_model(app: DigitRecognizerApp, path: Path) -> None:
+    app.ask_open_model = lambda: str(path)
+    app.model_menu.invoke(menu_entry(app.model_menu, "Open model file"))
+    wait_until(app, lambda: app.errors or app.active_choice == str(path))
+
+
+def test_model_with_lambda_layer_is_refused_and_old_model_kept(refusing_app, tmp_path):
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x))
+    path = tmp_path / "evil.keras"
+    keras.Model(inputs, outputs).save(path)
+    before = refusing_app.recognizer
+    open_model(refusing_app, path)
+    (title, message), = refusing_app.errors
+    assert "Lambda" in message and "evil.keras" in message
+    assert refusing_app.recognizer is before
+    assert refusing_app.model_var.get() == "model1"
+
+
+def test_model_with_wrong_input_shape_is_refused(refusing_app, tmp_path):
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs))
+    path = tmp_path / "cifar.keras"
+    keras.Model(inputs, outputs).save(path)
+    open_model(refusing_app, path)
+    (title, message), = refusing_app.errors
+    assert "28" in message and "cifar.keras" in message
+    draw(refusing_app, ONE)
+    settle(refusing_app)
+    assert shown(refusing_app) == "1"
+
+
+def test_compatible_model_file_gets_a_marked_menu_entry(refusing_app, models_dir, tmp_path):
+    path = tmp_path / "mine.h5"
+    shutil.copy(models_dir / "digit_model1.h5", path)
+    open_model(refusing_app, path)
+    wait_until(refusing_app, lambda: refusing_app.state == "ready")
+    assert refusing_app.errors == []
+    index = menu_entry(refusing_app.model_menu, "mine.h5")
+    assert refusing_app.model_menu.entrycget(index, "value") == refusing_app.model_var.get()
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+
+def photo_of(strokes, size: int = 600) -> Image.Image:
+    """A photo-like picture of a digit on paper: uneven light, grey ink, blur and noise."""
+    ink = gui.render_strokes([gui.Stroke(size * 0.06, [(x * size, y * size) for x, y in s])
+                              for s in strokes], size)
+    light = np.linspace(205, 160, size)[None, :] * np.ones((size, 1))
+    paper = light * (np.asarray(ink, np.float32) / 255) + 55 * (1 - np.asarray(ink) / 255)
+    noisy = paper + np.random.default_rng(0).normal(0, 6, paper.shape)
+    image = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+    return image.filter(ImageFilter.GaussianBlur(1.5)).convert("RGB")
+
+
+def test_opened_photo_is_shown_and_recognized(app, tmp_path):
+    path = tmp_path / "seven.jpg"
+    photo_of(SEVEN).save(path, quality=90)
+    app.ask_open_image = lambda: str(path)
+    app.file_menu.invoke(menu_entry(app.file_menu, "Open image"))
+    wait_until(app, lambda: app.photo is not None)
+    settle(app)
+    assert app.canvas.find_withtag("photo")
+    assert shown(app) == "7"
+
+
+def test_opening_a_non_image_shows_why(app, tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("not a picture")
+    app.ask_open_image = lambda: str(path)
+    app.file_menu.invoke(menu_entry(app.file_menu, "Open image"))
+    wait_until(app, lambda: app.errors)
+    assert app.errors[0][0] == "Cannot open this image"
+    assert app.photo is None
+
+
+def test_save_drawing_writes_the_strokes_as_png(app, tmp_path):
+    path = tmp_path / "drawing.png"
+    draw(app, ONE)
+    app.ask_save_drawing = lambda: str(path)
+    app.file_menu.invoke(menu_entry(app.file_menu, "Save drawing"))
+    wait_until(app, lambda: path.exists())
+    settle(app)
+    image = np.asarray(Image.open(path))
+    assert image.shape == (app.size, app.size)
+    assert image[app.size // 2, app.size // 2 - 10: app.size // 2 + 10].min() < 50
+    assert image[:, : app.size // 4].min() == 255
+
+
+# -- teaching ------------------------------------------------------------------------------------
+
+
+def test_teach_button_saves_input_and_label(app, tmp_path):
+    draw(app, ONE)
+    settle(app)
+    expected = np.rint(app.current_input * 255).astype(np.uint8)
+    app.teach_buttons[7].invoke()
+    wait_until(app, lambda: app.samples_label.cget("text") == "1 sample saved")
+    images = mnist.read_idx(tmp_path / "corrections" / IMAGES_FILE)
+    labels = mnist.read_idx(tmp_path / "corrections" / LABELS_FILE)
+    assert labels.tolist() == [7]
+    np.testing.assert_array_equal(images, expected[None])
+
+
+def test_ctrl_digit_teaches_that_digit(app, tmp_path):
+    draw(app, SEVEN)
+    settle(app)
+    key(app, "<Control-Key-3>")
+    wait_until(app, lambda: app.samples_label.cget("text") == "1 sample saved")
+    assert read_corrections(tmp_path / "corrections").labels.tolist() == [3]
+
+
+def test_taught_samples_are_readable_by_training(app, tmp_path):
+    from digit_recognizer.train import load_extra_data
+
+    for label in (1, 2):
+        draw(app, ONE)
+        settle(app)
+        app.teach_buttons[label].invoke()
+        settle(app)
+        key(app, "<Escape>")
+    x, y = load_extra_data(tmp_path / "corrections")
+    assert x.shape == (2, 28, 28) and y.tolist() == [1, 2]
+
+
+def test_teach_buttons_disabled_before_a_prediction(app):
+    assert all(button.instate(["disabled"]) for button in app.teach_buttons)
+
+
+# -- settings, help, quitting ------------------------------------------------------------------
+
+
+def test_model_and_brush_are_remembered_by_the_next_window(make_app, tmp_path):
+    first = make_app()
+    wait_until(first, lambda: first.state == "ready")
+    first.model_menu.invoke(menu_entry(first.model_menu, "Model 2"))
+    wait_until(first, lambda: first.active_choice == "model2")
+    first.brush_scale.set(31)
+    first.root.update()
+    first.close()
+    second = make_app()
+    wait_until(second, lambda: second.state == "ready")
+    assert second.active_choice == "model2"
+    assert second.brush == 31
+
+
+def test_corrupt_settings_file_starts_with_defaults(make_app, tmp_path):
+    settings = tmp_path / "config" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text('{"model": "model2", "brush": ')
+    app = make_app()
+    wait_until(app, lambda: app.state == "ready")
+    assert app.active_choice == DEFAULT_MODEL
+    assert app.brush == Settings().brush
+
+
+def test_about_shows_versions_and_model_metadata(app):
+    app.help_menu.invoke(menu_entry(app.help_menu, "About"))
+    (title, text), = app.infos
+    accuracy = app.recognizer.metadata["test_accuracy"]
+    assert "TensorFlow " in text and "Keras " in text and "Python " in text
+    assert f"Test accuracy: {accuracy:.2%}" in text
+
+
+def test_f1_lists_keyboard_shortcuts(app):
+    key(app, "<F1>")
+    (title, text), = app.infos
+    assert title == "Keyboard shortcuts"
+    assert "Ctrl+Z" in text and "Ctrl+0 … Ctrl+9" in text
+
+
+def test_closing_the_window_saves_settings(make_app, tmp_path):
+    app = make_app()
+    wait_until(app, lambda: app.state == "ready")
+    app.number_check.invoke()
+    app.root.tk.call(app.root.protocol("WM_DELETE_WINDOW"))
+    assert app.closed
+    assert load_settings(tmp_path / "config" / "settings.json").number_mode is True
+
+
+def test_screenshot_after_drawing_a_digit(app):
+    importer = shutil.which("import")
+    if importer is None:
+        pytest.fail("ImageMagick's 'import' is needed for the screenshot: apt-get install "
+                    "imagemagick")
+    draw(app, SEVEN)
+    settle(app)
+    menubar = app.root.nametowidget(app.root.cget("menu"))
+    top = max(0, app.root.winfo_rooty() - menubar.winfo_reqheight())
+    width, height = app.root.winfo_width(), app.root.winfo_rooty() + app.root.winfo_height() - top
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    subprocess.run([importer, "-window", "root", "-crop",
+                    f"{width}x{height}+{app.root.winfo_rootx()}+{top}", "+repage",
+                    str(SCREENSHOT)], check=True, timeout=30)
+    image = Image.open(SCREENSHOT)
+    assert image.size == (width, height)
+    assert len(set(image.convert("RGB").getdata())) > 50
+
+
+# -- the helper modules: settings and corrections files ------------------------------------------
+
+
+def test_settings_round_trip(tmp_path):
+    path = tmp_path / "settings.json"
+    save_settings(Settings(model="/x/m.keras", brush=25, number_mode=True), path)
+    assert load_settings(path) == Settings(model="/x/m.keras", brush=25, number_mode=True)
+
+
+@pytest.mark.parametrize("content", ["", "[1, 2]", '{"brush": "big"}', '{"brush": true}'])
+def test_settings_with_bad_content_fall_back_to_defaults(tmp_path, content):
+    path = tmp_path / "settings.json"
+    path.write_text(content)
+    assert load_settings(path).brush == Settings().brush
+
+
+def test_interrupted_correction_save_keeps_earlier_samples(tmp_path):
+    add_correction(np.full((28, 28), 0.5, np.float32), 4, tmp_path)
+    add_correction(np.ones((28, 28), np.float32), 5, tmp_path)
+    # a kill between the two renames: the images file has one sample more than the labels
+    labels = mnist.read_idx(tmp_path / LABELS_FILE)
+    mnist.write_idx(tmp_path / LABELS_FILE, labels[:1])
+    saved = read_corrections(tmp_path)
+    assert saved.labels.tolist() == [4] and len(saved.images) == 1
+    assert "kept the first 1" in saved.note
+
+
+def test_repair_makes_corrections_readable_by_training_again(tmp_path):
+    from digit_recognizer.train import load_extra_data
+
+    for label in (4, 5):
+        add_correction(np.ones((28, 28), np.float32), label, tmp_path)
+    mnist.write_idx(tmp_path / LABELS_FILE, np.array([4], np.uint8))
+    (tmp_path / f".{IMAGES_FILE}.abc.tmp").write_bytes(b"half a file")
+    repair_corrections(tmp_path)
+    x, y = load_extra_data(tmp_path)
+    assert x.shape == (1, 28, 28) and y.tolist() == [4]
+
+
+def test_unreadable_corrections_are_left_untouched(tmp_path):
+    (tmp_path / IMAGES_FILE).write_bytes(b"garbage")
+    with pytest.raises(TeachingError, match="unreadable"):
+        add_correction(np.ones((28, 28), np.float32), 1, tmp_path)
+    assert (tmp_path / IMAGES_FILE).read_bytes() == b"garbage"
+
+
+@pytest.mark.parametrize("label", [-1, 10, 3.0, "7"])
+def test_correction_label_must_be_a_digit(tmp_path, label):
+    with pytest.raises(TeachingError, match="label"):
+        add_correction(np.ones((28, 28), np.float32), label, tmp_path)
