@@ -22,6 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a checkout as is
 
+from benchmarks.table import print_table, row  # noqa: E402
+
 from digit_recognizer.data import MnistError, find_mnist_files, load_mnist  # noqa: E402
 
 
@@ -47,10 +49,8 @@ def decompress_all(data_dir: Path, into: Path) -> None:
 def rows_for(label: str, work: Callable[[], object], target: str, repeat: int) -> list[dict]:
     wall, cpu = timed(work, repeat)
     return [
-        {"benchmark": "load_mnist", "measure": f"{label}, wall (median of {repeat})",
-         "value": wall, "unit": "s", "target": target},
-        {"benchmark": "load_mnist", "measure": f"{label}, CPU (median of {repeat})",
-         "value": cpu, "unit": "s", "target": "-"},
+        row("load_mnist", f"{label}, wall (median of {repeat})", wall, "s", target),
+        row("load_mnist", f"{label}, CPU (median of {repeat})", cpu, "s"),
     ]
 
 
@@ -68,21 +68,8 @@ def run(data_dir: str | os.PathLike, repeat: int = 7) -> list[dict]:
     return rows
 
 
-def verdict(row: dict) -> str:
-    if not row["target"].startswith("<="):
-        return ""
-    return "met" if row["value"] <= float(row["target"][2:]) else "MISSED"
 
 
-def print_table(rows: list[dict]) -> None:
-    print("| benchmark | measure | value | target | |")
-    print("| --- | --- | ---: | ---: | --- |")
-    for row in rows:
-        target = row["target"] if row["target"] == "-" else f"{row['target']} {row['unit']}"
-        print(f"| {row['benchmark']} | {row['measure']} | {row['value']:.3f} {row['unit']} "
-              f"| {target} | {verdict(row)} |")
-    print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-          "(a busy machine stretches wall time)")
 
 
 def main(argv: list[str] | None = None) -> int:

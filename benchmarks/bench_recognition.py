@@ -28,6 +28,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a checkout as is
 
+from benchmarks.table import print_table, row  # noqa: E402
+
 import cv2  # noqa: E402
 
 from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
@@ -56,9 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def row(benchmark: str, measure: str, value: float, unit: str, target: str = "-") -> dict:
-    return {"benchmark": benchmark, "measure": measure, "value": value, "unit": unit,
-            "target": target}
 
 
 # -- data --------------------------------------------------------------------------------------
@@ -224,24 +223,8 @@ def run(args: argparse.Namespace) -> list[dict]:
 # -- report ------------------------------------------------------------------------------------
 
 
-def verdict(row: dict) -> str:
-    target = row["target"]
-    if target[:2] not in ("<=", ">="):
-        return ""
-    limit = float(target[2:])
-    met = row["value"] <= limit if target.startswith("<=") else row["value"] >= limit
-    return "met" if met else "MISSED"
 
 
-def print_table(rows: list[dict]) -> None:
-    print("| benchmark | measure | value | target | |")
-    print("| --- | --- | ---: | ---: | --- |")
-    for r in rows:
-        target = r["target"] if r["target"] == "-" else f"{r['target']} {r['unit']}"
-        print(f"| {r['benchmark']} | {r['measure']} | {r['value']:.3f} {r['unit']} "
-              f"| {target} | {verdict(r)} |")
-    print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-          "(a busy machine stretches wall time)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,17 +21,6 @@ from digit_recognizer.idx import IdxError
 from digit_recognizer.recognizer import BUNDLED, ModelError, Recognizer
 
 
-class _KerasStyle:
-    """Lets ``train.evaluate_arrays`` (which calls ``model.predict(x, batch_size=, verbose=)``)
-    score a ``Recognizer``, so ensembles and user models share the one confusion-matrix code."""
-
-    def __init__(self, recognizer: Recognizer) -> None:
-        self.recognizer = recognizer
-
-    def predict(self, x: np.ndarray, batch_size: int | None = None, verbose: int = 0):
-        return self.recognizer.predict(x)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m digit_recognizer evaluate",
@@ -75,9 +64,9 @@ def load_recognizers(
 
 def score(recognizer: Recognizer, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     """One model's report: name, file, accuracy, per-class accuracy, confusion matrix."""
-    from digit_recognizer.train import evaluate_arrays
+    from digit_recognizer.train import score_probabilities, to_model_input
 
-    report = evaluate_arrays(_KerasStyle(recognizer), x_test, y_test)
+    report = score_probabilities(recognizer.predict(to_model_input(x_test)), y_test)
     return {
         "name": recognizer.name,
         "path": str(recognizer.path) if recognizer.path else None,

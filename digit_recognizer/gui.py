@@ -57,6 +57,7 @@ BOX_COLOUR = "#2f9e5a"
 LIVE_INTERVAL_MS = 100  # prediction refresh while the pen moves
 POLL_MS = 20  # how often the Tk thread collects results from the workers
 MAP_TIMEOUT_MS = 1000  # start loading the model by then even if the window is not mapped
+IO_WAIT_S = 5.0  # on closing, how long a file being written may take to finish
 LOW_CONFIDENCE = 0.6  # below this the window says it is not sure...
 CLOSE_CALL = 0.2  # ...and also when the runner-up is within this of the winner
 
@@ -213,12 +214,13 @@ class Worker:
         with self._cond:
             return kind in self._pending
 
-    def stop(self) -> None:
-        """Drop pending jobs and end the thread after the running job (not waited for)."""
+    def stop(self, wait: float = 0.0) -> None:
+        """Drop pending jobs; the thread ends after the running job, waited for up to ``wait`` s."""
         with self._cond:
             self._stopping = True
             self._pending.clear()
             self._cond.notify()
+        self._thread.join(wait)
 
     def _run(self) -> None:
         while True:
@@ -454,6 +456,7 @@ class DigitRecognizerApp:
         self.current_input: np.ndarray | None = None  # the 28x28 input behind the shown digit
         self._live_after: str | None = None
         self._poll_after: str | None = None
+        self._map_after: str | None = None
         self._load_started = False
         self._mapped = False
         self.closed = False
@@ -464,7 +467,8 @@ class DigitRecognizerApp:
         self._set_state("loading")
         root.protocol("WM_DELETE_WINDOW", self.quit)
         root.bind("<Map>", self._on_map, add="+")
-        root.after(MAP_TIMEOUT_MS, self._start_loading)  # in case the window is never mapped
+        # in case the window is never mapped (e.g. started iconified)
+        self._map_after = root.after(MAP_TIMEOUT_MS, self._start_loading)
         self._poll_after = root.after(POLL_MS, self._poll)
         self.io_worker.submit("count", partial(count_job, self.corrections))
 
@@ -912,7 +916,7 @@ class DigitRecognizerApp:
         self.model_var.set(choice)
         self.model_worker.submit("load", partial(self.engine.load, choice))
         name = next((c.label for c in MODEL_CHOICES if c.key == choice), Path(choice).name)
-        self._set_state("loading", f"Loading {name}… you can draw meanwhile.")
+        self._set_state("loading", f"Loading model: {name}… you can draw meanwhile.")
 
     def open_model_file(self) -> None:
         """Model ▸ Open model file…: any compatible .h5 or .keras file."""
@@ -1081,11 +1085,15 @@ class DigitRecognizerApp:
         if self.closed:
             return
         self.closed = True
-        for after_id in (self._live_after, self._poll_after):
+        for after_id in (self._live_after, self._poll_after, self._map_after):
             if after_id is not None:
                 self.root.after_cancel(after_id)
-        self.model_worker.stop()
-        self.io_worker.stop()
+        self.progress.stop()
+        self.model_worker.stop()  # a model still loading is not waited for
+        # A settings or sample file still being written finishes first, so that the final
+        # save below is the last word and no sample is cut short.
+        self.io_worker.stop(wait=IO_WAIT_S)
+        self._images.clear()  # PhotoImages are freed here, on the Tk thread
         try:
             save_settings(self.settings, self.settings_file)
         except OSError as err:

@@ -4,9 +4,8 @@ Standard layers mean the saved ``.h5`` files load anywhere with plain ``keras.mo
 and Keras' safe mode, with no custom code. Both take (28, 28, 1) float32 in [0, 1], ink high
 (as MNIST), and return 10 softmax probabilities.
 
-Augmentation layers (rotation, zoom, shift) sit at the front of each network, as in the Keras
-examples: they are active only in training, identity at inference, and so run inside the
-compiled training step instead of in Python.
+Augmentation is not part of the networks: the training pipeline (``train.make_batches``) does
+it, so a bundled model is exactly the network that runs in the app.
 """
 
 from __future__ import annotations
@@ -14,24 +13,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["ARCHITECTURES", "build_model", "build_adadelta_cnn", "build_rmsprop_cnn",
-           "augmentation_layers"]
+__all__ = ["ARCHITECTURES", "build_model", "build_adadelta_cnn", "build_rmsprop_cnn"]
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
-
-
-def augmentation_layers(seed: int | None = None) -> list[layers.Layer]:
-    """Small rotations (±10°), zoom (±10%) and shifts (±10%): how drawn digits differ.
-
-    Stroke thickness, the other way people's drawings differ, is varied in the data pipeline
-    (see ``train.AugmentedBatches``) since no standard layer does it at random.
-    """
-    return [
-        layers.RandomRotation(10 / 360, fill_mode="constant", seed=seed),
-        layers.RandomZoom(0.1, fill_mode="constant", seed=seed),
-        layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
-    ]
 
 
 def _conv_bn(filters: int, kernel: int, padding: str) -> list[layers.Layer]:
@@ -45,7 +30,7 @@ def _conv_bn(filters: int, kernel: int, padding: str) -> list[layers.Layer]:
     ]
 
 
-def build_adadelta_cnn(augment: bool = True, seed: int | None = None) -> keras.Model:
+def build_adadelta_cnn() -> keras.Model:
     """Model 1: conv layers -> max-pooling -> dropout -> dense -> dropout -> softmax.
 
     The classic Keras MNIST CNN (32 and 64 3×3 filters, dense 128) plus BatchNorm. Compiled
@@ -54,7 +39,6 @@ def build_adadelta_cnn(augment: bool = True, seed: int | None = None) -> keras.M
     """
     model = keras.Sequential(
         [keras.Input(shape=INPUT_SHAPE)]
-        + (augmentation_layers(seed) if augment else [])
         + _conv_bn(32, 3, "valid")
         + _conv_bn(64, 3, "valid")
         + [
@@ -77,7 +61,7 @@ def build_adadelta_cnn(augment: bool = True, seed: int | None = None) -> keras.M
     return model
 
 
-def build_rmsprop_cnn(augment: bool = True, seed: int | None = None) -> keras.Model:
+def build_rmsprop_cnn() -> keras.Model:
     """Model 2: [[Conv2D->relu]×2 -> MaxPool2D -> Dropout]×2 -> Flatten -> Dense -> Dropout -> Out.
 
     3×3 kernels with 'same' padding (32 then 64 filters) instead of the original's 5×5 first
@@ -87,7 +71,6 @@ def build_rmsprop_cnn(augment: bool = True, seed: int | None = None) -> keras.Mo
     """
     model = keras.Sequential(
         [keras.Input(shape=INPUT_SHAPE)]
-        + (augmentation_layers(seed) if augment else [])
         + _conv_bn(32, 3, "same")
         + _conv_bn(32, 3, "same")
         + [layers.MaxPooling2D(2), layers.Dropout(0.25)]
@@ -120,8 +103,8 @@ ARCHITECTURES = {
 }
 
 
-def build_model(name: str, augment: bool = True, seed: int | None = None) -> keras.Model:
+def build_model(name: str) -> keras.Model:
     """Build and compile the architecture called ``name`` ('adadelta' or 'rmsprop')."""
     if name not in ARCHITECTURES:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(ARCHITECTURES)}")
-    return ARCHITECTURES[name][0](augment=augment, seed=seed)
+    return ARCHITECTURES[name][0]()

@@ -53,8 +53,8 @@ SIZE = 28  # MNIST's field
 BOX = 20  # the longer side of the digit's box inside it
 CENTRE = 14.0  # where MNIST puts the centre of mass, in pixel-index coordinates
 # Median stroke width of the MNIST training digits at 28×28 scale, measured with
-# ``stroke_width`` on each digit's box scaled to 80 px (tests/test_preprocess.py re-measures it).
-MNIST_STROKE = 2.4
+# ``stroke_width`` on each digit's box scaled to WORK px (the tests compare outputs with MNIST).
+MNIST_STROKE = 2.45
 WORK = 80  # smallest working size of a digit's box: finer than 20 px, so widths can be adjusted
 INK_LEVEL = 0.5  # ink map value above which a pixel is ink (its edge is half covered)
 FAINT_INK = 0.1  # after shrinking, a thin line's pixels may hold this little ink
@@ -63,6 +63,9 @@ SPECK_FRACTION = 0.05  # components smaller than this share of the largest one a
 MERGE_OVERLAP = 0.3  # pieces overlapping horizontally by this share of the narrower are one digit
 MIN_EXTENT = 3  # px: ink no taller or wider than this is a stray mark, not a digit
 DOT_RATIO = 1.8  # ink whose extent is under this many stroke widths is a dot, not a digit
+FAINT_SHARE = 0.7  # photo ink components fainter than this share of the darkest are not ink
+PAPER_SIZE = 64  # px: a photo's lighting is estimated at this size (it varies slowly)
+PAPER_WINDOW = 0.5  # median window for the paper, as a share of the image's shorter side
 MAX_SIDE = 1024  # images are processed at most this large; finer detail does not change 20 px
 LOAD_MAX_SIDE = 2048  # load_image returns images at most this large
 MAX_DECODE_PIXELS = 50_000_000  # larger files are refused unless they can be decoded reduced
@@ -77,7 +80,7 @@ class ImageError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Files and arrays -> grey float images
+# Files and arrays -> uint8 grey images
 # ---------------------------------------------------------------------------------------------
 
 
@@ -97,15 +100,15 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 image = _decode_reduced(image, path)
+    except ImageError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise ImageError(f"{path} is too large to decode safely: {err}") from err
     except UnidentifiedImageError as err:
         raise ImageError(f"{path} is not an image file that Pillow can read") from err
-    except (OSError, SyntaxError, ValueError) as err:
-        if isinstance(err, ImageError):
-            raise
+    except (OSError, SyntaxError, ValueError) as err:  # truncated or corrupt data
         raise ImageError(f"{path} could not be decoded as an image: {err}") from err
-    return _reduce(_to_uint8(_check_shape(_pil_to_array(image))), LOAD_MAX_SIDE)[0]
+    return _reduce(_to_uint8(_check_shape(_pil_to_array(image))), LOAD_MAX_SIDE)
 
 
 def _decode_reduced(image: Image.Image, path: Path) -> Image.Image:
@@ -120,8 +123,8 @@ def _decode_reduced(image: Image.Image, path: Path) -> Image.Image:
         )
     image.load()
     image = ImageOps.exif_transpose(image)  # photos from phones are often stored sideways
-    if image.mode not in ("1", "L", "RGB", "RGBA", "LA", "P", "PA"):
-        return image  # 16-bit and float modes: reduced as arrays, after scaling to [0, 1]
+    if image.mode.startswith("I") or image.mode == "F":
+        return image  # 16-bit and float: scaled to 8 bits as arrays, then reduced
     image = image.convert(_pil_target_mode(image))
     image.thumbnail((LOAD_MAX_SIDE, LOAD_MAX_SIDE), Image.Resampling.BOX)
     return image
@@ -129,7 +132,7 @@ def _decode_reduced(image: Image.Image, path: Path) -> Image.Image:
 
 def _pil_target_mode(image: Image.Image) -> str:
     """The mode among L, RGB and RGBA that keeps what ``image`` holds."""
-    if image.mode in ("1", "L", "I", "I;16", "I;16B", "I;16L", "F"):
+    if image.mode in ("1", "L"):
         return "L"
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         return "RGBA"
@@ -169,8 +172,8 @@ def _check_shape(array: np.ndarray) -> np.ndarray:
 def _to_unit_float(array: np.ndarray) -> np.ndarray:
     """Image values -> float32 in [0, 1]; dtypes with no sensible image meaning raise ImageError.
 
-    uint8 and integer values up to 255 are 8-bit; up to 65535, 16-bit; bool is 0 or 255;
-    floats are taken as [0, 1] when they fit, else as [0, 255].
+    Integer values up to 255 are 8-bit, up to 65535 16-bit; bool is 0 or 1; floats are
+    [0, 1] when they fit, else [0, 255].
     """
     kind = array.dtype.kind
     if kind == "b":
@@ -205,29 +208,34 @@ def _as_array(image) -> np.ndarray:
     return _check_shape(image)
 
 
-def _reduce(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """Shrink ``image`` (INTER_AREA) to at most ``max_side``; return it and the factor used."""
-    height, width = image.shape[:2]
-    factor = max_side / max(height, width)
+def _scaled_size(shape: tuple[int, ...], factor: float) -> tuple[int, int]:
+    """OpenCV's (width, height) for an array of ``shape`` scaled by ``factor``, at least 1×1."""
+    return max(1, round(shape[1] * factor)), max(1, round(shape[0] * factor))
+
+
+def _reduce(image: np.ndarray, max_side: int) -> np.ndarray:
+    """Shrink ``image`` (INTER_AREA) so neither side exceeds ``max_side``."""
+    factor = max_side / max(image.shape[:2])
     if factor >= 1:
-        return image, 1.0
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), factor
+        return image
+    return cv2.resize(image, _scaled_size(image.shape, factor), interpolation=cv2.INTER_AREA)
 
 
-def _grey(image) -> tuple[np.ndarray, float]:
-    """Any accepted image -> (uint8 grey (H, W), factor it was shrunk by to fit MAX_SIDE).
+def _grey(image) -> tuple[np.ndarray, tuple[int, int]]:
+    """Any accepted image -> (uint8 grey (H, W) at most MAX_SIDE, the image's own (H, W)).
 
     Eight bits are plenty for a digit (MNIST has eight), and OpenCV is fastest on them.
     """
-    array, factor = _reduce(_to_uint8(_as_array(image)), MAX_SIDE)
+    array = _to_uint8(_as_array(image))
+    size = array.shape[:2]
+    array = _reduce(array, MAX_SIDE)
     if array.ndim == 2:
-        return array, factor
+        return array, size
     channels = array.shape[2]
     if channels == 2:
-        return _flatten_alpha(np.ascontiguousarray(array[:, :, 0]), array[:, :, 1]), factor
+        return _flatten_alpha(np.ascontiguousarray(array[:, :, 0]), array[:, :, 1]), size
     grey = cv2.cvtColor(array, cv2.COLOR_RGB2GRAY if channels == 3 else cv2.COLOR_RGBA2GRAY)
-    return (_flatten_alpha(grey, array[:, :, 3]) if channels == 4 else grey), factor
+    return (_flatten_alpha(grey, array[:, :, 3]) if channels == 4 else grey), size
 
 
 def _flatten_alpha(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -257,7 +265,7 @@ def _ink(grey: np.ndarray) -> np.ndarray:
 
     The border's median is the background; the ink is whichever way the image strays further
     from it (darker: ink on paper or the app's canvas; lighter: MNIST, chalk on a board).
-    Contrast is stretched so the strongest ink is 255 — all in one table lookup.
+    Contrast is stretched so the strongest ink is 255.
     """
     border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
     background = float(np.median(border))
@@ -268,9 +276,10 @@ def _ink(grey: np.ndarray) -> np.ndarray:
         raise EmptyDrawingError(
             "no digit found: the image is blank or uniform (no ink stands out from the background)"
         )
-    sign = -1 if darker >= lighter else 1
-    table = np.clip(np.round((np.arange(256) - background) * (sign * 255 / contrast)), 0, 255)
-    return cv2.LUT(grey, table.astype(np.uint8))
+    # Arrays, not scalars: OpenCV reads a scalar beside an image of shape (4, 1) as an array.
+    level = np.full_like(grey, round(background))
+    ink = cv2.subtract(level, grey) if darker >= lighter else cv2.subtract(grey, level)
+    return ink if contrast == 255 else cv2.convertScaleAbs(ink, alpha=255 / contrast)
 
 
 def _components(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -341,24 +350,28 @@ def _group_by_overlap(stats: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
 # ---------------------------------------------------------------------------------------------
 
 
-def stroke_width(mask: np.ndarray) -> float:
-    """Typical stroke width in pixels of a binary uint8 ``mask`` (0 when it is empty).
+def stroke_width(mask: np.ndarray, inside: np.ndarray | None = None) -> float:
+    """Typical stroke width in pixels of binary uint8 ``mask`` (0 when it is empty).
 
-    Twice the distance transform along the strokes' ridge (pixels no farther from the edge
-    than any neighbour) is the width there; the median ignores junctions and stroke ends.
+    Twice the distance transform along the strokes' ridge (pixels no farther from the edge than
+    any neighbour) is the width there. The mean over the ridge varies more smoothly with the
+    width than the median, whose steps follow the pixel grid. ``inside``: the mask's distance
+    transform, when already computed.
     """
-    inside = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_5)
+    if inside is None:
+        inside = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_5)
     ridge = (inside > 0) & (inside >= cv2.dilate(inside, np.ones((3, 3), np.uint8)))
     if not ridge.any():
         return 0.0
-    return 2 * float(np.median(inside[ridge])) - 0.5
+    return 2 * float(inside[ridge].mean()) - 0.5
 
 
-def _signed_distance(mask: np.ndarray) -> np.ndarray:
-    """Distance to the ink's edge in pixels: positive inside the ink, negative outside."""
+def _signed_distance(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Distance to the ink's edge: positive inside the ink, negative outside; the distance
+    transform inside alone), in pixels, the edge lying half-way between pixels."""
     inside = cv2.distanceTransform(mask, cv2.DIST_L2, cv2.DIST_MASK_5)
     outside = cv2.distanceTransform(1 - mask, cv2.DIST_L2, cv2.DIST_MASK_5)
-    return inside - outside + np.where(mask > 0, -0.5, 0.5).astype(np.float32)
+    return inside - outside + (np.float32(0.5) - mask), inside
 
 
 def _to_work_scale(ink: np.ndarray) -> np.ndarray:
@@ -369,14 +382,13 @@ def _to_work_scale(ink: np.ndarray) -> np.ndarray:
     with INTER_AREA, whose averaging makes a line much thinner than a work pixel faint rather
     than absent: there a pixel is ink when it holds half the strongest ink near it.
     """
-    height, width = ink.shape
-    factor = WORK / max(height, width)
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    factor = WORK / max(ink.shape)
+    size = _scaled_size(ink.shape, factor)
     if factor >= 1:
         mask = cv2.resize(ink, size, interpolation=cv2.INTER_LINEAR) >= INK_LEVEL
     else:
         work = cv2.resize(ink, size, interpolation=cv2.INTER_AREA)
-        level = np.minimum(cv2.dilate(work, np.ones((5, 5), np.uint8)) * INK_LEVEL, INK_LEVEL)
+        level = np.minimum(cv2.dilate(work, np.ones((3, 3), np.uint8)) * INK_LEVEL, INK_LEVEL)
         mask = (work >= level) & (work >= FAINT_INK)
     # A clear border, or distance transforms would not see where ink at the edge ends.
     return cv2.copyMakeBorder(mask.view(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
@@ -386,42 +398,49 @@ def _normalise_stroke(mask: np.ndarray) -> np.ndarray:
     """Re-draw the ink with the stroke width that becomes MNIST_STROKE px once scaled to BOX.
 
     A wider stroke also widens the box, so the change ``delta`` solves
-    (width + delta) / (extent + delta) = MNIST_STROKE / BOX. Thinning is limited to half the
-    stroke, so thin parts of uneven strokes are not erased.
+    (width + delta) / (extent + delta) = MNIST_STROKE / BOX. Thinning takes off at most 65 %
+    of the typical width, so that the thinner parts of uneven strokes are not erased.
     """
-    width = stroke_width(mask)
+    # Room for the widest stroke this can ask for (a 1-px line in a WORK-px box) to grow into.
+    pad = int(MNIST_STROKE * WORK / (BOX - MNIST_STROKE)) // 2 + 2
+    mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    distance, inside = _signed_distance(mask)
+    width = stroke_width(mask, inside)
     _, _, w, h = cv2.boundingRect(mask)
     extent = max(w, h)
     if width <= 0 or extent < DOT_RATIO * width:
         raise EmptyDrawingError("no digit found: the ink is a single dot, too small for a digit")
     delta = (MNIST_STROKE * extent - BOX * width) / (BOX - MNIST_STROKE)
-    delta = max(delta, -width / 2)
-    pad = max(2, int(np.ceil(delta / 2)) + 2)
-    mask = cv2.copyMakeBorder(mask, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    delta = max(delta, -0.65 * width)
     # Moving the edge outward by delta/2 and giving it a 1-px ramp is a dilation (or erosion)
     # by a disc of any real radius, anti-aliased, at a cost that does not grow with the radius.
-    return np.clip(_signed_distance(mask) + (delta / 2 + 0.5), 0, 1)
+    return np.clip(distance + (delta / 2 + 0.5), 0, 1)
 
 
 def _fit_box(ink: np.ndarray) -> np.ndarray:
     """Crop to the ink and scale (INTER_AREA) so its longer side is BOX px, keeping the aspect."""
     x, y, w, h = cv2.boundingRect((ink > 0).view(np.uint8))
     crop = ink[y : y + h, x : x + w]
-    factor = BOX / max(w, h)
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    return cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(crop, _scaled_size(crop.shape, BOX / max(w, h)),
+                      interpolation=cv2.INTER_AREA)
 
 
 def _centre(digit: np.ndarray) -> np.ndarray:
     """Place ``digit`` in the 28×28 field with its centre of mass within ½ px of (14, 14).
 
     The shift is a whole number of pixels, as MNIST's: a fractional one would blur the digit,
-    and models trained on MNIST lose accuracy on blurred strokes.
+    and models trained on MNIST lose accuracy on blurred strokes. A shape so lopsided that
+    centring would push ink out of the field stops at the field's edge instead.
     """
-    moments = cv2.moments(digit)
-    cx, cy = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
-    shift = np.float32([[1, 0, round(CENTRE - cx)], [0, 1, round(CENTRE - cy)]])
-    return cv2.warpAffine(digit, shift, (SIZE, SIZE), flags=cv2.INTER_NEAREST)
+    # Not cv2.moments: it reads an image one or two pixels wide (a thin '1') as a point list.
+    total = float(digit.sum())
+    cx = float(digit.sum(axis=0) @ np.arange(digit.shape[1])) / total
+    cy = float(digit.sum(axis=1) @ np.arange(digit.shape[0])) / total
+    dx = min(max(round(CENTRE - cx), 0), SIZE - digit.shape[1])
+    dy = min(max(round(CENTRE - cy), 0), SIZE - digit.shape[0])
+    field = cv2.warpAffine(digit, np.float32([[1, 0, dx], [0, 1, dy]]), (SIZE, SIZE),
+                           flags=cv2.INTER_NEAREST)
+    return np.clip(field, 0, 1, out=field)  # INTER_AREA may overshoot 1 by a rounding error
 
 
 def _digit_to_mnist(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -441,43 +460,46 @@ def canvas_to_mnist(image) -> np.ndarray:
 
     ``image``: a NumPy array (H, W), (H, W, 3) RGB or (H, W, 4) RGBA of uint8, float ([0, 1] or
     [0, 255]), bool or 16-bit integers, or a PIL image; any size, either polarity. Raises
-    EmptyDrawingError when there is no digit, ImageError when the image is unusable.
+    EmptyDrawingError when there is no digit (blank, uniform — all ink included —, a speck, a
+    single pixel or one dot of the brush), ImageError when the image is unusable.
     """
     ink = _ink(_grey(image)[0])
     return _digit_to_mnist(*_select(ink, *_components(ink)))
 
 
 def segment_digits(image) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
-    """A drawing of a number -> [(28×28 input, (x, y, w, h) box in ``image``'s pixels)], left
-    to right.
+    """A drawing of a number -> [(28×28 input, (x, y, w, h) box in ``image``'s pixels), ...]
+    from left to right.
 
     Ink components that overlap horizontally are one digit (a 4 or 5 drawn in two strokes, a
     7's crossbar). Dots (a decimal point, a stray click) are skipped. Raises EmptyDrawingError
     when no digit is found, ImageError when the image is unusable.
     """
-    grey, factor = _grey(image)
+    grey, size = _grey(image)
     ink = _ink(grey)
     labels, stats, ids = _components(ink)
     digits = []
     for group in _group_by_overlap(stats, ids):
         crop, box = _select(ink, labels, stats, group)
         try:
-            digit = _digit_to_mnist(crop, box)
+            digits.append((_digit_to_mnist(crop, box), _to_image_box(box, grey.shape, size)))
         except EmptyDrawingError:
-            continue
-        digits.append((digit, _scale_box(box, factor, image)))
+            continue  # a dot or speck between digits
     if not digits:
         raise EmptyDrawingError("no digit found: the image holds only dots or specks")
     return digits
 
 
-def _scale_box(box, factor: float, image) -> tuple[int, int, int, int]:
-    """A box in the processed (possibly shrunk) image -> the caller's image coordinates."""
-    if factor == 1:
+def _to_image_box(box, shape: tuple[int, int], size: tuple[int, int]):
+    """A box in the processed image of ``shape`` -> the caller's image of ``size`` (H, W)."""
+    if shape == size:
         return box
-    x, y, w, h = (round(v / factor) for v in box)
-    height, width = _as_array(image).shape[:2]
-    return x, y, min(w, width - x), min(h, height - y)
+    x, y, w, h = box
+    sx, sy = size[1] / shape[1], size[0] / shape[0]
+    left, top = int(x * sx), int(y * sy)
+    right = min(int(np.ceil((x + w) * sx)), size[1])
+    bottom = min(int(np.ceil((y + h) * sy)), size[0])
+    return left, top, right - left, bottom - top
 
 
 def photo_to_mnist(image) -> np.ndarray:
@@ -491,7 +513,19 @@ def photo_to_mnist(image) -> np.ndarray:
     :func:`canvas_to_mnist` does.
     """
     ink = _flatten_lighting(_grey(image)[0])
-    return _digit_to_mnist(*_select(ink, *_components(ink)))
+    labels, stats, ids = _components(ink)
+    return _digit_to_mnist(*_select(ink, labels, stats, _drop_faint(ink, labels, stats, ids)))
+
+
+def _drop_faint(ink: np.ndarray, labels: np.ndarray, stats: np.ndarray, ids: np.ndarray):
+    """Keep the components ``ids`` whose mean ink is at least FAINT_SHARE of the darkest's.
+
+    One pen makes strokes of one darkness; what only just passes Otsu's threshold (the edge of
+    a shadow, a fold, the paper's texture) is far fainter than the writing.
+    """
+    sums = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=len(stats))
+    means = sums[ids] / stats[ids, cv2.CC_STAT_AREA]
+    return ids[means >= FAINT_SHARE * means.max()]
 
 
 def _paper(grey: np.ndarray) -> np.ndarray:
@@ -500,13 +534,11 @@ def _paper(grey: np.ndarray) -> np.ndarray:
     A median blur with a window half the image wide, computed at 64 px (light varies slowly,
     and OpenCV's large-window median needs uint8) and enlarged back smoothly.
     """
-    height, width = grey.shape
-    factor = 64 / max(height, width)
-    small = cv2.resize(grey, (max(1, round(width * factor)), max(1, round(height * factor))),
+    small = cv2.resize(grey, _scaled_size(grey.shape, PAPER_SIZE / max(grey.shape)),
                        interpolation=cv2.INTER_AREA)
-    window = max(3, min(small.shape) // 4 * 2 + 1)  # odd, about half the shorter side
+    window = max(3, int(min(small.shape) * PAPER_WINDOW) // 2 * 2 + 1)  # odd
     paper = cv2.medianBlur(small, window).astype(np.float32) * np.float32(1 / 255)
-    return cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(paper, grey.shape[::-1], interpolation=cv2.INTER_LINEAR)
 
 
 def _flatten_lighting(grey: np.ndarray) -> np.ndarray:
@@ -531,7 +563,9 @@ def _flatten_lighting(grey: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-def render_drawn_digit(digit: np.ndarray, rng: np.random.Generator, canvas: int = 280) -> np.ndarray:
+def render_drawn_digit(
+    digit: np.ndarray, rng: np.random.Generator, canvas: int = 280
+) -> np.ndarray:
     """Draw MNIST ``digit`` (uint8 (28, 28), ink high) as a person does on the app's canvas.
 
     Returns uint8 (canvas, canvas): white background, black anti-aliased ink. The digit is
@@ -592,7 +626,10 @@ def _place(digit: np.ndarray, rng, canvas: int, height: float, brush: float, ang
     placed = cv2.warpAffine(np.asarray(digit, np.uint8), matrix, region, flags=cv2.INTER_LINEAR)
     # Blur away the facets of the enlarged 28-px grid, or the centre line would zigzag.
     placed = cv2.GaussianBlur(placed, (0, 0), sigmaX=max(0.5, scale / 3))
-    shape = (placed >= 80).view(np.uint8)  # low: MNIST's faint thin parts stay joined
+    # A low cut keeps MNIST's faint thin parts joined (the brush re-draws the width anyway).
+    shape = (placed >= min(80, int(placed.max()) // 2 + 1)).view(np.uint8)
+    if not shape.any():
+        raise EmptyDrawingError("the MNIST digit to render is too faint to draw")
     corner = (int(rng.integers(0, canvas - region[0] + 1)),
               int(rng.integers(0, canvas - region[1] + 1)))
     return shape, corner

@@ -19,3 +19,17 @@ def mnist_dir() -> Path:
         pytest.fail("MNIST_DIR must name the folder with the four MNIST files "
                     "(e.g. MNIST_DIR=../shared/data/mnist); see README 'Getting MNIST'")
     return Path(value)
+
+
+@pytest.fixture(scope="session")
+def small_model_path(tmp_path_factory, mnist_dir) -> Path:
+    """A real model 1 trained for 2 epochs on 3,000 images (~94%), once per test session.
+
+    Tests that need a model file but not the bundled models' accuracy use it, so they do not
+    depend on models/ and check the code paths with a file this session wrote.
+    """
+    from digit_recognizer.train import train
+
+    path = tmp_path_factory.mktemp("small-model") / "m.h5"
+    train("adadelta", path, epochs=2, limit=3000, data_dir=mnist_dir, figures=False, verbose=0)
+    return path

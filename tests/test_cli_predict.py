@@ -40,18 +40,6 @@ def json_lines(result: subprocess.CompletedProcess) -> list[dict]:
 # -- fixtures ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def model_path(tmp_path_factory, mnist_dir) -> Path:
-    """A model 1 trained for 2 epochs on 3,000 images (~94%), trained once per session."""
-    path = tmp_path_factory.getbasetemp() / "small-model" / "m.h5"
-    if not path.exists():
-        from digit_recognizer.train import train
-
-        train("adadelta", path, epochs=2, limit=3000, data_dir=mnist_dir, figures=False,
-              verbose=0)
-    return path
-
-
 @pytest.fixture(scope="module")
 def mnist_test(mnist_dir):
     return load_mnist(mnist_dir)[1]
@@ -77,10 +65,10 @@ def images(tmp_path_factory, mnist_test) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def predicted(model_path, images) -> subprocess.CompletedProcess:
+def predicted(small_model_path, images) -> subprocess.CompletedProcess:
     """One predict run over two drawings, a text file named .png and a blank canvas."""
     files = [images[name] for name in ("seven", "text", "two", "blank")]
-    return run_command("predict", "--model", str(model_path), *map(str, files))
+    return run_command("predict", "--model", str(small_model_path), *map(str, files))
 
 
 # -- predict -----------------------------------------------------------------------------------
@@ -117,9 +105,9 @@ def test_predict_exits_non_zero_when_a_file_failed(predicted):
 
 
 @pytest.fixture(scope="module")
-def predicted_number(model_path, images) -> subprocess.CompletedProcess:
+def predicted_number(small_model_path, images) -> subprocess.CompletedProcess:
     """One predict run in number mode over a drawing of a 7 and a 2 side by side."""
-    return run_command("predict", "--number", "--model", str(model_path), str(images["number"]))
+    return run_command("predict", "--number", "--model", str(small_model_path), str(images["number"]))
 
 
 def test_predict_number_mode_reads_digits_left_to_right(predicted_number, mnist_test):
@@ -132,8 +120,8 @@ def test_predict_exits_zero_when_every_file_is_read(predicted_number):
     assert predicted_number.returncode == 0, predicted_number.stderr
 
 
-def test_predict_photo_mode_reads_the_digit(model_path, images, mnist_test):
-    result = run_command("predict", "--photo", "--model", str(model_path), str(images["seven"]))
+def test_predict_photo_mode_reads_the_digit(small_model_path, images, mnist_test):
+    result = run_command("predict", "--photo", "--model", str(small_model_path), str(images["seven"]))
     assert json_lines(result)[0]["digit"] == mnist_test[1][0]
 
 
@@ -154,8 +142,8 @@ def test_predict_missing_bundled_model_says_how_to_train_it(tmp_path, images):
 
 
 @pytest.fixture(scope="module")
-def evaluated(model_path, mnist_dir) -> dict:
-    result = run_command("evaluate", "--model", str(model_path), "--json", "--limit", "2000",
+def evaluated(small_model_path, mnist_dir) -> dict:
+    result = run_command("evaluate", "--model", str(small_model_path), "--json", "--limit", "2000",
                          mnist_dir=mnist_dir)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -178,10 +166,10 @@ def test_evaluate_json_confusion_matrix_counts_every_image(evaluated):
 
 
 def test_evaluate_default_reports_both_bundled_models_and_their_average(
-    model_path, tmp_path, mnist_dir
+    small_model_path, tmp_path, mnist_dir
 ):
     for name in ("digit_model.h5", "digit_model1.h5"):
-        shutil.copy(model_path, tmp_path / name)
+        shutil.copy(small_model_path, tmp_path / name)
     result = run_command("evaluate", "--models-dir", str(tmp_path), "--limit", "500",
                          mnist_dir=mnist_dir)
     assert result.returncode == 0, result.stderr
@@ -195,7 +183,7 @@ def test_evaluate_missing_bundled_model_exits_2_naming_the_train_command(tmp_pat
     assert "python -m digit_recognizer train --model adadelta" in result.stderr
 
 
-def test_evaluate_missing_data_prints_one_line_and_exits_2(model_path, tmp_path):
-    result = run_command("evaluate", "--model", str(model_path), "--data-dir", str(tmp_path))
+def test_evaluate_missing_data_prints_one_line_and_exits_2(small_model_path, tmp_path):
+    result = run_command("evaluate", "--model", str(small_model_path), "--data-dir", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1

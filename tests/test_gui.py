@@ -9,11 +9,14 @@ pumped with ``root.update()`` until a condition holds, never with fixed sleeps.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import math
 import os
 import select
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -42,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = ROOT / "models"
 BUNDLED_FILES = ("digit_model.h5", "digit_model1.h5")
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 # Digits as a person draws them: strokes of points, as fractions of the canvas side.
 ONE = [[(0.53, 0.18), (0.50, 0.50), (0.47, 0.82)]]
@@ -63,10 +67,10 @@ def display():
     read_end, write_end = os.pipe()
     server = subprocess.Popen(
         [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent)
     os.close(write_end)
-    ready, _, _ = select.select([read_end], [], [], 30)
-    number = os.read(read_end, 64).decode().strip() if ready else ""
+    number = read_line(read_end, timeout=30)  # Xvfb writes "N\n" once it accepts clients
     os.close(read_end)
     if not number:
         server.kill()
@@ -137,6 +141,10 @@ def make_app(display, tmp_path, monkeypatch, cached_loader, models_dir):
     yield make
     for app in apps:
         app.close()
+    apps.clear()
+    # Free the closed windows' Tk objects here, on the Tk thread: left to the cycle collector,
+    # they could be freed on a worker thread, which must never call into Tk.
+    gc.collect()
 
 
 @pytest.fixture
@@ -150,7 +158,24 @@ def app(make_app) -> DigitRecognizerApp:
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def wait_until(app: DigitRecognizerApp, condition, timeout: float = 60.0) -> None:
+def die_with_parent() -> None:
+    """In a child process: get SIGTERM when the test process dies, even if it is killed."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def read_line(fd: int, timeout: float) -> str:
+    """Read up to a newline from ``fd`` (closing it early would kill the writer with EPIPE)."""
+    data, deadline = b"", time.monotonic() + timeout
+    while not data.endswith(b"\n") and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 64) if ready else b""
+        if not chunk:
+            break
+        data += chunk
+    return data.decode().strip()
+
+
+def wait_until(app: DigitRecognizerApp, condition, timeout: float = 180.0) -> None:
     """Run the window's event loop until ``condition()`` holds; fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -21,28 +21,12 @@ from digit_recognizer.recognizer import (
 )
 
 
-# -- fixtures (shared with test_cli_predict.py through the session's temporary folder) --------
-
-
-def small_model_path(tmp_path_factory, mnist_dir: Path) -> Path:
-    """A model 1 trained for 2 epochs on 3,000 images (~94%), trained once per session."""
-    path = tmp_path_factory.getbasetemp() / "small-model" / "m.h5"
-    if not path.exists():
-        from digit_recognizer.train import train
-
-        train("adadelta", path, epochs=2, limit=3000, data_dir=mnist_dir, figures=False,
-              verbose=0)
-    return path
+# -- fixtures --------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def model_path(tmp_path_factory, mnist_dir) -> Path:
-    return small_model_path(tmp_path_factory, mnist_dir)
-
-
-@pytest.fixture(scope="session")
-def recognizer(model_path) -> Recognizer:
-    return Recognizer.load(model_path)
+def recognizer(small_model_path) -> Recognizer:
+    return Recognizer.load(small_model_path)
 
 
 @pytest.fixture(scope="session")
@@ -84,15 +68,15 @@ def drawn_digits(x_test, count: int, seed: int = 0) -> list[np.ndarray]:
 # -- loading -----------------------------------------------------------------------------------
 
 
-def test_h5_model_loads_with_name_from_metadata(model_path, recognizer):
-    metadata = json.loads(model_path.with_suffix(".json").read_text())
+def test_h5_model_loads_with_name_from_metadata(small_model_path, recognizer):
+    metadata = json.loads(small_model_path.with_suffix(".json").read_text())
     assert recognizer.name == metadata["name"]
     assert recognizer.metadata["test_accuracy"] == metadata["test_accuracy"]
 
 
-def test_keras_format_model_gives_same_probabilities_as_h5(model_path, recognizer, tmp_path):
+def test_keras_format_model_gives_same_probabilities_as_h5(small_model_path, recognizer, tmp_path):
     path = tmp_path / "m.keras"
-    keras.models.load_model(model_path, compile=False).save(path)
+    keras.models.load_model(small_model_path, compile=False).save(path)
     x = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32)
     np.testing.assert_allclose(Recognizer.load(path).predict(x), recognizer.predict(x), atol=1e-6)
 
@@ -141,9 +125,9 @@ def test_random_bytes_raise_model_error(tmp_path, name):
         Recognizer.load(path)
 
 
-def test_truncated_model_raises_model_error(model_path, tmp_path):
+def test_truncated_model_raises_model_error(small_model_path, tmp_path):
     path = tmp_path / "truncated.h5"
-    data = model_path.read_bytes()
+    data = small_model_path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ModelError, match="truncated.h5"):
         Recognizer.load(path)
@@ -216,8 +200,8 @@ def test_missing_bundled_model_error_says_how_to_train_it(tmp_path):
         Recognizer.bundled("model2", models_dir=tmp_path)
 
 
-def test_bundled_model_loads_from_models_dir(model_path, tmp_path):
-    shutil.copy(model_path, tmp_path / "digit_model.h5")
+def test_bundled_model_loads_from_models_dir(small_model_path, tmp_path):
+    shutil.copy(small_model_path, tmp_path / "digit_model.h5")
     assert Recognizer.bundled("model1", models_dir=tmp_path).path == tmp_path / "digit_model.h5"
 
 
@@ -226,9 +210,9 @@ def test_unknown_bundled_name_raises_model_error(tmp_path):
         Recognizer.bundled("model3", models_dir=tmp_path)
 
 
-def test_choice_both_loads_the_ensemble_of_the_bundled_models(model_path, tmp_path):
+def test_choice_both_loads_the_ensemble_of_the_bundled_models(small_model_path, tmp_path):
     for name in ("digit_model.h5", "digit_model1.h5"):
-        shutil.copy(model_path, tmp_path / name)
+        shutil.copy(small_model_path, tmp_path / name)
     assert Recognizer.from_choice("both", models_dir=tmp_path).name == ENSEMBLE_NAME
 
 
@@ -247,9 +231,9 @@ def test_predict_rows_sum_to_one(recognizer, mnist_test):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
 
 
-def test_fast_path_matches_keras_predict(model_path, recognizer, mnist_test):
+def test_fast_path_matches_keras_predict(small_model_path, recognizer, mnist_test):
     x = (mnist_test[0][:64] / np.float32(255))[..., None]
-    expected = keras.models.load_model(model_path, compile=False).predict(x, verbose=0)
+    expected = keras.models.load_model(small_model_path, compile=False).predict(x, verbose=0)
     np.testing.assert_allclose(recognizer.predict(x), expected, atol=1e-5)
 
 

@@ -45,7 +45,7 @@ def test_adadelta_at_default_rate_learns_far_less(mnist_dir):
     accuracies = {}
     for rate in (1.0, 0.001):
         keras.utils.set_random_seed(0)
-        model = build_model("adadelta", augment=False)
+        model = build_model("adadelta")
         model.compile(optimizer=keras.optimizers.Adadelta(learning_rate=rate),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         model.fit(x, y, epochs=1, batch_size=64, verbose=0)
@@ -64,7 +64,7 @@ def test_plateau_schedule_lowers_learning_rate_on_val_accuracy(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.random((256, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, 256)
-    model = build_model("rmsprop", augment=False)
+    model = build_model("rmsprop")
     callbacks = training_callbacks("rmsprop", tmp_path / "m.h5", patience=20)
     history = model.fit(x[:192], y[:192], validation_data=(x[192:], y[192:]), epochs=6,
                         batch_size=64, callbacks=callbacks, verbose=0)
@@ -88,11 +88,36 @@ def test_thickness_augmentation_matches_opencv_per_image():
                                   cv2.erode(images[0], kernel))
 
 
+def test_zero_ranges_warp_leaves_digits_unchanged(mnist_dir):
+    from digit_recognizer.data import load_mnist
+    from digit_recognizer.train import random_affine, warp_digits
+
+    digits = load_mnist(mnist_dir)[1][0][:50]
+    matrices = random_affine(50, np.random.default_rng(0), rotation=0, zoom=0, shift=0)
+    np.testing.assert_array_equal(warp_digits(digits, matrices), digits)
+
+
+def test_augmented_digits_stay_sharp_centred_and_labelled(mnist_dir):
+    import cv2
+
+    from digit_recognizer.data import load_mnist
+    from digit_recognizer.train import augment_digits
+
+    digits = load_mnist(mnist_dir)[1][0][:200]
+    augmented = augment_digits(digits.copy(), np.random.default_rng(0))
+    assert augmented.shape == digits.shape and augmented.dtype == np.uint8
+    assert not np.array_equal(augmented, digits)
+    # One resampling, not three: strokes keep nearly all their full-ink pixels.
+    assert (augmented > 200).sum() > 0.7 * (digits > 200).sum()
+    centres = [cv2.moments(image)["m10"] / cv2.moments(image)["m00"] for image in augmented]
+    assert abs(np.mean(centres) - 13.5) < 1.0
+
+
 def test_batches_cover_every_image_once_per_epoch():
     from digit_recognizer.train import make_batches
 
     x = np.repeat(np.arange(100, dtype=np.uint8)[:, None, None], 28 * 28).reshape(100, 28, 28)
-    batches = make_batches(x, np.arange(100, dtype=np.uint8), 32, seed=0, thicken=0.0)
+    batches = make_batches(x, np.arange(100, dtype=np.uint8), 32, seed=0, augment=False)
     labels = np.concatenate([batches[i][1] for i in range(len(batches))])
     assert sorted(labels.tolist()) == list(range(100))
     images, _ = batches[0]

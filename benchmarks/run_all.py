@@ -1,0 +1,39 @@
+"""Every benchmark, one table: data loading, training throughput, recognition, start-up.
+
+    python benchmarks/run_all.py            # the full set (about 15 minutes on 2 cores)
+    python benchmarks/run_all.py --quick    # fewer digits and runs, to check it works
+
+Each part also runs alone: ``python benchmarks/bench_<part>.py --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a checkout as is
+
+from benchmarks import bench_load, bench_recognition, bench_startup, bench_train  # noqa: E402
+from benchmarks.table import print_table  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run of every part")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    rows = bench_load.run(os.environ["MNIST_DIR"], repeat=3 if quick else 7)
+    rows += bench_train.run(bench_train.build_parser().parse_args(
+        ["--batches", "5" if quick else "30"]))
+    rows += bench_recognition.run(bench_recognition.build_parser().parse_args(
+        ["--limit", "500"] if quick else []))
+    rows += bench_startup.run(bench_startup.build_parser().parse_args(
+        ["--runs", "2"] if quick else []))
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
