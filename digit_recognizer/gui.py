@@ -9,13 +9,16 @@ the user can draw while the model loads and the window never waits for the netwo
 thread-safe: workers never touch a widget; they put results in a queue that the Tk thread polls
 with ``after``.
 
-Set ``DIGIT_RECOGNIZER_TRACE=FILE`` to make the window append ``mapped <time>`` and ``ready
-<time>`` lines (``time.time()``) to FILE; ``benchmarks/bench_startup.py`` reads them.
+Set ``DIGIT_RECOGNIZER_TRACE=FILE`` to make the window append what ``benchmarks/bench_startup.py``
+measures to FILE, one ``EVENT TIME [VALUES]`` line each (``time.time()``): ``mapped`` (with the
+canvas's screen position and size), ``ready`` (a model is loaded), ``shown`` (the first
+prediction is on screen) and ``stall PHASE MS`` (a new longest gap between event-loop turns).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import queue
@@ -29,14 +32,23 @@ from functools import partial
 from pathlib import Path
 from tkinter import filedialog, messagebox, ttk
 from tkinter import font as tkfont
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageTk
 
 from digit_recognizer import __version__
 from digit_recognizer.settings import Settings, load_settings, save_settings, settings_path
-from digit_recognizer.teaching import corrections_dir, fine_tune_command
+from digit_recognizer.teaching import (
+    TeachingError,
+    add_correction,
+    corrections_dir,
+    fine_tune_command,
+    repair_corrections,
+)
+
+if TYPE_CHECKING:  # importing it loads OpenCV: the start path must not
+    from digit_recognizer.recognizer import Recognizer
 
 __all__ = ["DigitRecognizerApp", "Stroke", "render_strokes", "load_model_choice", "main"]
 
@@ -47,7 +59,8 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 # Sizes in logical pixels; multiplied by the screen's scale factor on HiDPI screens.
 CANVAS_SIZE = 320
 VIEW_SIZE = 140  # the 28x28 network input, enlarged 5x
-BARS_WIDTH, BARS_HEIGHT = 260, 120
+ANSWER_WIDTH = 150  # room for the big digit, or a number in a smaller font
+BARS_WIDTH, BARS_HEIGHT = 300, 100
 BRUSH_MIN, BRUSH_MAX = 6, 40
 
 PAPER, INK = "#ffffff", "#1c1c22"
@@ -58,6 +71,8 @@ LIVE_INTERVAL_MS = 100  # prediction refresh while the pen moves
 POLL_MS = 20  # how often the Tk thread collects results from the workers
 MAP_TIMEOUT_MS = 1000  # start loading the model by then even if the window is not mapped
 IO_WAIT_S = 5.0  # on closing, how long a file being written may take to finish
+HEARTBEAT_MS = 10  # with tracing on, the event loop's pulse, to measure stalls
+BIG_FONT_SIZE = 64
 LOW_CONFIDENCE = 0.6  # below this the window says it is not sure...
 CLOSE_CALL = 0.2  # ...and also when the runner-up is within this of the winner
 
@@ -99,6 +114,18 @@ SHORTCUTS = (
     (("<F1>",), "F1", "Keyboard shortcuts", "show_shortcuts"),
 )
 TEACH_SHORTCUT = ("Ctrl+0 … Ctrl+9", "Teach: the drawing is really this digit")
+
+# (metadata key, label, formatter): what About shows of the active model's metadata.
+ABOUT_FIELDS = (
+    ("architecture", "Architecture", str),
+    ("test_accuracy", "Test accuracy", lambda v: f"{float(v):.2%}"),
+    ("epochs_run", "Epochs", str),
+    ("training_seconds", "Training time", lambda v: f"{float(v):.0f} s"),
+    ("members", "Averages", lambda v: ", ".join(map(str, v))),
+    ("date", "Trained on", str),
+)
+# Libraries About names only if something already imported them (it never imports them).
+LOADED_LIBRARIES = (("tensorflow", "TensorFlow"), ("keras", "Keras"), ("cv2", "OpenCV"))
 
 
 # -- strokes: the drawing as data ---------------------------------------------------------------
@@ -142,7 +169,6 @@ class Request:
     size: int
     photo: np.ndarray | None = None  # an opened image replaces the strokes
     number: bool = False
-    explicit: bool = False  # the user pressed Predict (rather than a live update)
 
 
 @dataclass(frozen=True)
@@ -242,7 +268,7 @@ class Worker:
             self.results.put(result)
 
 
-def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None):
+def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None) -> Recognizer:
     """Load the recognizer for ``choice``: 'model1', 'model2', 'both' or a model file's path.
 
     Imports TensorFlow (seconds): call it on a worker thread. Raises ``ModelError``.
@@ -310,8 +336,6 @@ def save_png_job(image: Image.Image, path: Path) -> Done | Failed:
 
 
 def teach_job(image: np.ndarray, label: int, folder: Path) -> Done | Failed:
-    from digit_recognizer.teaching import TeachingError, add_correction
-
     try:
         count = add_correction(image, label, folder)
     except (TeachingError, OSError) as err:
@@ -321,8 +345,6 @@ def teach_job(image: np.ndarray, label: int, folder: Path) -> Done | Failed:
 
 
 def count_job(folder: Path) -> Done | Failed:
-    from digit_recognizer.teaching import TeachingError, repair_corrections
-
     try:
         saved = repair_corrections(folder)
     except (TeachingError, OSError) as err:
@@ -345,8 +367,6 @@ def _samples(count: int) -> str:
 
 def read_test_accuracy(models_dir: Path, file: str) -> float | None:
     """The test accuracy in a bundled model's metadata (a fraction), or None."""
-    import json
-
     try:
         metadata = json.loads((models_dir / file).with_suffix(".json").read_text("utf-8"))
         accuracy = float(metadata["test_accuracy"])
@@ -442,7 +462,6 @@ class DigitRecognizerApp:
         self.model_worker = Worker("digit-recognizer-model")
         self.io_worker = Worker("digit-recognizer-files")
         self.state = "loading"
-        self.message: str | None = None
         self.recognizer = None  # the active one, for About (read-only here)
         self.active_choice: str | None = None
         self.failed_choices: set[str] = set()
@@ -457,6 +476,8 @@ class DigitRecognizerApp:
         self._live_after: str | None = None
         self._poll_after: str | None = None
         self._map_after: str | None = None
+        self._beat_after: str | None = None
+        self._worst_gap: dict[str, float] = {}
         self._load_started = False
         self._mapped = False
         self.closed = False
@@ -466,10 +487,14 @@ class DigitRecognizerApp:
         self._build()
         self._set_state("loading")
         root.protocol("WM_DELETE_WINDOW", self.quit)
-        root.bind("<Map>", self._on_map, add="+")
+        # First <Expose> of the canvas: on screen at its place and size (<Map> comes before the
+        # geometry is final, when a click may still land on the frame behind).
+        self.canvas.bind("<Expose>", self._on_first_expose)
         # in case the window is never mapped (e.g. started iconified)
         self._map_after = root.after(MAP_TIMEOUT_MS, self._start_loading)
         self._poll_after = root.after(POLL_MS, self._poll)
+        if self.trace_file is not None:
+            self._beat_after = root.after(HEARTBEAT_MS, self._heartbeat, time.monotonic())
         self.io_worker.submit("count", partial(count_job, self.corrections))
 
     # -- building the window -------------------------------------------------------------------
@@ -481,7 +506,8 @@ class DigitRecognizerApp:
         if "clam" in style.theme_names():
             style.theme_use("clam")
         base = tkfont.nametofont("TkDefaultFont")
-        self.big_font = tkfont.Font(root, family=base.cget("family"), size=64, weight="bold")
+        self.big_font = tkfont.Font(root, family=base.cget("family"), size=BIG_FONT_SIZE,
+                                    weight="bold")
         self.mid_font = tkfont.Font(root, family=base.cget("family"), size=13)
         style.configure("Teach.TButton", padding=(2, 1), width=2)
         style.configure("Status.TLabel", padding=(8, 3))
@@ -555,14 +581,16 @@ class DigitRecognizerApp:
 
     def _build_result_panel(self, parent: ttk.Frame) -> ttk.Frame:
         panel = ttk.Frame(parent)
-        panel.columnconfigure(0, weight=1)
-        # the answer: the digit, large, and how sure the model is
+        # the answer: the digit, large, and how sure the model is; width=1 and a fixed column
+        # so that a long answer shrinks its font instead of moving everything else
+        panel.columnconfigure(0, weight=1, minsize=round(ANSWER_WIDTH * self.scale))
+        panel.rowconfigure(1, minsize=2 * self.mid_font.metrics("linespace") + 4)
         self.digit_label = ttk.Label(panel, text="", font=self.big_font, anchor="center",
-                                     foreground=ACCENT)
+                                     foreground=ACCENT, width=1)
         self.digit_label.grid(row=0, column=0, sticky="nsew")
-        self.confidence_label = ttk.Label(panel, text="", font=self.mid_font, anchor="center",
-                                          width=1)
-        self.confidence_label.grid(row=1, column=0, sticky="new", pady=(0, 4))
+        self.confidence_label = ttk.Label(panel, text="", font=self.mid_font, anchor="n",
+                                          justify="center", width=1)
+        self.confidence_label.grid(row=1, column=0, sticky="new")
         # what the network is given: the 28x28 input, enlarged
         view_size = round(VIEW_SIZE * self.scale)
         self._images["view"] = ImageTk.PhotoImage(Image.new("L", (view_size, view_size), 0))
@@ -574,7 +602,7 @@ class DigitRecognizerApp:
         ttk.Label(panel, text="Probabilities", foreground="#555").grid(
             row=2, column=0, columnspan=2, sticky="sw", pady=(8, 2))
         self.bars = ProbabilityBars(panel, self.scale)
-        self.bars.grid(row=3, column=0, columnspan=2, sticky="sew")
+        self.bars.grid(row=3, column=0, columnspan=2, sticky="nsew")
         panel.rowconfigure(3, weight=1)
         return panel
 
@@ -630,11 +658,12 @@ class DigitRecognizerApp:
     # -- one place that sets every widget for the app's state ----------------------------------
 
     def _set_state(self, state: str | None = None, message: str | None = None) -> None:
-        """Enter ``state`` (None: stay) and show ``message`` (None: the state's own text)."""
+        """Enter ``state`` and show ``message`` (None: the state's own text); with neither,
+        keep the status text and bring the widgets up to date."""
         assert state is None or state in STATES, state
-        self.state = state or self.state
-        self.message = message
-        self.status_var.set(message or STATUS_TEXT[self.state])
+        if state is not None or message is not None:
+            self.state = state or self.state
+            self.status_var.set(message or STATUS_TEXT[self.state])
         loading = self.state == "loading"
         if loading and not self.progress.winfo_manager():
             self.progress.pack(side="right", padx=6, before=self.model_label)
@@ -770,7 +799,7 @@ class DigitRecognizerApp:
         self.serial += 1
         strokes = tuple(Stroke(s.width, list(s.points)) for s in self.strokes)
         request = Request(self.serial, self.epoch, strokes, self.size, self.photo,
-                          bool(self.number_var.get()), explicit)
+                          bool(self.number_var.get()))
         self.model_worker.submit("predict", partial(self.engine.predict, request))
         if self.state == "loading":
             self._set_state(message="Loading model… the prediction appears when it is ready.")
@@ -810,6 +839,8 @@ class DigitRecognizerApp:
         request, result = predicted.request, predicted.result
         if not self._is_current(request):
             return
+        if self.shown_serial < 0:
+            self._trace("shown")
         self.shown_serial = request.serial
         self._remove_boxes()
         if hasattr(result, "digits"):
@@ -829,23 +860,29 @@ class DigitRecognizerApp:
         text, sure = describe(result.probabilities)
         return f"It looks like a {result.digit} ({text})." if sure else f"Hmm, {text}"
 
+    def _show_answer(self, text: str, detail: str, sure: bool) -> None:
+        """The answer, in the largest font that fits its column, and a line or two on it."""
+        room = max(self.digit_label.winfo_width(), round(ANSWER_WIDTH * self.scale)) - 8
+        size = BIG_FONT_SIZE
+        self.big_font.configure(size=size)
+        while size > 16 and self.big_font.measure(text) > room:
+            size -= 4
+            self.big_font.configure(size=size)
+        self.digit_label.configure(text=text, foreground=ACCENT if sure else WARN)
+        self.confidence_label.configure(text=detail, foreground="#222" if sure else WARN)
+
     def _show_digit(self, result: Any) -> None:
         text, sure = describe(result.probabilities)
-        self.digit_label.configure(text=str(result.digit), font=self.big_font,
-                                   foreground=ACCENT if sure else WARN)
-        self.confidence_label.configure(text=text, foreground="#222" if sure else WARN)
+        self._show_answer(str(result.digit), text.replace(": ", ":\n"), sure)
         self.bars.show(result.probabilities, sure)
         self._show_model_input([result.input])
         self.current_input = result.input
 
     def _show_number(self, number: Any, request: Request) -> None:
         sure = number.confidence >= LOW_CONFIDENCE
-        size = max(18, 64 - 8 * max(0, len(number.text) - 2))
-        self.digit_label.configure(text=number.text, foreground=ACCENT if sure else WARN,
-                                   font=(self.big_font.cget("family"), size, "bold"))
-        self.confidence_label.configure(
-            text=f"{len(number.digits)} digits, {number.confidence:.0%} sure",
-            foreground="#222" if sure else WARN)
+        count = len(number.digits)
+        self._show_answer(number.text, f"{count} digit{'s' if count != 1 else ''}\n"
+                                       f"{number.confidence:.0%} sure", sure)
         self.bars.show(None)
         self._show_model_input([d.input for d in number.digits])
         self.current_input = None
@@ -889,8 +926,7 @@ class DigitRecognizerApp:
         view.paste(canvas)
 
     def _show_nothing(self) -> None:
-        self.digit_label.configure(text="", font=self.big_font)
-        self.confidence_label.configure(text="")
+        self._show_answer("", "", True)
         self.bars.show(None)
         self._show_model_input([np.zeros((28, 28), np.float32)])
         self.current_input = None
@@ -898,10 +934,12 @@ class DigitRecognizerApp:
 
     # -- models --------------------------------------------------------------------------------
 
-    def _on_map(self, event: tk.Event) -> None:
-        if event.widget is self.root and not self._mapped:
+    def _on_first_expose(self, _event: tk.Event) -> None:
+        """The canvas is on screen: the user can draw, and the model may start loading."""
+        if not self._mapped:
             self._mapped = True
-            self._trace("mapped")
+            self._trace("mapped", self.canvas.winfo_rootx(), self.canvas.winfo_rooty(),
+                        self.size)
             self._start_loading()
 
     def _start_loading(self) -> None:
@@ -957,7 +995,8 @@ class DigitRecognizerApp:
         if failed.kind == "load":
             self._on_load_failed(failed)
         elif failed.kind == "predict" and isinstance(failed.subject, Request):
-            if failed.subject.epoch == self.epoch:
+            if self._is_current(failed.subject):
+                self.shown_serial = failed.subject.serial
                 self._show_nothing()
                 self._set_state(self._resting_state(), failed.message)
         elif failed.kind == "image":
@@ -1057,9 +1096,8 @@ class DigitRecognizerApp:
         versions = [f"Digit Recognizer {__version__}", f"Python {platform.python_version()}",
                     f"Tk {self.root.tk.call('info', 'patchlevel')}", f"NumPy {np.__version__}",
                     f"Pillow {Image.__version__}"]
-        for module in ("tensorflow", "keras", "cv2"):  # only if already loaded: never import
+        for module, name in LOADED_LIBRARIES:
             if module in sys.modules:
-                name = {"tensorflow": "TensorFlow", "keras": "Keras", "cv2": "OpenCV"}[module]
                 versions.append(f"{name} {getattr(sys.modules[module], '__version__', '?')}")
         lines = versions + [""]
         if self.recognizer is None:
@@ -1085,7 +1123,7 @@ class DigitRecognizerApp:
         if self.closed:
             return
         self.closed = True
-        for after_id in (self._live_after, self._poll_after, self._map_after):
+        for after_id in (self._live_after, self._poll_after, self._map_after, self._beat_after):
             if after_id is not None:
                 self.root.after_cancel(after_id)
         self.progress.stop()
@@ -1101,10 +1139,20 @@ class DigitRecognizerApp:
                   file=sys.stderr)
         self.root.destroy()
 
-    def _trace(self, event: str) -> None:
+    def _trace(self, event: str, *values: object) -> None:
         if self.trace_file is not None:
             with open(self.trace_file, "a", encoding="utf-8") as out:
-                out.write(f"{event} {time.time():.6f}\n")
+                out.write(" ".join([event, f"{time.time():.6f}", *map(str, values)]) + "\n")
+
+    def _heartbeat(self, last: float) -> None:
+        """While tracing: find the longest gap between event-loop turns, i.e. UI stalls."""
+        now = time.monotonic()
+        phase = "ready" if self.recognizer is not None else "loading"
+        gap_ms = (now - last) * 1000 - HEARTBEAT_MS
+        if gap_ms > self._worst_gap.get(phase, 0):
+            self._worst_gap[phase] = gap_ms
+            self._trace("stall", phase, f"{gap_ms:.0f}")
+        self._beat_after = self.root.after(HEARTBEAT_MS, self._heartbeat, now)
 
     # -- dialogs: wrapped so that tests can replace them ---------------------------------------
 
@@ -1136,16 +1184,6 @@ def style_background(root: tk.Misc) -> str:
     return ttk.Style(root).lookup("TFrame", "background") or root.cget("background")
 
 
-# (metadata key, label, formatter): what About shows of the active model's metadata.
-ABOUT_FIELDS = (
-    ("architecture", "Architecture", str),
-    ("test_accuracy", "Test accuracy", lambda v: f"{float(v):.2%}"),
-    ("epochs_run", "Epochs", str),
-    ("training_seconds", "Training time", lambda v: f"{float(v) / 60:.0f} min"),
-    ("members", "Averages", lambda v: ", ".join(map(str, v))),
-    ("date", "Trained on", str),
-)
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python main.py",
@@ -1153,7 +1191,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="model1, model2, both, or the path of a .h5/.keras "
                                         "file (default: the last one used, else model1)")
     parser.add_argument("--models-dir", default=str(MODELS_DIR),
-                        help=f"folder with the bundled models (default: {MODELS_DIR})")
+                        help="folder with the bundled models (default: the repository's "
+                             "models/)")
     return parser
 
 

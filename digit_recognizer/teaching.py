@@ -26,7 +26,7 @@ import numpy as np
 from digit_recognizer.idx import IdxError, read_idx, write_idx
 
 __all__ = ["Corrections", "TeachingError", "corrections_dir", "read_corrections",
-           "add_correction", "repair_corrections", "fine_tune_command",
+           "add_correction", "repair_corrections", "fine_tune_command", "to_uint8_image",
            "IMAGES_FILE", "LABELS_FILE"]
 
 APP_DIR = "digit-recognizer"
@@ -136,7 +136,8 @@ def add_correction(image: np.ndarray, label: int,
     ``TeachingError`` if the label is not a digit or the saved files are unreadable (they are
     then left untouched) and ``OSError`` if the folder cannot be written.
     """
-    if not isinstance(label, (int, np.integer)) or not 0 <= label <= 9:
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) \
+            or not 0 <= label <= 9:
         raise TeachingError(f"a label must be a digit 0-9, got {label!r}")
     sample = to_uint8_image(image)
     folder = Path(folder) if folder is not None else corrections_dir()

@@ -34,8 +34,9 @@ MAX_CHANNELS = 128
 def load_extra_data(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read an extra IDX dataset (images + labels), e.g. the app's saved corrections."""
     folder = Path(folder)
-    images = sorted(folder.glob("*images*"))
-    labels = sorted(folder.glob("*labels*"))
+    # Hidden names are other writers' temporary files (atomic writes), never data.
+    images = sorted(p for p in folder.glob("*images*") if not p.name.startswith("."))
+    labels = sorted(p for p in folder.glob("*labels*") if not p.name.startswith("."))
     if not images or not labels:
         raise MnistError(f"{folder}: expected an *images* and a *labels* IDX file in it")
     x, y = read_idx(images[0]), read_idx(labels[0])

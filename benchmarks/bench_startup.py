@@ -1,0 +1,208 @@
+"""How fast the window starts: launch -> window on screen -> model ready -> first prediction.
+
+    python benchmarks/bench_startup.py [--runs 5] [--model model1] [--models-dir models]
+
+Each run launches ``python main.py`` on a virtual display (Xvfb, started here) and reads the
+moments the window writes to ``$DIGIT_RECOGNIZER_TRACE`` (see ``digit_recognizer/gui.py``).
+As soon as the window is mapped, a digit is drawn on it with xdotool, like a user who starts
+drawing at once; the first prediction appears when the model has loaded. Once it has, a second
+digit is drawn to measure stalls while predictions run. Medians of ``--runs`` runs.
+
+Targets (issue: the desktop app): window mapped <= 1 s after launch on the 2-core machine,
+where importing TensorFlow alone takes ~7 s; the event loop never stalls more than 50 ms
+while drawing. Stalls while the model loads come from TensorFlow's import holding the GIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import math
+import os
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"  # as in digit_recognizer.gui; not imported: it loads Tk
+TIMEOUT_S = 180.0
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+
+MEASURES = (  # (trace event, what it measures, target)
+    ("mapped", "launch -> window mapped", "<= 1.0"),
+    ("ready", "launch -> model loaded (prediction available)", "-"),
+    ("shown", "launch -> first prediction shown (digit drawn at once)", "-"),
+)
+
+
+class BenchmarkError(RuntimeError):
+    """The benchmark cannot run here (no Xvfb, the window never appeared, ...)."""
+
+
+def die_with_parent() -> None:
+    """In a child process: get SIGTERM when the benchmark dies, even if it is killed."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start_xvfb() -> tuple[subprocess.Popen, str]:
+    """Start Xvfb on a free display; return the process and its DISPLAY name."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise BenchmarkError("Xvfb is not installed (apt-get install xvfb)")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent)
+    os.close(write_end)
+    number, deadline = b"", time.monotonic() + 30
+    while not number.endswith(b"\n") and time.monotonic() < deadline:
+        if select.select([read_end], [], [], 1)[0]:
+            chunk = os.read(read_end, 16)
+            if not chunk:
+                break
+            number += chunk
+    os.close(read_end)
+    if not number.strip():
+        server.kill()
+        raise BenchmarkError("Xvfb did not start")
+    return server, f":{number.decode().strip()}"
+
+
+def read_trace(path: Path) -> dict[str, list[list[str]]]:
+    """Trace lines grouped by event: {event: [[time, values...], ...]}."""
+    events: dict[str, list[list[str]]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            event, *rest = line.split()
+            events.setdefault(event, []).append(rest)
+    return events
+
+
+def wait_for(path: Path, event: str, process: subprocess.Popen) -> list[str]:
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        found = read_trace(path).get(event)
+        if found:
+            return found[0]
+        if process.poll() is not None:
+            raise BenchmarkError(f"the app exited ({process.returncode}) before '{event}'")
+        time.sleep(0.005)
+    raise BenchmarkError(f"no '{event}' within {TIMEOUT_S:.0f} s")
+
+
+def draw_seven(display: str, x: int, y: int, size: int) -> None:
+    """Draw a 7 on the canvas at screen position (x, y) with real pointer events."""
+    corners = [(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]
+    points = []
+    for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
+        n = max(1, int(math.hypot(x1 - x0, y1 - y0) * size / 8))
+        points += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(n)]
+    points.append(corners[-1])
+    screen = [(str(round(x + px * size)), str(round(y + py * size))) for px, py in points]
+    command = ["xdotool", "mousemove", *screen[0], "mousedown", "1"]
+    for sx, sy in screen[1:]:
+        command += ["sleep", "0.008", "mousemove", sx, sy]
+    command += ["mouseup", "1"]
+    subprocess.run(command, env={**os.environ, "DISPLAY": display}, check=True, timeout=60)
+
+
+def one_run(display: str, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+    """Launch the app once; seconds from launch to each traced moment, and worst stalls."""
+    trace = workdir / "trace.txt"
+    trace.unlink(missing_ok=True)
+    env = {**os.environ, "DISPLAY": display, TRACE_ENV: str(trace),
+           "XDG_CONFIG_HOME": str(workdir / "config"), "XDG_DATA_HOME": str(workdir / "data"),
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    command = [sys.executable, str(ROOT / "main.py"), "--models-dir", args.models_dir]
+    command += ["--model", args.model] if args.model else []
+    launched = time.time()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        _, x, y, size = wait_for(trace, "mapped", process)
+        draw_seven(display, int(x), int(y), int(size))  # while the model loads
+        wait_for(trace, "shown", process)
+        draw_seven(display, int(x), int(y), int(size))  # with predictions running
+        time.sleep(1.0)  # let the last live predictions finish
+    finally:
+        process.terminate()
+        process.wait(30)
+    events = read_trace(trace)
+    result = {event: float(events[event][0][0]) - launched for event, _, _ in MEASURES}
+    for phase in ("loading", "ready"):
+        stalls = [float(ms) for _, p, ms in events.get("stall", []) if p == phase]
+        result[f"stall {phase}"] = max(stalls, default=0.0)
+    return result
+
+
+def run(args: argparse.Namespace) -> list[dict]:
+    """Run the benchmark; one row per measure: benchmark, measure, value, unit, target."""
+    if shutil.which("xdotool") is None:
+        raise BenchmarkError("xdotool is not installed (apt-get install xdotool)")
+    server, display = start_xvfb()
+    results = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-startup-") as workdir:
+            for index in range(args.runs):
+                results.append(one_run(display, args, Path(workdir)))
+                print(f"run {index + 1}/{args.runs}: " + ", ".join(
+                    f"{k} {v:.3g}" for k, v in results[-1].items()), file=sys.stderr)
+    finally:
+        server.terminate()
+        server.wait(10)
+    label = f"median of {args.runs}"
+    rows = [{"benchmark": "startup", "measure": f"{what} ({label})",
+             "value": statistics.median(r[event] for r in results), "unit": "s",
+             "target": target} for event, what, target in MEASURES]
+    rows += [
+        {"benchmark": "startup", "measure": f"longest UI stall while the model loads ({label})",
+         "value": statistics.median(r["stall loading"] for r in results), "unit": "ms",
+         "target": "-"},
+        {"benchmark": "startup", "measure": f"longest UI stall while drawing, model ready "
+                                            f"({label})",
+         "value": statistics.median(r["stall ready"] for r in results), "unit": "ms",
+         "target": "<= 50"},
+    ]
+    return rows
+
+
+def verdict(row: dict) -> str:
+    if not row["target"].startswith("<="):
+        return ""
+    return "met" if row["value"] <= float(row["target"][2:]) else "MISSED"
+
+
+def print_table(rows: list[dict]) -> None:
+    print("| benchmark | measure | value | target | |")
+    print("| --- | --- | ---: | ---: | --- |")
+    for row in rows:
+        print(f"| {row['benchmark']} | {row['measure']} | {row['value']:.3g} {row['unit']} | "
+              f"{row['target']} | {verdict(row)} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="launches to time (default: 5)")
+    parser.add_argument("--model", help="model1, model2, both or a model file (default: the "
+                                        "app's default)")
+    parser.add_argument("--models-dir", default=str(ROOT / "models"),
+                        help="folder with the bundled models (default: models/)")
+    args = parser.parse_args(argv)
+    try:
+        rows = run(args)
+    except (BenchmarkError, subprocess.SubprocessError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
