@@ -6,8 +6,8 @@
 The window appears at once: its start path imports only tkinter, NumPy and Pillow. TensorFlow
 (~7 s to import) and the model load on a background thread, and so does every prediction, so
 the user can draw while the model loads and the window never waits for the network. Tk is not
-thread-safe: workers never touch a widget; they put results in a queue that the Tk thread polls
-with ``after``.
+thread-safe: the workers (``digit_recognizer.background``) never touch a widget; they put
+results in a queue that the Tk thread polls with ``after``.
 
 Set ``DIGIT_RECOGNIZER_TRACE=FILE`` to make the window append what ``benchmarks/bench_startup.py``
 measures to FILE, one ``EVENT TIME [VALUES]`` line each (``time.time()``): ``mapped`` (with the
@@ -23,49 +23,66 @@ import os
 import platform
 import queue
 import sys
-import threading
 import time
 import tkinter as tk
-import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from tkinter import filedialog, messagebox, ttk
 from tkinter import font as tkfont
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageTk
+from PIL import Image, ImageTk
 
 from digit_recognizer import __version__
-from digit_recognizer.settings import Settings, load_settings, save_settings, settings_path
-from digit_recognizer.teaching import (
-    TeachingError,
-    add_correction,
-    corrections_dir,
-    fine_tune_command,
-    repair_corrections,
+from digit_recognizer.background import (
+    DRAW_FIRST,
+    NO_MODEL,
+    Done,
+    Engine,
+    Failed,
+    ImageOpened,
+    Loaded,
+    Predicted,
+    Request,
+    Stroke,
+    Worker,
+    count_job,
+    load_model_choice,
+    open_image_job,
+    plural,
+    render_strokes,
+    save_png_job,
+    save_settings_job,
+    teach_job,
+)
+from digit_recognizer.settings import load_settings, save_settings, settings_path
+from digit_recognizer.teaching import corrections_dir, fine_tune_command
+from digit_recognizer.widgets import (
+    ACCENT,
+    BOX_COLOUR,
+    INK,
+    PAPER,
+    WARN,
+    ProbabilityBars,
+    model_view_image,
+    style_background,
 )
 
-if TYPE_CHECKING:  # importing it loads OpenCV: the start path must not
-    from digit_recognizer.recognizer import Recognizer
-
-__all__ = ["DigitRecognizerApp", "Stroke", "render_strokes", "load_model_choice", "main"]
+__all__ = ["DigitRecognizerApp", "build_parser", "main"]
 
 TITLE = "Digit Recognizer"
+PROG = "python -m digit_recognizer gui"  # __main__ calls main(argv) without a prog
 TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"
+# recognizer.MODELS_DIR, not imported from there: importing recognizer loads OpenCV.
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 # Sizes in logical pixels; multiplied by the screen's scale factor on HiDPI screens.
 CANVAS_SIZE = 320
 VIEW_SIZE = 140  # the 28x28 network input, enlarged 5x
 ANSWER_WIDTH = 150  # room for the big digit, or a number in a smaller font
-BARS_WIDTH, BARS_HEIGHT = 300, 100
 BRUSH_MIN, BRUSH_MAX = 6, 40
-
-PAPER, INK = "#ffffff", "#1c1c22"
-ACCENT, MUTED, WARN = "#2f6fde", "#a9bcdb", "#d9822b"
-BOX_COLOUR = "#2f9e5a"
 
 LIVE_INTERVAL_MS = 100  # prediction refresh while the pen moves
 POLL_MS = 20  # how often the Tk thread collects results from the workers
@@ -81,9 +98,8 @@ STATUS_TEXT = {
     "loading": "Loading model… you can draw meanwhile.",
     "ready": "Ready: draw a digit.",
     "predicting": "Recognizing…",
-    "error": "No model loaded: choose one in the Model menu.",
+    "error": NO_MODEL,
 }
-DRAW_FIRST = "Draw a digit first."
 
 
 @dataclass(frozen=True)
@@ -128,241 +144,7 @@ ABOUT_FIELDS = (
 LOADED_LIBRARIES = (("tensorflow", "TensorFlow"), ("keras", "Keras"), ("cv2", "OpenCV"))
 
 
-# -- strokes: the drawing as data ---------------------------------------------------------------
-
-
-@dataclass
-class Stroke:
-    """One pen stroke: its width and the points it went through, in canvas pixels."""
-
-    width: float
-    points: list[tuple[float, float]] = field(default_factory=list)
-
-
-def render_strokes(strokes: list[Stroke], size: int) -> Image.Image:
-    """Draw ``strokes`` as dark ink on white, the same geometry as on the canvas.
-
-    Round joins and round caps, like the canvas lines; returns a greyscale ``size`` x ``size``
-    image. This, not a screen grab, is what the recognizer reads.
-    """
-    image = Image.new("L", (size, size), 255)
-    draw = ImageDraw.Draw(image)
-    for stroke in strokes:
-        radius = stroke.width / 2
-        if len(stroke.points) > 1:
-            draw.line(stroke.points, fill=0, width=round(stroke.width), joint="curve")
-        for x, y in (stroke.points[0], stroke.points[-1]):  # round caps
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)
-    return image
-
-
-# -- the background side: jobs, results and the threads that run them -------------------------
-
-
-@dataclass(frozen=True)
-class Request:
-    """A drawing to recognize, as the Tk thread saw it when asking."""
-
-    serial: int  # increases with every request; older results never replace newer ones
-    epoch: int  # increases on Clear and on a new image; results of an older epoch are dropped
-    strokes: tuple[Stroke, ...]
-    size: int
-    photo: np.ndarray | None = None  # an opened image replaces the strokes
-    number: bool = False
-
-
-@dataclass(frozen=True)
-class Loaded:
-    choice: str
-    recognizer: Any
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Predicted:
-    request: Request
-    result: Any  # recognizer.Recognition or recognizer.NumberRecognition
-
-
-@dataclass(frozen=True)
-class ImageOpened:
-    path: Path
-    image: np.ndarray
-    preview: Image.Image  # fits the canvas
-
-
-@dataclass(frozen=True)
-class Done:
-    """A file job finished; ``message`` goes to the status bar."""
-
-    kind: str
-    message: str
-    count: int | None = None  # samples saved, for teaching jobs
-
-
-@dataclass(frozen=True)
-class Failed:
-    kind: str  # the job kind: "load", "predict", "image", "teach-…", …
-    message: str
-    subject: Any = None  # the model choice or the Request that failed
-
-
-class Worker:
-    """One background thread that runs jobs in order and puts their results in ``results``.
-
-    A job submitted under the same ``kind`` as a pending one replaces it: only the latest
-    drawing matters, so stale predictions are never computed.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.results: queue.Queue = queue.Queue()
-        self._pending: dict[str, Callable[[], Any]] = {}
-        self._running: str | None = None
-        self._stopping = False
-        self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def submit(self, kind: str, job: Callable[[], Any]) -> None:
-        with self._cond:
-            self._pending.pop(kind, None)  # re-inserted last: runs after jobs asked for before
-            self._pending[kind] = job
-            self._cond.notify()
-
-    @property
-    def busy(self) -> bool:
-        """True while a job runs or waits."""
-        with self._cond:
-            return bool(self._pending) or self._running is not None
-
-    def has_pending(self, kind: str) -> bool:
-        """True if a job of ``kind`` waits (not counting one that runs)."""
-        with self._cond:
-            return kind in self._pending
-
-    def stop(self, wait: float = 0.0) -> None:
-        """Drop pending jobs; the thread ends after the running job, waited for up to ``wait`` s."""
-        with self._cond:
-            self._stopping = True
-            self._pending.clear()
-            self._cond.notify()
-        self._thread.join(wait)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
-                    return
-                kind = next(iter(self._pending))
-                job = self._pending.pop(kind)
-                self._running = kind
-            try:
-                result = job()
-            except Exception as err:  # the thread's edge: a failed job must reach the window
-                traceback.print_exc()
-                result = Failed(kind, f"{type(err).__name__}: {err}")
-            with self._cond:
-                self._running = None
-            self.results.put(result)
-
-
-def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None) -> Recognizer:
-    """Load the recognizer for ``choice``: 'model1', 'model2', 'both' or a model file's path.
-
-    Imports TensorFlow (seconds): call it on a worker thread. Raises ``ModelError``.
-    """
-    from digit_recognizer.recognizer import Recognizer
-
-    return Recognizer.from_choice(choice, models_dir)
-
-
-class Engine:
-    """The recognizer and the work done with it; used on the model worker's thread only."""
-
-    def __init__(self, load_recognizer: Callable[[str], Any]) -> None:
-        self.load_recognizer = load_recognizer
-        self.recognizer = None
-
-    def load(self, choice: str) -> Loaded | Failed:
-        from digit_recognizer.recognizer import ModelError
-
-        start = time.monotonic()
-        try:
-            recognizer = self.load_recognizer(choice)
-        except ModelError as err:
-            return Failed("load", str(err), choice)
-        self.recognizer = recognizer
-        return Loaded(choice, recognizer, time.monotonic() - start)
-
-    def predict(self, request: Request) -> Predicted | Failed:
-        from digit_recognizer.preprocess import EmptyDrawingError
-
-        if self.recognizer is None:
-            return Failed("predict", STATUS_TEXT["error"], request)
-        photo = request.photo is not None
-        image = request.photo if photo else np.asarray(render_strokes(request.strokes,
-                                                                      request.size))
-        try:
-            if request.number:
-                result = self.recognizer.recognize_number(image)
-            else:
-                result = self.recognizer.recognize(image, photo=photo)
-        except EmptyDrawingError:
-            return Failed("predict", DRAW_FIRST, request)
-        return Predicted(request, result)
-
-
-def open_image_job(path: Path, size: int) -> ImageOpened | Failed:
-    """Read an image file for the canvas (on a worker: big photos take a while to decode)."""
-    from digit_recognizer.preprocess import ImageError, load_image
-
-    try:
-        image = load_image(path)
-    except ImageError as err:
-        return Failed("image", str(err), path)
-    preview = Image.fromarray(image)
-    preview.thumbnail((size, size), Image.Resampling.LANCZOS)
-    return ImageOpened(path, image, preview)
-
-
-def save_png_job(image: Image.Image, path: Path) -> Done | Failed:
-    try:
-        image.save(path, format="PNG")
-    except (OSError, ValueError) as err:
-        return Failed("save", f"Could not save {path}: {err}", path)
-    return Done("save", f"Saved the drawing to {path}.")
-
-
-def teach_job(image: np.ndarray, label: int, folder: Path) -> Done | Failed:
-    try:
-        count = add_correction(image, label, folder)
-    except (TeachingError, OSError) as err:
-        return Failed("teach", f"Could not save the sample: {err}")
-    return Done("teach", f"Saved as a {label}; {_samples(count)} saved. To fine-tune on them: "
-                         "Help ▸ Copy fine-tune command.", count)
-
-
-def count_job(folder: Path) -> Done | Failed:
-    try:
-        saved = repair_corrections(folder)
-    except (TeachingError, OSError) as err:
-        return Failed("count", f"Saved corrections: {err}")
-    return Done("count", f"Saved corrections repaired: {saved.note}." if saved.note else "",
-                len(saved))
-
-
-def save_settings_job(settings: Settings, path: Path) -> Done | Failed:
-    try:
-        save_settings(settings, path)
-    except OSError as err:
-        return Failed("settings", f"Could not save the settings to {path}: {err}")
-    return Done("settings", "")
-
-
-def _samples(count: int) -> str:
-    return f"{count} sample{'s' if count != 1 else ''}"
+# -- what the window shows of a model and its answer ------------------------------------------
 
 
 def read_test_accuracy(models_dir: Path, file: str) -> float | None:
@@ -385,53 +167,6 @@ def describe(probabilities: np.ndarray) -> tuple[str, bool]:
 
 
 # -- the window --------------------------------------------------------------------------------
-
-
-class ProbabilityBars(tk.Canvas):
-    """Ten bars, one per digit; updated in place (coords), so they never flicker."""
-
-    def __init__(self, parent: tk.Misc, scale: float) -> None:
-        super().__init__(parent, width=round(BARS_WIDTH * scale),
-                         height=round(BARS_HEIGHT * scale), highlightthickness=0,
-                         background=PAPER)
-        self.scale = scale
-        self.probabilities = np.zeros(10)
-        self.sure = True
-        self.bars = [self.create_rectangle(0, 0, 0, 0, width=0, fill=MUTED) for _ in range(10)]
-        self.values = [self.create_text(0, 0, anchor="s", font="TkSmallCaptionFont")
-                       for _ in range(10)]
-        self.labels = [self.create_text(0, 0, anchor="n", text=str(digit))
-                       for digit in range(10)]
-        self.axis = self.create_line(0, 0, 0, 0, fill="#c8c8c8")
-        self.bind("<Configure>", lambda _event: self._draw())
-
-    def show(self, probabilities: np.ndarray | None, sure: bool = True) -> None:
-        """Set the bars to ``probabilities`` (10 values in [0, 1]); None empties them."""
-        self.probabilities = np.zeros(10) if probabilities is None else probabilities
-        self.sure = sure
-        self._draw()
-
-    def _draw(self) -> None:
-        width, height = self.winfo_width(), self.winfo_height()
-        if width <= 1:  # not laid out yet: <Configure> draws later
-            width, height = int(self.cget("width")), int(self.cget("height"))
-        slot = width / 10
-        base, top = height - 20 * self.scale, 16 * self.scale
-        best = int(np.argmax(self.probabilities)) if self.probabilities.any() else -1
-        for digit, p in enumerate(map(float, self.probabilities)):
-            x0, x1 = (digit + 0.2) * slot, (digit + 0.8) * slot
-            y = base - p * (base - top)
-            self.coords(self.bars[digit], x0, y, x1, base)
-            colour = (ACCENT if self.sure else WARN) if digit == best else MUTED
-            self.itemconfigure(self.bars[digit], fill=colour)
-            self.coords(self.values[digit], (x0 + x1) / 2, y - 1)
-            self.itemconfigure(self.values[digit], text=f"{p:.0%}" if p >= 0.05 else "")
-            self.coords(self.labels[digit], (x0 + x1) / 2, base + 3 * self.scale)
-        self.coords(self.axis, 0, base, width, base)
-
-    def heights(self) -> list[float]:
-        """Each bar's height in pixels (what the user sees)."""
-        return [self.coords(bar)[3] - self.coords(bar)[1] for bar in self.bars]
 
 
 class DigitRecognizerApp:
@@ -511,7 +246,7 @@ class DigitRecognizerApp:
         self.mid_font = tkfont.Font(root, family=base.cget("family"), size=13)
         style.configure("Teach.TButton", padding=(2, 1), width=2)
         style.configure("Status.TLabel", padding=(8, 3))
-        root.configure(background=style.lookup("TFrame", "background"))
+        root.configure(background=style_background(root))
         self._build_menus()
 
         main = ttk.Frame(root, padding=12)
@@ -881,7 +616,7 @@ class DigitRecognizerApp:
     def _show_number(self, number: Any, request: Request) -> None:
         sure = number.confidence >= LOW_CONFIDENCE
         count = len(number.digits)
-        self._show_answer(number.text, f"{count} digit{'s' if count != 1 else ''}\n"
+        self._show_answer(number.text, f"{plural(count, 'digit')}\n"
                                        f"{number.confidence:.0%} sure", sure)
         self.bars.show(None)
         self._show_model_input([d.input for d in number.digits])
@@ -913,17 +648,8 @@ class DigitRecognizerApp:
         self.canvas.delete("box")
 
     def _show_model_input(self, inputs: list[np.ndarray]) -> None:
-        """Show the 28x28 network inputs side by side, enlarged with nearest-neighbour."""
         view = self._images["view"]
-        side = view.width()
-        strip = np.hstack([np.clip(x, 0, 1) for x in inputs]) * 255  # (28, 28n), ink high
-        image = Image.fromarray(strip.astype(np.uint8))
-        k = side / max(image.width, image.height)
-        image = image.resize((max(1, round(image.width * k)), max(1, round(image.height * k))),
-                             Image.Resampling.NEAREST)
-        canvas = Image.new("L", (side, side), 0)
-        canvas.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
-        view.paste(canvas)
+        view.paste(model_view_image(inputs, view.width()))
 
     def _show_nothing(self) -> None:
         self._show_answer("", "", True)
@@ -1068,16 +794,17 @@ class DigitRecognizerApp:
 
     def _on_done(self, done: Done) -> None:
         if done.count is not None:
-            self.samples_label.configure(text=f"{_samples(done.count)} saved" if done.count
-                                         else "")
+            self.samples_label.configure(text=f"{plural(done.count, 'sample')} saved"
+                                         if done.count else "")
         if done.message:
             self._set_state(message=done.message)
 
     def copy_fine_tune(self) -> None:
         """Help ▸ Copy fine-tune command: put the command on the clipboard."""
+        command = fine_tune_command(self.corrections)
         self.root.clipboard_clear()
-        self.root.clipboard_append(fine_tune_command(self.corrections))
-        self._set_state(message="Copied: " + fine_tune_command(self.corrections))
+        self.root.clipboard_append(command)
+        self._set_state(message="Copied: " + command)
 
     # -- settings, help, quitting --------------------------------------------------------------
 
@@ -1179,14 +906,9 @@ class DigitRecognizerApp:
         messagebox.showinfo(title, message, parent=self.root)
 
 
-def style_background(root: tk.Misc) -> str:
-    """The ttk theme's frame colour, for plain Tk widgets that sit on ttk frames."""
-    return ttk.Style(root).lookup("TFrame", "background") or root.cget("background")
-
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python main.py",
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The command line's options; ``prog`` is how the usage line says it was started."""
+    parser = argparse.ArgumentParser(prog=prog,
                                      description="Draw a digit; a CNN says which one it is.")
     parser.add_argument("--model", help="model1, model2, both, or the path of a .h5/.keras "
                                         "file (default: the last one used, else model1)")
@@ -1196,9 +918,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Open the window and run it until it is closed; returns the exit code."""
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """Open the window and run it until it is closed; returns the exit code.
+
+    ``prog`` names the command in usage and errors: ``main.py`` passes its own.
+    """
+    args = build_parser(prog).parse_args(argv)
     try:
         root = tk.Tk(className="DigitRecognizer")
     except tk.TclError as err:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+from digit_recognizer.files import atomic_write_text
 
 __all__ = ["Settings", "settings_path", "load_settings", "save_settings"]
 
@@ -58,16 +59,5 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
 def save_settings(settings: Settings, path: str | os.PathLike | None = None) -> Path:
     """Write ``settings`` atomically (temporary file + rename); raises ``OSError`` on failure."""
     path = Path(path) if path is not None else settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(asdict(settings), indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(asdict(settings), indent=2) + "\n")
     return path

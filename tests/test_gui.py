@@ -18,6 +18,7 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import tkinter as tk
@@ -30,7 +31,8 @@ from PIL import Image, ImageFilter
 
 import mnist
 from digit_recognizer import gui
-from digit_recognizer.gui import DEFAULT_MODEL, DigitRecognizerApp, load_model_choice
+from digit_recognizer.background import Stroke, load_model_choice, render_strokes
+from digit_recognizer.gui import DEFAULT_MODEL, DigitRecognizerApp
 from digit_recognizer.settings import Settings, load_settings, save_settings
 from digit_recognizer.teaching import (
     IMAGES_FILE,
@@ -531,8 +533,8 @@ def test_compatible_model_file_gets_a_marked_menu_entry(refusing_app, models_dir
 
 def photo_of(strokes, size: int = 600) -> Image.Image:
     """A photo-like picture of a digit on paper: uneven light, grey ink, blur and noise."""
-    ink = gui.render_strokes([gui.Stroke(size * 0.06, [(x * size, y * size) for x, y in s])
-                              for s in strokes], size)
+    ink = render_strokes([Stroke(size * 0.06, [(x * size, y * size) for x, y in s])
+                          for s in strokes], size)
     light = np.linspace(205, 160, size)[None, :] * np.ones((size, 1))
     paper = light * (np.asarray(ink, np.float32) / 255) + 55 * (1 - np.asarray(ink) / 255)
     noisy = paper + np.random.default_rng(0).normal(0, 6, paper.shape)
@@ -675,6 +677,27 @@ def test_main_without_a_display_says_so(monkeypatch, capsys):
     monkeypatch.setenv("DISPLAY", ":65000")  # no X server there
     assert gui.main([]) == 1
     assert "cannot open a window" in capsys.readouterr().err
+
+
+def run_python(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=True)
+
+
+def test_window_modules_import_no_tensorflow_or_opencv():
+    heavy = "('tensorflow', 'keras', 'cv2', 'digit_recognizer.recognizer')"
+    result = run_python("-c", "import sys, digit_recognizer.gui; "
+                              f"print([m for m in {heavy} if m in sys.modules])")
+    assert result.stdout.strip() == "[]"
+
+
+def test_help_from_main_py_names_main_py():
+    assert run_python("main.py", "--help").stdout.startswith("usage: python main.py ")
+
+
+def test_help_from_the_module_names_the_gui_command():
+    assert run_python("-m", "digit_recognizer", "gui", "--help").stdout.startswith(
+        "usage: python -m digit_recognizer gui ")
 
 
 def test_screenshot_after_drawing_a_digit(app):

@@ -1,0 +1,311 @@
+"""The window's background side: the drawing as data, the jobs run off the Tk thread, the
+results they hand back, and the worker threads that run them.
+
+Nothing here touches a widget (Tk is not thread-safe): a ``Worker`` puts each job's result,
+one of the result classes below, in its ``results`` queue, which the window polls from the Tk
+thread. TensorFlow and OpenCV are imported inside the jobs, on the workers, never at import
+time, so that importing this module keeps the window's start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from digit_recognizer.settings import Settings, save_settings
+from digit_recognizer.teaching import TeachingError, add_correction, repair_corrections
+
+if TYPE_CHECKING:  # importing it loads OpenCV: the start path must not
+    from digit_recognizer.recognizer import Recognizer
+
+__all__ = [
+    "Stroke",
+    "render_strokes",
+    "Request",
+    "Loaded",
+    "Predicted",
+    "ImageOpened",
+    "Done",
+    "Failed",
+    "Worker",
+    "Engine",
+    "load_model_choice",
+    "open_image_job",
+    "save_png_job",
+    "teach_job",
+    "count_job",
+    "save_settings_job",
+    "plural",
+    "DRAW_FIRST",
+    "NO_MODEL",
+]
+
+# Messages that reach the status bar from here as well as from the window.
+DRAW_FIRST = "Draw a digit first."
+NO_MODEL = "No model loaded: choose one in the Model menu."
+
+
+# -- strokes: the drawing as data -------------------------------------------------------------
+
+
+@dataclass
+class Stroke:
+    """One pen stroke: its width and the points it went through, in canvas pixels."""
+
+    width: float
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+
+def render_strokes(strokes: Sequence[Stroke], size: int) -> Image.Image:
+    """Draw ``strokes`` as dark ink on white, the same geometry as on the canvas.
+
+    Round joins and round caps, like the canvas lines; returns a greyscale ``size`` x ``size``
+    image. This, not a screen grab, is what the recognizer reads.
+    """
+    image = Image.new("L", (size, size), 255)
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        radius = stroke.width / 2
+        if len(stroke.points) > 1:
+            draw.line(stroke.points, fill=0, width=round(stroke.width), joint="curve")
+        for x, y in (stroke.points[0], stroke.points[-1]):  # round caps
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)
+    return image
+
+
+# -- what crosses between the threads: requests and results ----------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """A drawing to recognize, as the Tk thread saw it when asking."""
+
+    serial: int  # increases with every request; older results never replace newer ones
+    epoch: int  # increases on Clear and on a new image; results of an older epoch are dropped
+    strokes: tuple[Stroke, ...]
+    size: int
+    photo: np.ndarray | None = None  # an opened image replaces the strokes
+    number: bool = False
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A model finished loading."""
+
+    choice: str
+    recognizer: Any
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Predicted:
+    """The answer to ``request``."""
+
+    request: Request
+    result: Any  # recognizer.Recognition or recognizer.NumberRecognition
+
+
+@dataclass(frozen=True)
+class ImageOpened:
+    """An image file, read and ready for the canvas."""
+
+    path: Path
+    image: np.ndarray
+    preview: Image.Image  # fits the canvas
+
+
+@dataclass(frozen=True)
+class Done:
+    """A file job finished; ``message`` goes to the status bar."""
+
+    kind: str
+    message: str
+    count: int | None = None  # samples saved, for teaching jobs
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A job could not be done; ``message`` says why, in one sentence for the user."""
+
+    kind: str  # the job kind: "load", "predict", "image", "teach-…", …
+    message: str
+    subject: Any = None  # the model choice or the Request that failed
+
+
+# -- the threads and the jobs they run --------------------------------------------------------
+
+
+class Worker:
+    """One background thread that runs jobs in order and puts their results in ``results``.
+
+    A job submitted under the same ``kind`` as a pending one replaces it: only the latest
+    drawing matters, so stale predictions are never computed.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.results: queue.Queue = queue.Queue()
+        self._pending: dict[str, Callable[[], Any]] = {}
+        self._running: str | None = None
+        self._stopping = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, kind: str, job: Callable[[], Any]) -> None:
+        """Run ``job`` after the jobs already waiting, replacing a waiting one of ``kind``."""
+        with self._cond:
+            self._pending.pop(kind, None)  # re-inserted last: runs after jobs asked for before
+            self._pending[kind] = job
+            self._cond.notify()
+
+    @property
+    def busy(self) -> bool:
+        """True while a job runs or waits."""
+        with self._cond:
+            return bool(self._pending) or self._running is not None
+
+    def has_pending(self, kind: str) -> bool:
+        """True if a job of ``kind`` waits (not counting one that runs)."""
+        with self._cond:
+            return kind in self._pending
+
+    def stop(self, wait: float = 0.0) -> None:
+        """Drop pending jobs; the thread ends after the running job, waited for up to ``wait`` s."""
+        with self._cond:
+            self._stopping = True
+            self._pending.clear()
+            self._cond.notify()
+        self._thread.join(wait)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                kind = next(iter(self._pending))
+                job = self._pending.pop(kind)
+                self._running = kind
+            try:
+                result = job()
+            except Exception as err:  # the thread's edge: a failed job must reach the window
+                traceback.print_exc()
+                result = Failed(kind, f"{type(err).__name__}: {err}")
+            with self._cond:
+                self._running = None
+            self.results.put(result)
+
+
+def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None) -> Recognizer:
+    """Load the recognizer for ``choice``: 'model1', 'model2', 'both' or a model file's path.
+
+    Imports TensorFlow (seconds): call it on a worker thread. Raises ``ModelError``.
+    """
+    from digit_recognizer.recognizer import Recognizer
+
+    return Recognizer.from_choice(choice, models_dir)
+
+
+class Engine:
+    """The recognizer and the work done with it; used on the model worker's thread only."""
+
+    def __init__(self, load_recognizer: Callable[[str], Any]) -> None:
+        self.load_recognizer = load_recognizer
+        self.recognizer = None
+
+    def load(self, choice: str) -> Loaded | Failed:
+        """Load ``choice`` and make it the recognizer for the predictions that follow."""
+        from digit_recognizer.recognizer import ModelError
+
+        start = time.monotonic()
+        try:
+            recognizer = self.load_recognizer(choice)
+        except ModelError as err:
+            return Failed("load", str(err), choice)
+        self.recognizer = recognizer
+        return Loaded(choice, recognizer, time.monotonic() - start)
+
+    def predict(self, request: Request) -> Predicted | Failed:
+        """Recognize the drawing or image in ``request`` with the current recognizer."""
+        from digit_recognizer.preprocess import EmptyDrawingError
+
+        if self.recognizer is None:
+            return Failed("predict", NO_MODEL, request)
+        photo = request.photo is not None
+        image = request.photo if photo else np.asarray(render_strokes(request.strokes,
+                                                                      request.size))
+        try:
+            if request.number:
+                result = self.recognizer.recognize_number(image)
+            else:
+                result = self.recognizer.recognize(image, photo=photo)
+        except EmptyDrawingError:
+            return Failed("predict", DRAW_FIRST, request)
+        return Predicted(request, result)
+
+
+def open_image_job(path: Path, size: int) -> ImageOpened | Failed:
+    """Read an image file for the canvas (on a worker: big photos take a while to decode)."""
+    from digit_recognizer.preprocess import ImageError, load_image
+
+    try:
+        image = load_image(path)
+    except ImageError as err:
+        return Failed("image", str(err), path)
+    preview = Image.fromarray(image)
+    preview.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return ImageOpened(path, image, preview)
+
+
+def save_png_job(image: Image.Image, path: Path) -> Done | Failed:
+    """Write ``image`` to ``path`` as a PNG."""
+    try:
+        image.save(path, format="PNG")
+    except (OSError, ValueError) as err:
+        return Failed("save", f"Could not save {path}: {err}", path)
+    return Done("save", f"Saved the drawing to {path}.")
+
+
+def teach_job(image: np.ndarray, label: int, folder: Path) -> Done | Failed:
+    """Add the 28x28 ``image`` to the corrections in ``folder`` as a sample of ``label``."""
+    try:
+        count = add_correction(image, label, folder)
+    except (TeachingError, OSError) as err:
+        return Failed("teach", f"Could not save the sample: {err}")
+    return Done("teach", f"Saved as a {label}; {plural(count, 'sample')} saved. To fine-tune "
+                         "on them: Help ▸ Copy fine-tune command.", count)
+
+
+def count_job(folder: Path) -> Done | Failed:
+    """Count the corrections in ``folder``, repairing a save that was cut short."""
+    try:
+        saved = repair_corrections(folder)
+    except (TeachingError, OSError) as err:
+        return Failed("count", f"Saved corrections: {err}")
+    return Done("count", f"Saved corrections repaired: {saved.note}." if saved.note else "",
+                len(saved))
+
+
+def save_settings_job(settings: Settings, path: Path) -> Done | Failed:
+    """Write ``settings`` to ``path``."""
+    try:
+        save_settings(settings, path)
+    except OSError as err:
+        return Failed("settings", f"Could not save the settings to {path}: {err}")
+    return Done("settings", "")
+
+
+def plural(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless the count is 1: "1 sample", "3 samples"."""
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
