@@ -3,8 +3,9 @@ results they hand back, and the worker threads that run them.
 
 Nothing here touches a widget (Tk is not thread-safe): a ``Worker`` puts each job's result,
 one of the result classes below, in its ``results`` queue, which the window polls from the Tk
-thread. TensorFlow and OpenCV are imported inside the jobs, on the workers, never at import
-time, so that importing this module keeps the window's start fast.
+thread. OpenCV is imported inside the jobs, on the workers, never at import time, so that
+importing this module keeps the window's start fast; TensorFlow is imported only by the model's
+child process (``model_process``), never in the window's process.
 """
 
 from __future__ import annotations
@@ -209,11 +210,13 @@ class Worker:
 def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None) -> Recognizer:
     """Load the recognizer for ``choice``: 'model1', 'model2', 'both' or a model file's path.
 
-    Imports TensorFlow (seconds): call it on a worker thread. Raises ``ModelError``.
+    The network loads and runs in a child process (``model_process``): importing TensorFlow
+    holds the GIL, which would freeze the window if it happened in this process. Waits
+    seconds for the child to load: call it on a worker thread. Raises ``ModelError``.
     """
-    from digit_recognizer.recognizer import Recognizer
+    from digit_recognizer.model_process import load_in_child
 
-    return Recognizer.from_choice(choice, models_dir)
+    return load_in_child(choice, models_dir)
 
 
 class Engine:

@@ -4,10 +4,12 @@
     python -m digit_recognizer gui [same options]
 
 The window appears at once: its start path imports only tkinter, NumPy and Pillow. TensorFlow
-(~7 s to import) and the model load on a background thread, and so does every prediction, so
-the user can draw while the model loads and the window never waits for the network. Tk is not
-thread-safe: the workers (``digit_recognizer.background``) never touch a widget; they put
-results in a queue that the Tk thread polls with ``after``.
+(~7 s to import) and the model load in a child process (``digit_recognizer.model_process``),
+so that TensorFlow's import, which holds the GIL, never freezes the window. A background
+thread waits for it and sends it every prediction, so the user can draw while the model loads
+and the window never waits for the network. Tk is not thread-safe: the workers
+(``digit_recognizer.background``) never touch a widget; they put results in a queue that the
+Tk thread polls with ``after``.
 
 Set ``DIGIT_RECOGNIZER_TRACE=FILE`` to make the window append what ``benchmarks/bench_startup.py``
 measures to FILE, one ``EVENT TIME [VALUES]`` line each (``time.time()``): ``mapped`` (with the

@@ -132,13 +132,16 @@ def models_dir(request, tmp_path_factory, mnist_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def cached_loader(models_dir):
-    """Load each choice once per session: the windows' own loading is the same call."""
+    """Load each choice once per session, in this process: the same ``Recognizer`` that the
+    windows' own loader (``load_model_choice``) runs in a child process."""
+    from digit_recognizer.recognizer import Recognizer
+
     cache, lock = {}, threading.Lock()
 
     def load(choice: str):
         with lock:
             if choice not in cache:
-                cache[choice] = load_model_choice(choice, models_dir)
+                cache[choice] = Recognizer.from_choice(choice, models_dir)
             return cache[choice]
 
     return load
@@ -323,6 +326,19 @@ def test_missing_bundled_model_dialog_says_how_to_train(make_app, tmp_path, capf
     (title, message), = app.errors
     assert "python -m digit_recognizer train --model adadelta" in message
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_default_loader_recognizes_with_the_model_in_a_child_process(make_app, models_dir):
+    import multiprocessing
+
+    from digit_recognizer.model_process import PROCESS_NAME
+
+    app = make_app(partial(load_model_choice, models_dir=models_dir))
+    wait_until(app, lambda: app.state == "ready")
+    draw(app, SEVEN)
+    settle(app)
+    assert shown(app) == "7"
+    assert any(p.name == PROCESS_NAME for p in multiprocessing.active_children())
 
 
 # -- drawing and recognizing ---------------------------------------------------------------------
