@@ -5,8 +5,9 @@
     result = recognizer.recognize(canvas)        # result.digit, result.confidence
 
 Loading imports TensorFlow/Keras (several seconds), so a window that must appear at once loads
-in a child process (``model_process.load_in_child``). After loading, ``predict``, ``recognize`` and ``recognize_number`` may
-be called from any thread: calls into the network are serialised by a lock.
+the model in a child process (``model_process.load_in_child``). After loading, ``predict``,
+``recognize`` and ``recognize_number`` may be called from any thread: calls into the network
+are serialised by a lock.
 
 Model files are untrusted input. Before Keras sees a file, its architecture is read as plain
 JSON (``config.json`` in a ``.keras`` archive, the ``model_config`` attribute of an ``.h5``
