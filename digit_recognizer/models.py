@@ -30,6 +30,26 @@ def _conv_bn(filters: int, kernel: int, padding: str) -> list[layers.Layer]:
     ]
 
 
+def _pool_and_classify(units: int) -> list[layers.Layer]:
+    """MaxPool -> Dropout -> Flatten -> Dense -> Dropout -> softmax, the end of both networks."""
+    return [
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25),
+        layers.Flatten(),
+        layers.Dense(units, use_bias=False),
+        layers.BatchNormalization(momentum=0.9),
+        layers.Activation("relu"),
+        layers.Dropout(0.5),
+        layers.Dense(NUM_CLASSES, activation="softmax"),
+    ]
+
+
+def _compiled(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> keras.Model:
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
 def build_adadelta_cnn() -> keras.Model:
     """Model 1: conv layers -> max-pooling -> dropout -> dense -> dropout -> softmax.
 
@@ -41,24 +61,10 @@ def build_adadelta_cnn() -> keras.Model:
         [keras.Input(shape=INPUT_SHAPE)]
         + _conv_bn(32, 3, "valid")
         + _conv_bn(64, 3, "valid")
-        + [
-            layers.MaxPooling2D(2),
-            layers.Dropout(0.25),
-            layers.Flatten(),
-            layers.Dense(128, use_bias=False),
-            layers.BatchNormalization(momentum=0.9),
-            layers.Activation("relu"),
-            layers.Dropout(0.5),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
-        ],
+        + _pool_and_classify(128),
         name="adadelta_cnn",
     )
-    model.compile(
-        optimizer=keras.optimizers.Adadelta(learning_rate=1.0),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+    return _compiled(model, keras.optimizers.Adadelta(learning_rate=1.0))
 
 
 def build_rmsprop_cnn() -> keras.Model:
@@ -76,24 +82,10 @@ def build_rmsprop_cnn() -> keras.Model:
         + [layers.MaxPooling2D(2), layers.Dropout(0.25)]
         + _conv_bn(64, 3, "same")
         + _conv_bn(64, 3, "same")
-        + [
-            layers.MaxPooling2D(2),
-            layers.Dropout(0.25),
-            layers.Flatten(),
-            layers.Dense(256, use_bias=False),
-            layers.BatchNormalization(momentum=0.9),
-            layers.Activation("relu"),
-            layers.Dropout(0.5),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
-        ],
+        + _pool_and_classify(256),
         name="rmsprop_cnn",
     )
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+    return _compiled(model, keras.optimizers.RMSprop(learning_rate=1e-3))
 
 
 # name -> (builder, bundled file name, what the app calls it)
