@@ -32,6 +32,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # runs from a checkout as is
+
+from benchmarks.table import print_table, row  # noqa: E402
+
 TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"  # as in digit_recognizer.gui; not imported: it loads Tk
 TIMEOUT_S = 180.0
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
@@ -160,43 +164,28 @@ def run(args: argparse.Namespace) -> list[dict]:
         server.terminate()
         server.wait(10)
     label = f"median of {args.runs}"
-    rows = [{"benchmark": "startup", "measure": f"{what} ({label})",
-             "value": statistics.median(r[event] for r in results), "unit": "s",
-             "target": target} for event, what, target in MEASURES]
-    rows += [
-        {"benchmark": "startup", "measure": f"longest UI stall while the model loads ({label})",
-         "value": statistics.median(r["stall loading"] for r in results), "unit": "ms",
-         "target": "<= 50"},
-        {"benchmark": "startup", "measure": f"longest UI stall while drawing, model ready "
-                                            f"({label})",
-         "value": statistics.median(r["stall ready"] for r in results), "unit": "ms",
-         "target": "<= 50"},
-    ]
+    rows = [row("startup", f"{what} ({label})",
+                statistics.median(r[event] for r in results), "s", target)
+            for event, what, target in MEASURES]
+    for phase, what in (("loading", "while the model loads"),
+                        ("ready", "while drawing, model ready")):
+        rows.append(row("startup", f"longest UI stall {what} ({label})",
+                        statistics.median(r[f"stall {phase}"] for r in results), "ms", "<= 50"))
     return rows
 
 
-def verdict(row: dict) -> str:
-    if not row["target"].startswith("<="):
-        return ""
-    return "met" if row["value"] <= float(row["target"][2:]) else "MISSED"
-
-
-def print_table(rows: list[dict]) -> None:
-    print("| benchmark | measure | value | target | |")
-    print("| --- | --- | ---: | ---: | --- |")
-    for row in rows:
-        print(f"| {row['benchmark']} | {row['measure']} | {row['value']:.3g} {row['unit']} | "
-              f"{row['target']} | {verdict(row)} |")
-
-
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="launches to time (default: 5)")
     parser.add_argument("--model", help="model1, model2, both or a model file (default: the "
                                         "app's default)")
     parser.add_argument("--models-dir", default=str(ROOT / "models"),
                         help="folder with the bundled models (default: models/)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         rows = run(args)
     except (BenchmarkError, subprocess.SubprocessError) as err:

@@ -24,14 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short run of every part")
     args = parser.parse_args(argv)
     quick = args.quick
-    rows = bench_load.run(os.environ["MNIST_DIR"], repeat=3 if quick else 7)
-    rows += bench_train.run(bench_train.build_parser().parse_args(
-        ["--batches", "5" if quick else "30"]))
-    rows += bench_recognition.run(bench_recognition.build_parser().parse_args(
-        ["--limit", "500"] if quick else []))
-    rows += bench_startup.run(bench_startup.build_parser().parse_args(
-        ["--runs", "2"] if quick else []))
-    print_table(rows)
+    parts = [
+        lambda: bench_load.run(os.environ["MNIST_DIR"], repeat=3 if quick else 7),
+        lambda: bench_startup.run(bench_startup.build_parser().parse_args(
+            ["--runs", "2"] if quick else [])),
+        lambda: bench_recognition.run(bench_recognition.build_parser().parse_args(
+            ["--limit", "500"] if quick else [])),
+        lambda: bench_train.run(bench_train.build_parser().parse_args(
+            ["--batches", "5" if quick else "30"])),
+    ]
+    for part in parts:
+        print_table(part())  # part by part: a later part that fails loses nothing measured
+        print(flush=True)
     return 0
 
 
