@@ -59,7 +59,7 @@ from digit_recognizer.background import (
     save_settings_job,
     teach_job,
 )
-from digit_recognizer.settings import load_settings, save_settings, settings_path
+from digit_recognizer.settings import DEFAULT_MODEL, load_settings, save_settings, settings_path
 from digit_recognizer.teaching import corrections_dir, fine_tune_command
 from digit_recognizer.widgets import (
     ACCENT,
@@ -118,7 +118,6 @@ MODEL_CHOICES = (
     ModelChoice("model2", "Model 2 — RMSProp CNN", "digit_model1.h5"),
     ModelChoice("both", "Both models (average)", None),
 )
-DEFAULT_MODEL = "model1"
 
 # (event sequences, keys as shown in Help, what they do, method name): bindings and help text.
 SHORTCUTS = (

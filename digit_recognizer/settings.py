@@ -18,6 +18,7 @@ from digit_recognizer.files import atomic_write_text
 __all__ = ["Settings", "settings_path", "load_settings", "save_settings"]
 
 APP_DIR = "digit-recognizer"
+DEFAULT_MODEL = "model2"  # the more accurate of the two bundled models
 FILE_NAME = "settings.json"
 
 
@@ -25,7 +26,7 @@ FILE_NAME = "settings.json"
 class Settings:
     """What the window remembers between runs."""
 
-    model: str = "model1"  # "model1", "model2", "both" or the path of a model file
+    model: str = DEFAULT_MODEL  # "model1", "model2", "both" or the path of a model file
     brush: int = 18  # stroke width in logical pixels on the 280-pixel canvas
     number_mode: bool = False
 

@@ -324,7 +324,7 @@ def test_missing_bundled_model_dialog_says_how_to_train(make_app, tmp_path, capf
     app = make_app(partial(load_model_choice, models_dir=empty), models_dir=empty)
     wait_until(app, lambda: app.state == "error")
     (title, message), = app.errors
-    assert "python -m digit_recognizer train --model adadelta" in message
+    assert "python -m digit_recognizer train --model rmsprop" in message  # model 2, the default
     assert "Traceback" not in capfd.readouterr().err
 
 
@@ -469,7 +469,7 @@ def test_number_mode_reads_two_digits_and_boxes_them(app):
 # -- models ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("prefix, choice", [("Model 2", "model2"), ("Both models", "both")])
+@pytest.mark.parametrize("prefix, choice", [("Model 1", "model1"), ("Both models", "both")])
 def test_model_menu_entry_switches_model(app, prefix, choice, cached_loader):
     app.model_menu.invoke(menu_entry(app.model_menu, prefix))
     wait_until(app, lambda: app.active_choice == choice and app.state == "ready")
@@ -516,7 +516,7 @@ def test_model_with_lambda_layer_is_refused_and_old_model_kept(refusing_app, tmp
     (title, message), = refusing_app.errors
     assert "Lambda" in message and "evil.keras" in message
     assert refusing_app.recognizer is before
-    assert refusing_app.model_var.get() == "model1"
+    assert refusing_app.model_var.get() == DEFAULT_MODEL
 
 
 def test_model_with_wrong_input_shape_is_refused(refusing_app, tmp_path):
@@ -638,21 +638,21 @@ def test_teach_buttons_disabled_before_a_prediction(app):
 def test_model_and_brush_are_remembered_by_the_next_window(make_app, tmp_path):
     first = make_app()
     wait_until(first, lambda: first.state == "ready")
-    first.model_menu.invoke(menu_entry(first.model_menu, "Model 2"))
-    wait_until(first, lambda: first.active_choice == "model2")
+    first.model_menu.invoke(menu_entry(first.model_menu, "Model 1"))
+    wait_until(first, lambda: first.active_choice == "model1")
     first.brush_scale.set(31)
     first.root.update()
     first.close()
     second = make_app()
     wait_until(second, lambda: second.state == "ready")
-    assert second.active_choice == "model2"
+    assert second.active_choice == "model1"
     assert second.brush == 31
 
 
 def test_corrupt_settings_file_starts_with_defaults(make_app, tmp_path):
     settings = tmp_path / "config" / "settings.json"
     settings.parent.mkdir(parents=True)
-    settings.write_text('{"model": "model2", "brush": ')
+    settings.write_text('{"model": "model1", "brush": ')
     app = make_app()
     wait_until(app, lambda: app.state == "ready")
     assert app.active_choice == DEFAULT_MODEL
