@@ -1,7 +1,8 @@
 # Two commands on a fresh Linux machine with Python 3.11:
 #   make run    installs everything into .venv/ and starts the app
 #   make test   installs everything (and Xvfb) and runs the whole test suite
-# Other targets: make bench (benchmarks table), make notebook (runs the notebook in full).
+# Other targets: make bench (benchmarks table), make notebook (re-runs the notebook over the
+# bundled models, outputs saved in place).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
