@@ -13,12 +13,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from digit_recognizer.data import MnistError, load_mnist
 from digit_recognizer.idx import IdxError
-from digit_recognizer.recognizer import BUNDLED, ModelError, Recognizer
+from digit_recognizer.files import atomic_write_text
+from digit_recognizer.recognizer import (
+    BUNDLED,
+    ENSEMBLE_METADATA,
+    MODELS_DIR,
+    ModelError,
+    Recognizer,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +102,19 @@ def format_report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def save_ensemble_metadata(result: dict, models_dir: str | None) -> None:
+    """Record the average's full test-set accuracy beside the models, for the app's menu.
+
+    Only the ensemble needs this: each model's own accuracy is in the metadata its training
+    wrote. No date, so re-running the evaluation on the same models changes nothing.
+    """
+    metadata = {key: result[key] for key in ("name", "accuracy", "per_class_accuracy")}
+    metadata["test_accuracy"] = metadata.pop("accuracy")
+    metadata["measured_by"] = "python -m digit_recognizer evaluate"
+    path = Path(models_dir or MODELS_DIR) / ENSEMBLE_METADATA
+    atomic_write_text(path, json.dumps(metadata, indent=2) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -107,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     results = [score(r, x_test, y_test) for r in recognizers]
+    if args.model is None and not args.limit and len(results) == len(BUNDLED) + 1:
+        save_ensemble_metadata(results[-1], args.models_dir)
     if args.json:
         print(json.dumps({"models": results}, indent=2))
     elif results:

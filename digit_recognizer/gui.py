@@ -110,13 +110,13 @@ class ModelChoice:
 
     key: str  # what --model and the settings file call it
     label: str
-    file: str | None  # file in the models folder; None for the ensemble
+    file: str  # file in the models folder whose metadata holds the test accuracy
 
 
 MODEL_CHOICES = (
     ModelChoice("model1", "Model 1 — Adadelta CNN", "digit_model.h5"),
     ModelChoice("model2", "Model 2 — RMSProp CNN", "digit_model1.h5"),
-    ModelChoice("both", "Both models (average)", None),
+    ModelChoice("both", "Both models (average)", "both.json"),  # written by `evaluate`
 )
 
 # (event sequences, keys as shown in Help, what they do, method name): bindings and help text.
@@ -301,7 +301,7 @@ class DigitRecognizerApp:
         self.root.configure(menu=menubar)
 
     def _choice_label(self, choice: ModelChoice) -> str:
-        accuracy = read_test_accuracy(self.models_dir, choice.file) if choice.file else None
+        accuracy = read_test_accuracy(self.models_dir, choice.file)
         return f"{choice.label} ({accuracy:.1%})" if accuracy is not None else choice.label
 
     def _build_canvas(self, parent: ttk.Frame) -> tk.Canvas:

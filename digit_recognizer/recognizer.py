@@ -46,6 +46,8 @@ BUNDLED = {"model1": "digit_model.h5", "model2": "digit_model1.h5"}
 _TRAIN_NAMES = {"model1": "adadelta", "model2": "rmsprop"}
 ENSEMBLE_CHOICE = "both"
 ENSEMBLE_NAME = "Both models (average)"
+# The average's measured accuracy, written by ``python -m digit_recognizer evaluate``.
+ENSEMBLE_METADATA = "both.json"
 
 MODEL_SUFFIXES = (".h5", ".hdf5", ".keras")
 INPUT_SHAPES = ((None, 28, 28, 1), (None, 28, 28))
@@ -166,7 +168,9 @@ class Recognizer:
         if choice in BUNDLED:
             return cls.bundled(choice, models_dir)
         if choice == ENSEMBLE_CHOICE:
-            return cls.ensemble([cls.bundled(which, models_dir) for which in BUNDLED])
+            measured = read_metadata(Path(models_dir or MODELS_DIR) / ENSEMBLE_METADATA)
+            return cls.ensemble([cls.bundled(which, models_dir) for which in BUNDLED],
+                                test_accuracy=measured.get("test_accuracy"))
         return cls.load(choice)
 
     # -- prediction --------------------------------------------------------------------------

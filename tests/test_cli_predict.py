@@ -15,6 +15,7 @@ import pytest
 
 from digit_recognizer.data import load_mnist
 from digit_recognizer.preprocess import render_drawn_digit
+from digit_recognizer.recognizer import Recognizer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,6 +176,19 @@ def test_evaluate_default_reports_both_bundled_models_and_their_average(
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("test accuracy") == 3
     assert "Both models (average)" in result.stdout
+
+
+def test_evaluate_records_the_average_accuracy_for_the_app(small_model_path, tmp_path, mnist_dir):
+    for name in ("digit_model.h5", "digit_model1.h5"):
+        shutil.copy(small_model_path, tmp_path / name)
+    result = run_command("evaluate", "--models-dir", str(tmp_path), "--json",
+                         mnist_dir=mnist_dir)
+    assert result.returncode == 0, result.stderr
+    average = json.loads(result.stdout)["models"][-1]
+    recorded = json.loads((tmp_path / "both.json").read_text())
+    assert recorded["test_accuracy"] == average["accuracy"]
+    both = Recognizer.from_choice("both", tmp_path)
+    assert both.metadata["test_accuracy"] == average["accuracy"]
 
 
 def test_evaluate_missing_bundled_model_exits_2_naming_the_train_command(tmp_path, mnist_dir):

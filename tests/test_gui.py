@@ -484,6 +484,16 @@ def test_model_menu_shows_test_accuracy_from_metadata(app, models_dir):
     assert label == f"Model 2 — RMSProp CNN ({metadata['test_accuracy']:.1%})"
 
 
+def test_model_menu_shows_the_average_accuracy_that_evaluate_recorded(make_app, tmp_path,
+                                                                      models_dir):
+    folder = tmp_path / "models"
+    shutil.copytree(models_dir, folder)
+    (folder / "both.json").write_text('{"test_accuracy": 0.9961}')
+    app = make_app(models_dir=folder)
+    index = menu_entry(app.model_menu, "Both models")
+    assert app.model_menu.entrycget(index, "label") == "Both models (average) (99.6%)"
+
+
 @pytest.fixture
 def refusing_app(make_app, cached_loader):
     """A window with model 1 whose loader really loads any file the user opens."""
