@@ -18,12 +18,9 @@ the window for ~0.45 s.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import math
 import os
-import select
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -35,10 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import print_table, row  # noqa: E402
+from benchmarks.xvfb import XvfbError, start_xvfb  # noqa: E402
 
 TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"  # as in digit_recognizer.gui; not imported: it loads Tk
 TIMEOUT_S = 180.0
-PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 MEASURES = (  # (trace event, what it measures, target)
     ("mapped", "launch -> window mapped", "<= 1.0"),
@@ -49,36 +46,6 @@ MEASURES = (  # (trace event, what it measures, target)
 
 class BenchmarkError(RuntimeError):
     """The benchmark cannot run here (no Xvfb, the window never appeared, ...)."""
-
-
-def die_with_parent() -> None:
-    """In a child process: get SIGTERM when the benchmark dies, even if it is killed."""
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def start_xvfb() -> tuple[subprocess.Popen, str]:
-    """Start Xvfb on a free display; return the process and its DISPLAY name."""
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        raise BenchmarkError("Xvfb is not installed (apt-get install xvfb)")
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        preexec_fn=die_with_parent)
-    os.close(write_end)
-    number, deadline = b"", time.monotonic() + 30
-    while not number.endswith(b"\n") and time.monotonic() < deadline:
-        if select.select([read_end], [], [], 1)[0]:
-            chunk = os.read(read_end, 16)
-            if not chunk:
-                break
-            number += chunk
-    os.close(read_end)
-    if not number.strip():
-        server.kill()
-        raise BenchmarkError("Xvfb did not start")
-    return server, f":{number.decode().strip()}"
 
 
 def read_trace(path: Path) -> dict[str, list[list[str]]]:
@@ -188,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         rows = run(args)
-    except (BenchmarkError, subprocess.SubprocessError) as err:
+    except (BenchmarkError, XvfbError, subprocess.SubprocessError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print_table(rows)

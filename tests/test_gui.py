@@ -9,14 +9,11 @@ pumped with ``root.update()`` until a condition holds, never with fixed sleeps.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import json
 import math
 import os
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -30,6 +27,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 import mnist
+from benchmarks.xvfb import XvfbError, start_xvfb
 from digit_recognizer import gui
 from digit_recognizer.background import Stroke, load_model_choice, render_strokes
 from digit_recognizer.gui import DEFAULT_MODEL, DigitRecognizerApp
@@ -47,7 +45,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = ROOT / "models"
 BUNDLED_FILES = ("digit_model.h5", "digit_model1.h5")
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
-PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 # Digits as a person draws them: strokes of points, as fractions of the canvas side.
 ONE = [[(0.53, 0.18), (0.50, 0.50), (0.47, 0.82)]]
@@ -63,22 +60,12 @@ DRAWINGS = {"1": ONE, "7": SEVEN, "0": ZERO}
 @pytest.fixture(scope="session")
 def display():
     """A virtual X display for the whole session; DISPLAY points at it."""
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        pytest.fail("Xvfb is not installed; the window tests need it: apt-get install xvfb")
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_end), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        preexec_fn=die_with_parent)
-    os.close(write_end)
-    number = read_line(read_end, timeout=30)  # Xvfb writes "N\n" once it accepts clients
-    os.close(read_end)
-    if not number:
-        server.kill()
-        pytest.fail("Xvfb did not start within 30 s")
+    try:
+        server, name = start_xvfb()
+    except XvfbError as err:
+        pytest.fail(str(err))
     previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{number}"
+    os.environ["DISPLAY"] = name
     yield os.environ["DISPLAY"]
     server.terminate()
     server.wait(10)
@@ -179,23 +166,6 @@ def app(make_app) -> DigitRecognizerApp:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def die_with_parent() -> None:
-    """In a child process: get SIGTERM when the test process dies, even if it is killed."""
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def read_line(fd: int, timeout: float) -> str:
-    """Read up to a newline from ``fd`` (closing it early would kill the writer with EPIPE)."""
-    data, deadline = b"", time.monotonic() + timeout
-    while not data.endswith(b"\n") and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        chunk = os.read(fd, 64) if ready else b""
-        if not chunk:
-            break
-        data += chunk
-    return data.decode().strip()
 
 
 def wait_until(app: DigitRecognizerApp, condition, timeout: float = 180.0) -> None:
