@@ -55,11 +55,12 @@ def plot_confusion(confusion) -> object:
 
 def plot_mistakes(images, labels, predicted, limit: int = 40):
     """A grid of misclassified digits, titled 'true → predicted'."""
-    wrong = np.flatnonzero(np.asarray(predicted) != np.asarray(labels))[:limit]
+    all_wrong = np.flatnonzero(np.asarray(predicted) != np.asarray(labels))
+    wrong = all_wrong[:limit]
     figure = _figure()
     figure.set_size_inches(10, 5)
-    figure.suptitle(f"{len(np.flatnonzero(np.asarray(predicted) != labels))} misclassified "
-                    f"test digits (true → predicted), first {len(wrong)}")
+    figure.suptitle(f"{len(all_wrong)} misclassified test digits (true → predicted), "
+                    f"first {len(wrong)}")
     for ax, index in zip(figure.subplots(4, 10).ravel(), list(wrong) + [None] * limit):
         ax.axis("off")
         if index is not None:
