@@ -2,17 +2,20 @@
 
     python -m digit_recognizer train --model rmsprop --epochs 30 --out models/digit_model1.h5
     python -m digit_recognizer train --model adadelta --limit 2000 --epochs 1 --out /tmp/m.h5
+    python -m digit_recognizer train --model rmsprop --epochs 40 --resume   # go on to epoch 40
 
 Beside ``--out`` (say ``models/digit_model1.h5``) it writes ``digit_model1.json`` (metadata),
 ``digit_model1.log.csv`` (per-epoch history), ``digit_model1.best.h5`` (the best checkpoint so
 far, kept if training is interrupted) and the figures ``digit_model1.curves.png``,
 ``.confusion.png`` and ``.mistakes.png``. Every file is written to a temporary name in the same
-folder and renamed, so an interrupted run never leaves a half-written file behind.
+folder and renamed, so an interrupted run never leaves a half-written file behind, and
+``--resume`` continues such a run from its best checkpoint, log and learning rate.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -54,6 +57,17 @@ def split_validation(x: np.ndarray, y: np.ndarray, size: int, seed: int):
     size = min(size, max(1, len(x) // 10))
     val, train = order[:size], order[size:]
     return (x[train], y[train]), (x[val], y[val])
+
+
+def stream_seed(seed: int, first_epoch: int) -> int:
+    """The seed for shuffling, augmentation and dropout of a run that starts at ``first_epoch``.
+
+    A resumed run seeded like the first would replay its first epochs exactly (the same
+    augmented images in the same order, the same dropout masks), so it draws a new stream.
+    """
+    if first_epoch == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, first_epoch]).generate_state(1)[0])
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -154,8 +168,8 @@ def atomic_save(model, path: Path) -> None:
         model.save(tmp, include_optimizer=False) if tmp.suffix == ".h5" else model.save(tmp)
 
 
-def best_checkpoint_callback(path: Path, monitor: str = "val_accuracy"):
-    """Keep the best model so far at ``path``, replaced atomically.
+def best_checkpoint_callback(path: Path, best: float = -np.inf, monitor: str = "val_accuracy"):
+    """Keep the best model so far at ``path``, replaced atomically; ``best`` is the score to beat.
 
     Keras' ModelCheckpoint writes in place, so a kill during its save would leave a broken
     file at the one path that must survive an interrupted run; this writes beside and renames.
@@ -163,12 +177,11 @@ def best_checkpoint_callback(path: Path, monitor: str = "val_accuracy"):
     import keras
 
     class BestCheckpoint(keras.callbacks.Callback):
-        best = -np.inf
-
         def on_epoch_end(self, epoch, logs=None):
+            nonlocal best
             value = (logs or {}).get(monitor)
-            if value is not None and value > self.best:
-                self.best = value
+            if value is not None and value > best:
+                best = value
                 atomic_save(self.model, path)
 
     return BestCheckpoint()
@@ -199,11 +212,21 @@ def stop_on_sigterm_callback():
     return StopOnSigterm()
 
 
-def training_callbacks(arch: str, out: Path, patience: int) -> list:
+def best_path(out: Path) -> Path:
+    return out.with_name(out.stem + ".best.h5")
+
+
+def log_path(out: Path) -> Path:
+    return out.with_name(out.stem + ".log.csv")
+
+
+def training_callbacks(out: Path, patience: int, best: float | None = None) -> list:
     """Early stopping and learning-rate schedule on validation accuracy, best checkpoint, log.
 
     The classic recipe's ``monitor='val_acc'`` never fires in Keras 3, where the metric is
-    ``val_accuracy``; using the real name is what makes the plateau schedule work.
+    ``val_accuracy``; using the real name is what makes the plateau schedule work. ``best`` is
+    a resumed run's best validation accuracy: the epochs to come must beat it. The best
+    weights come back from the checkpoint file (see ``train``), so EarlyStopping keeps none.
     """
     import keras
 
@@ -211,11 +234,46 @@ def training_callbacks(arch: str, out: Path, patience: int) -> list:
         keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5,
                                           patience=2, min_lr=1e-5, verbose=1),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
-                                      restore_best_weights=True, verbose=1),
-        best_checkpoint_callback(out.with_name(out.stem + ".best.h5")),
-        keras.callbacks.CSVLogger(str(out.with_name(out.stem + ".log.csv"))),
+                                      baseline=best, verbose=1),
+        best_checkpoint_callback(best_path(out), -np.inf if best is None else best),
+        keras.callbacks.CSVLogger(str(log_path(out)), append=best is not None),
         stop_on_sigterm_callback(),
     ]
+
+
+class ResumeError(Exception):
+    """There is no run to resume at this output path, or it does not match the arguments."""
+
+
+def previous_run(out: Path, arch: str, seed: int) -> dict:
+    """What ``--resume`` continues from: the best checkpoint, the per-epoch log, past seconds."""
+    checkpoint = best_path(out) if best_path(out).exists() else out
+    if not checkpoint.exists() or not log_path(out).exists():
+        raise ResumeError(f"nothing to resume at {out}: need {best_path(out).name} (or "
+                          f"{out.name}) and {log_path(out).name} from an earlier run")
+    with open(log_path(out), newline="") as file:
+        rows = list(csv.DictReader(file))
+    if not rows or "val_accuracy" not in rows[0]:
+        raise ResumeError(f"{log_path(out)} records no finished epoch to resume from")
+    history = {key: [float(row[key]) for row in rows] for key in rows[0] if key != "epoch"}
+    metadata = json.loads(out.with_suffix(".json").read_text()) \
+        if out.with_suffix(".json").exists() else {}
+    for key, value in (("architecture", arch), ("seed", seed)):
+        # Another seed would hold out other validation images, some already trained on.
+        if metadata.get(key, value) != value:
+            raise ResumeError(f"{out} was trained with {key} {metadata[key]!r}, not {value!r}")
+    return {"checkpoint": checkpoint, "history": history,
+            "seconds": metadata.get("training_seconds", 0.0)}
+
+
+def load_weights_from(model, path: Path) -> None:
+    """Copy the weights of the model saved at ``path`` into ``model`` (same architecture)."""
+    import keras
+
+    weights = keras.models.load_model(path, compile=False).get_weights()
+    if [w.shape for w in weights] != [w.shape for w in model.get_weights()]:
+        raise ResumeError(f"{path} is not a {model.name} network: its layers differ")
+    model.set_weights(weights)
 
 
 def choose_distribution(devices: list[str] | None = None):
@@ -297,12 +355,16 @@ def score_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: int = 128,
           data_dir: str | None = None, seed: int = 0, limit: int | None = None,
           extra_data: str | None = None, patience: int = 6, augment: bool = True,
-          devices: list[str] | None = None, figures: bool = True, verbose: int = 1) -> dict:
+          devices: list[str] | None = None, figures: bool = True, verbose: int = 1,
+          resume: bool = False) -> dict:
     """Train ``arch`` on MNIST (plus ``extra_data``), save it to ``out``; return its metadata.
 
     Data problems raise at once, before any model is built. The test set is touched only
-    after training, for the final report.
+    after training, for the final report. ``resume`` continues the run that wrote ``out``
+    (its best checkpoint, at its last learning rate) up to ``epochs`` epochs in all.
     """
+    out = Path(out)
+    earlier = previous_run(out, arch, seed) if resume else None
     (x_train, y_train), (x_test, y_test) = load_mnist(data_dir)
     if limit:
         x_train, y_train = x_train[:limit], y_train[:limit]
@@ -310,7 +372,6 @@ def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: in
         x_extra, y_extra = load_extra_data(extra_data)
         x_train = np.concatenate([x_train, x_extra])
         y_train = np.concatenate([y_train, y_extra])
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE, seed)
 
@@ -318,36 +379,51 @@ def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: in
 
     from digit_recognizer.models import ARCHITECTURES, build_model
 
-    keras.utils.set_random_seed(seed)
+    past = earlier["history"] if earlier else {key: [] for key in ("loss", "val_accuracy")}
+    stream = stream_seed(seed, len(past["loss"]))
+    keras.utils.set_random_seed(stream)
     strategy = choose_distribution(devices)
     if strategy is not None:
         with strategy.scope():
             model = build_model(arch)
     else:
         model = build_model(arch)
+    if earlier:
+        load_weights_from(model, earlier["checkpoint"])
+        if "learning_rate" in past:  # where the plateau schedule had brought it
+            model.optimizer.learning_rate.assign(past["learning_rate"][-1])
+    callbacks = training_callbacks(out, patience, max(past["val_accuracy"], default=None))
     started = time.time()
     history = model.fit(
-        make_batches(x_fit, y_fit, batch_size, seed, augment),
+        make_batches(x_fit, y_fit, batch_size, stream, augment),
         validation_data=(to_model_input(x_val), y_val),
+        initial_epoch=len(past["loss"]),
         epochs=epochs,
-        callbacks=training_callbacks(arch, out, patience),
+        callbacks=callbacks,
         verbose=verbose,
     )
-    seconds = time.time() - started
+    seconds = time.time() - started + (earlier["seconds"] if earlier else 0.0)
+    if history.history.get("val_accuracy"):
+        # The best epoch, also after a SIGTERM stop; a resumed run that never beat its old best
+        # may have only the old checkpoint (when it started from ``out``).
+        load_weights_from(model, best_path(out) if best_path(out).exists()
+                          else earlier["checkpoint"])
     atomic_save(model, out)
+    history = {key: past.get(key, []) + values for key, values in history.history.items()}
     report = evaluate_arrays(model, x_test, y_test)
     metadata = {
         "architecture": arch,
         "name": ARCHITECTURES[arch][2],
         "optimizer": model.optimizer.__class__.__name__,
-        "epochs_run": len(history.history["loss"]),
+        "epochs_run": len(history["loss"]),
         "epochs_requested": epochs,
+        "resumed_after_epoch": len(past["loss"]) if earlier else None,
         "batch_size": batch_size,
         "seed": seed,
         "training_images": int(len(x_fit)),
         "validation_images": int(len(x_val)),
         "extra_data": str(extra_data) if extra_data else None,
-        "best_val_accuracy": float(max(history.history["val_accuracy"])),
+        "best_val_accuracy": float(max(history["val_accuracy"])),
         "test_accuracy": report["accuracy"],
         "per_class_accuracy": report["per_class_accuracy"],
         "confusion_matrix": report["confusion_matrix"],
@@ -362,7 +438,7 @@ def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: in
     if figures:
         from digit_recognizer.figures import save_training_figures
 
-        save_training_figures(out, history.history, report, x_test, y_test)
+        save_training_figures(out, history, report, x_test, y_test)
     return metadata
 
 
@@ -385,6 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--patience", type=int, default=6,
                         help="epochs without validation gain before stopping (default: 6)")
     parser.add_argument("--no-figures", action="store_true", help="skip the matplotlib figures")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run that wrote --out (its best checkpoint, log and "
+                             "learning rate) up to --epochs epochs in all")
     return parser
 
 
@@ -397,8 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         metadata = train(args.model, out, epochs=args.epochs, batch_size=args.batch_size,
                          data_dir=args.data_dir, seed=args.seed, limit=args.limit,
                          extra_data=args.extra_data, patience=args.patience,
-                         figures=not args.no_figures)
-    except (MnistError, IdxError) as err:
+                         figures=not args.no_figures, resume=args.resume)
+    except (MnistError, IdxError, ResumeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -65,7 +65,7 @@ def test_plateau_schedule_lowers_learning_rate_on_val_accuracy(tmp_path):
     x = rng.random((256, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, 256)
     model = build_model("rmsprop")
-    callbacks = training_callbacks("rmsprop", tmp_path / "m.h5", patience=20)
+    callbacks = training_callbacks(tmp_path / "m.h5", patience=20)
     history = model.fit(x[:192], y[:192], validation_data=(x[192:], y[192:]), epochs=6,
                         batch_size=64, callbacks=callbacks, verbose=0)
     rates = history.history["learning_rate"]
@@ -124,6 +124,19 @@ def test_batches_cover_every_image_once_per_epoch():
     assert images.shape == (32, 28, 28, 1) and images.dtype == np.float32
     assert 0.0 <= images.min() and images.max() <= 1.0
 
+
+def test_a_resumed_run_draws_new_batches_not_a_replay_of_its_first_epochs():
+    from digit_recognizer.train import make_batches, stream_seed
+
+    x = np.repeat(np.arange(100, dtype=np.uint8)[:, None, None], 28 * 28).reshape(100, 28, 28)
+    y = np.arange(100, dtype=np.uint8)
+
+    def first_batch(first_epoch: int) -> list[int]:
+        return make_batches(x, y, 32, stream_seed(0, first_epoch), augment=False)[0][1].tolist()
+
+    assert stream_seed(0, 0) == 0  # a fresh run keeps the seed it was given
+    assert first_batch(0) == first_batch(0) and first_batch(5) == first_batch(5)
+    assert first_batch(5) != first_batch(0) and first_batch(5) != first_batch(6)
 
 def test_validation_split_is_disjoint_and_seeded():
     from digit_recognizer.train import split_validation
@@ -213,6 +226,87 @@ def test_interrupted_training_keeps_old_model_and_best_checkpoint(tmp_path, mnis
     import keras
 
     assert keras.models.load_model(best, compile=False).output_shape == (None, 10)
+
+
+def first_run(tmp_path: Path, mnist_dir: Path, *extra: str) -> Path:
+    """Two quick epochs of model 1 written to tmp_path/m.h5, for the resume tests."""
+    out = tmp_path / "m.h5"
+    done = run_train("--model", "adadelta", "--limit", "1500", "--epochs", "2", "--no-figures",
+                     "--data-dir", str(mnist_dir), "--out", str(out), *extra)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out
+
+
+def test_resume_goes_on_from_the_logged_epoch_and_learning_rate(tmp_path, mnist_dir):
+    out = first_run(tmp_path, mnist_dir)
+    log = out.with_name("m.log.csv")
+    # As if the plateau schedule had lowered the rate before the run was stopped.
+    lines = log.read_text().splitlines()
+    header = lines[0].split(",")
+    last = lines[-1].split(",")
+    last[header.index("learning_rate")] = "0.25"
+    log.write_text("\n".join(lines[:-1] + [",".join(last)]) + "\n")
+    done = run_train("--model", "adadelta", "--limit", "1500", "--epochs", "3", "--resume",
+                     "--no-figures", "--data-dir", str(mnist_dir), "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Epoch 3/3" in done.stdout and "Epoch 1/3" not in done.stdout
+    rows = log.read_text().splitlines()
+    assert [row.split(",")[0] for row in rows] == ["epoch", "0", "1", "2"]
+    assert float(rows[-1].split(",")[header.index("learning_rate")]) == 0.25
+    metadata = json.loads(out.with_suffix(".json").read_text())
+    assert metadata["epochs_run"] == 3 and metadata["resumed_after_epoch"] == 2
+    assert metadata["best_val_accuracy"] == max(
+        float(row.split(",")[header.index("val_accuracy")]) for row in rows[1:])
+
+
+def test_resume_with_nothing_to_resume_says_what_is_missing(tmp_path, mnist_dir):
+    done = run_train("--resume", "--data-dir", str(mnist_dir), "--out", str(tmp_path / "m.h5"),
+                     timeout=60)
+    assert done.returncode == 2 and "nothing to resume" in done.stderr
+    assert "m.best.h5" in done.stderr and "m.log.csv" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_resume_refuses_another_seed_or_architecture(tmp_path, mnist_dir):
+    out = first_run(tmp_path, mnist_dir)
+    before = out.read_bytes()
+    other_seed = run_train("--model", "adadelta", "--seed", "1", "--resume", "--data-dir",
+                           str(mnist_dir), "--out", str(out), timeout=60)
+    assert other_seed.returncode == 2 and "seed 0, not 1" in other_seed.stderr
+    other_model = run_train("--model", "rmsprop", "--resume", "--data-dir", str(mnist_dir),
+                            "--out", str(out), timeout=60)
+    assert other_model.returncode == 2 and "'adadelta', not 'rmsprop'" in other_model.stderr
+    # Without the metadata (a run interrupted with Ctrl-C has none) the layers tell.
+    out.with_suffix(".json").unlink()
+    no_metadata = run_train("--model", "rmsprop", "--resume", "--data-dir", str(mnist_dir),
+                            "--out", str(out), timeout=120)
+    assert no_metadata.returncode == 2 and "layers differ" in no_metadata.stderr
+    assert "Traceback" not in no_metadata.stderr
+    assert out.read_bytes() == before
+
+
+def test_sigterm_stops_and_saves_the_best_epoch(tmp_path, mnist_dir):
+    out = tmp_path / "m.h5"
+    log = tmp_path / "m.log.csv"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digit_recognizer", "train", "--model", "adadelta", "--limit",
+         "1500", "--epochs", "200", "--no-figures", "--data-dir", str(mnist_dir), "--out",
+         str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while (not log.exists() or len(log.read_text().splitlines()) < 4) \
+            and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr[-2000:]
+    import keras
+
+    saved = keras.models.load_model(out, compile=False).get_weights()
+    best = keras.models.load_model(tmp_path / "m.best.h5", compile=False).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(saved, best))
+    rows = log.read_text().splitlines()[1:]
+    metadata = json.loads(out.with_suffix(".json").read_text())
+    assert metadata["epochs_run"] == len(rows) >= 3
 
 
 MIRRORED = """
