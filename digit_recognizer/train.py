@@ -70,6 +70,16 @@ def stream_seed(seed: int, first_epoch: int) -> int:
     return int(np.random.SeedSequence([seed, first_epoch]).generate_state(1)[0])
 
 
+def ema_momentum(steps: int, window: int = 100) -> float:
+    """Momentum of a weights' moving average over ``window`` steps, or a tenth of a short run.
+
+    Keras' average starts at the initial weights without correcting for it, so over a run of a
+    few dozen steps (``--limit``, the notebook's QUICK mode) a 100-step average would still be
+    mostly the untrained network.
+    """
+    return 1.0 - 1.0 / max(1.0, min(window, steps / 10))
+
+
 def to_model_input(images: np.ndarray) -> np.ndarray:
     """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1]."""
     return (np.asarray(images, np.float32) / 255.0)[..., None]
@@ -220,17 +230,21 @@ def log_path(out: Path) -> Path:
     return out.with_name(out.stem + ".log.csv")
 
 
-def training_callbacks(out: Path, patience: int, best: float | None = None) -> list:
+def training_callbacks(out: Path, patience: int, best: float | None = None,
+                       ema: bool = False) -> list:
     """Early stopping and learning-rate schedule on validation accuracy, best checkpoint, log.
 
     The classic recipe's ``monitor='val_acc'`` never fires in Keras 3, where the metric is
     ``val_accuracy``; using the real name is what makes the plateau schedule work. ``best`` is
     a resumed run's best validation accuracy: the epochs to come must beat it. The best
     weights come back from the checkpoint file (see ``train``), so EarlyStopping keeps none.
+    With ``ema`` (an optimizer with ``use_ema``) the weights' moving average is swapped in
+    before validation and before the callbacks after it, so all of them judge and save it.
     """
     import keras
 
-    return [
+    swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []
+    return swap + [
         keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5,
                                           patience=2, min_lr=1e-5, verbose=1),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
@@ -392,10 +406,14 @@ def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: in
         load_weights_from(model, earlier["checkpoint"])
         if "learning_rate" in past:  # where the plateau schedule had brought it
             model.optimizer.learning_rate.assign(past["learning_rate"][-1])
-    callbacks = training_callbacks(out, patience, max(past["val_accuracy"], default=None))
+    batches = make_batches(x_fit, y_fit, batch_size, stream, augment)
+    if model.optimizer.use_ema:
+        model.optimizer.ema_momentum = ema_momentum(len(batches) * (epochs - len(past["loss"])))
+    callbacks = training_callbacks(out, patience, max(past["val_accuracy"], default=None),
+                                   ema=model.optimizer.use_ema)
     started = time.time()
     history = model.fit(
-        make_batches(x_fit, y_fit, batch_size, stream, augment),
+        batches,
         validation_data=(to_model_input(x_val), y_val),
         initial_epoch=len(past["loss"]),
         epochs=epochs,

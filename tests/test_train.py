@@ -75,6 +75,34 @@ def test_plateau_schedule_lowers_learning_rate_on_val_accuracy(tmp_path):
     assert schedule.monitor == "val_accuracy"
 
 
+def test_model_2_is_judged_and_saved_as_its_weights_moving_average(tmp_path, mnist_dir):
+    import keras
+
+    from digit_recognizer.data import load_mnist
+    from digit_recognizer.train import (VALIDATION_SIZE, split_validation, to_model_input,
+                                        train)
+
+    out = tmp_path / "m.h5"
+    train("rmsprop", out, epochs=3, limit=2000, data_dir=mnist_dir, figures=False, verbose=0)
+    (x, y), _ = load_mnist(mnist_dir)
+    _, (x_val, y_val) = split_validation(x[:2000], y[:2000], VALIDATION_SIZE, seed=0)
+    logged = max(float(row.split(",")[4]) for row in
+                 (tmp_path / "m.log.csv").read_text().splitlines()[1:])
+    for path in (out, tmp_path / "m.best.h5"):
+        model = keras.models.load_model(path, compile=False)
+        predicted = model.predict(to_model_input(x_val), verbose=0).argmax(axis=1)
+        # The saved weights are the ones validation scored: the average, not the last step.
+        assert (predicted == y_val).mean() == pytest.approx(logged, abs=1e-6)
+
+
+def test_weights_average_spans_100_steps_or_a_tenth_of_a_short_run():
+    from digit_recognizer.train import ema_momentum
+
+    assert ema_momentum(430 * 32) == pytest.approx(0.99)  # a full MNIST run
+    assert ema_momentum(44) == pytest.approx(1 - 1 / 4.4)  # the notebook's QUICK mode
+    assert ema_momentum(5) == 0.0  # too short to average at all
+
+
 def test_thickness_augmentation_matches_opencv_per_image():
     import cv2
 
