@@ -74,10 +74,10 @@ def build_rmsprop_cnn() -> keras.Model:
     block: the same receptive field after two layers at under half the arithmetic, which on a
     2-core CPU buys more epochs of augmentation. Compiled with RMSprop (1e-3); training adds
     ReduceLROnPlateau on ``val_accuracy``. RMSprop keeps an exponential moving average of the
-    weights (Keras' ``use_ema``, over the last 100 steps; ``train`` shortens that for short
-    runs), and validation, checkpoints
-    and the saved network use that average: single-step noise at the end of training otherwise
-    moves the test accuracy by a few hundredths of a point from one epoch to the next.
+    weights (Keras' ``use_ema``; ``train.ema_momentum`` sets its span for the run's length), and
+    validation, checkpoints and the saved network use that average: single-step noise at the
+    end of training otherwise moves the test accuracy by a few hundredths of a point from one
+    epoch to the next.
     """
     model = keras.Sequential(
         [keras.Input(shape=INPUT_SHAPE)]
@@ -89,8 +89,7 @@ def build_rmsprop_cnn() -> keras.Model:
         + _pool_and_classify(256),
         name="rmsprop_cnn",
     )
-    return _compiled(model, keras.optimizers.RMSprop(learning_rate=1e-3, use_ema=True,
-                                                     ema_momentum=0.99))
+    return _compiled(model, keras.optimizers.RMSprop(learning_rate=1e-3, use_ema=True))
 
 
 # name -> (builder, bundled file name, what the app calls it)

@@ -255,6 +255,14 @@ def training_callbacks(out: Path, patience: int, best: float | None = None,
     ]
 
 
+def read_log(out: Path) -> dict[str, list[float]]:
+    """The per-epoch history (as ``History.history``) that CSVLogger wrote beside ``out``."""
+    with open(log_path(out), newline="") as file:
+        rows = list(csv.DictReader(file))
+    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else ())
+            if key != "epoch"}
+
+
 class ResumeError(Exception):
     """There is no run to resume at this output path, or it does not match the arguments."""
 
@@ -265,11 +273,9 @@ def previous_run(out: Path, arch: str, seed: int) -> dict:
     if not checkpoint.exists() or not log_path(out).exists():
         raise ResumeError(f"nothing to resume at {out}: need {best_path(out).name} (or "
                           f"{out.name}) and {log_path(out).name} from an earlier run")
-    with open(log_path(out), newline="") as file:
-        rows = list(csv.DictReader(file))
-    if not rows or "val_accuracy" not in rows[0]:
+    history = read_log(out)
+    if not history.get("val_accuracy"):
         raise ResumeError(f"{log_path(out)} records no finished epoch to resume from")
-    history = {key: [float(row[key]) for row in rows] for key in rows[0] if key != "epoch"}
     metadata = json.loads(out.with_suffix(".json").read_text()) \
         if out.with_suffix(".json").exists() else {}
     for key, value in (("architecture", arch), ("seed", seed)):
@@ -499,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        best = Path(out).with_name(Path(out).stem + ".best.h5")
+        best = best_path(Path(out))
         kept = f"; the best checkpoint so far is {best}" if best.exists() else ""
         print(f"\ninterrupted: {out} was left as it was{kept}", file=sys.stderr)
         return 130
