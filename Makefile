@@ -2,7 +2,8 @@
 #   make run    installs everything into .venv/ and starts the app
 #   make test   installs everything (and Xvfb) and runs the whole test suite
 # Other targets: make bench (benchmarks table), make notebook (re-runs the notebook over the
-# bundled models, outputs saved in place).
+# bundled models, outputs saved in place), make onnx (remakes the models' ONNX copies that are
+# out of date; training makes them by itself).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -12,7 +13,7 @@ MNIST_DIR ?= $(wildcard ../shared/data/mnist)
 export MNIST_DIR
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test bench notebook xvfb check-tk
+.PHONY: run test bench notebook onnx xvfb check-tk
 
 run: $(VENV)/.installed check-tk
 	$(PY) main.py
@@ -22,6 +23,9 @@ test: $(VENV)/.installed-dev check-tk xvfb
 
 bench: $(VENV)/.installed-dev xvfb
 	$(PY) benchmarks/run_all.py
+
+onnx: $(VENV)/.installed
+	$(PY) -m digit_recognizer export
 
 notebook: $(VENV)/.installed
 	$(PY) -m papermill digit_recognizer.ipynb digit_recognizer.ipynb -p QUICK False

@@ -8,11 +8,11 @@ As soon as the window is mapped, a digit is drawn on it with xdotool, like a use
 drawing at once; the first prediction appears when the model has loaded. Once it has, a second
 digit is drawn to measure stalls while predictions run. Medians of ``--runs`` runs.
 
-Targets (issue: the desktop app): window mapped <= 1 s after launch on the 2-core machine,
-where importing TensorFlow alone takes ~7 s; the event loop never stalls more than 50 ms,
-while the model loads or while drawing. The model loads in a child process
-(``digit_recognizer.model_process``): in a thread, TensorFlow's import held the GIL and froze
-the window for ~0.45 s.
+Targets (issue: the desktop app, 2-core machine): window mapped <= 1 s and first prediction
+shown <= 1 s after launch; the event loop never stalls more than 30 ms while the model loads,
+nor more than 10 ms while drawing. The bundled models run from their ONNX copies through
+OpenCV in the window's process (milliseconds, no TensorFlow); only a Keras model file still
+loads in a child process (``digit_recognizer.model_process``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,12 @@ TIMEOUT_S = 180.0
 MEASURES = (  # (trace event, what it measures, target)
     ("mapped", "launch -> window mapped", "<= 1.0"),
     ("ready", "launch -> model loaded (prediction available)", "-"),
-    ("shown", "launch -> first prediction shown (digit drawn at once)", "-"),
+    ("shown", "launch -> first prediction shown (digit drawn at once)", "<= 1.0"),
+)
+
+STALLS = (  # (trace phase, when, target in ms)
+    ("loading", "while the model loads", "<= 30"),
+    ("ready", "while drawing, model ready", "<= 10"),
 )
 
 
@@ -134,10 +139,9 @@ def run(args: argparse.Namespace) -> list[dict]:
     rows = [row("startup", f"{what} ({label})",
                 statistics.median(r[event] for r in results), "s", target)
             for event, what, target in MEASURES]
-    for phase, what in (("loading", "while the model loads"),
-                        ("ready", "while drawing, model ready")):
+    for phase, what, target in STALLS:
         rows.append(row("startup", f"longest UI stall {what} ({label})",
-                        statistics.median(r[f"stall {phase}"] for r in results), "ms", "<= 50"))
+                        statistics.median(r[f"stall {phase}"] for r in results), "ms", target))
     return rows
 
 

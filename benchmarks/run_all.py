@@ -1,4 +1,5 @@
-"""Every benchmark, one table: data loading, training throughput, recognition, start-up.
+"""Every benchmark, one table: data loading, start-up, model switching, the command line,
+recognition and training throughput.
 
     python benchmarks/run_all.py            # the full set (about 15 minutes on 2 cores)
     python benchmarks/run_all.py --quick    # fewer digits and runs, to check it works
@@ -15,18 +16,29 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a checkout as is
 
-from benchmarks import bench_load, bench_recognition, bench_startup, bench_train  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_cli,
+    bench_load,
+    bench_recognition,
+    bench_startup,
+    bench_switch,
+    bench_train,
+)
 from benchmarks.table import print_table  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--quick", action="store_true", help="a short run of every part")
     args = parser.parse_args(argv)
     quick = args.quick
     parts = [
         lambda: bench_load.run(os.environ["MNIST_DIR"], repeat=3 if quick else 7),
         lambda: bench_startup.run(bench_startup.build_parser().parse_args(
+            ["--runs", "2"] if quick else [])),
+        lambda: bench_switch.run(bench_switch.build_parser().parse_args(
+            ["--switches", "6"] if quick else [])),
+        lambda: bench_cli.run(bench_cli.build_parser().parse_args(
             ["--runs", "2"] if quick else [])),
         lambda: bench_recognition.run(bench_recognition.build_parser().parse_args(
             ["--limit", "500"] if quick else [])),

@@ -207,24 +207,47 @@ class Worker:
             self.results.put(result)
 
 
-def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None) -> Recognizer:
+def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None,
+                      in_child: bool = True) -> Recognizer:
     """Load the recognizer for ``choice``: 'model1', 'model2', 'both' or a model file's path.
 
-    The network loads and runs in a child process (``model_process``): importing TensorFlow
-    holds the GIL, which would freeze the window if it happened in this process. Waits
-    seconds for the child to load: call it on a worker thread. Raises ``ModelError``.
+    A bundled model runs from its ONNX copy in this process (milliseconds, no TensorFlow).
+    A Keras file, or a bundled model whose ONNX copy cannot be used, loads and runs in a child
+    process (``model_process``): importing TensorFlow holds the GIL, which would freeze the
+    window if it happened in this process; that takes seconds, so call this on a worker
+    thread. ``in_child=False`` raises ``ModelError`` instead of starting a child.
     """
+    from digit_recognizer.inference import OnnxCopyError
     from digit_recognizer.model_process import load_in_child
+    from digit_recognizer.recognizer import BUNDLED, ENSEMBLE_CHOICE, ModelError, Recognizer
 
+    if choice in BUNDLED or choice == ENSEMBLE_CHOICE:
+        try:
+            return Recognizer.from_choice(choice, models_dir, runtime="onnx")
+        except OnnxCopyError:
+            if not in_child:
+                raise
+            # The child falls back to Keras and says why in the recognizer's notices.
+    elif not in_child:
+        raise ModelError(f"{choice} needs TensorFlow, which loads in a child process.")
     return load_in_child(choice, models_dir)
 
 
 class Engine:
-    """The recognizer and the work done with it; used on the model worker's thread only."""
+    """The recognizer and the work done with it; used on the model worker's thread only.
 
-    def __init__(self, load_recognizer: Callable[[str], Any]) -> None:
+    Models that run in this process (the bundled ONNX copies) stay loaded once loaded, so
+    switching back to one is instant; a model in a child process is loaded anew each time,
+    since each child holds its own TensorFlow.
+    """
+
+    def __init__(self, load_recognizer: Callable[[str], Any],
+                 load_in_process: Callable[[str], Any] | None = None) -> None:
+        """``load_in_process``: a loader that never starts a child, for ``preload``."""
         self.load_recognizer = load_recognizer
+        self.load_in_process = load_in_process
         self.recognizer = None
+        self._kept: dict[str, Any] = {}
 
     def load(self, choice: str) -> Loaded | Failed:
         """Load ``choice`` and make it the recognizer for the predictions that follow."""
@@ -232,11 +255,37 @@ class Engine:
 
         start = time.monotonic()
         try:
-            recognizer = self.load_recognizer(choice)
+            recognizer = self._get(choice)
         except ModelError as err:
             return Failed("load", str(err), choice)
         self.recognizer = recognizer
         return Loaded(choice, recognizer, time.monotonic() - start)
+
+    def preload(self, choices: Sequence[str]) -> Done:
+        """Load ``choices`` ahead of use if they run in this process; quietly skip the rest."""
+        from digit_recognizer.recognizer import ModelError
+
+        for choice in choices:
+            if self.load_in_process is None:
+                break
+            try:
+                self._get(choice, self.load_in_process)
+            except ModelError:
+                pass  # the user hears about it if they choose that model
+        return Done("preload", "")
+
+    @property
+    def kept(self) -> dict[str, Any]:
+        """The recognizers kept loaded, by choice."""
+        return dict(self._kept)
+
+    def _get(self, choice: str, load: Callable[[str], Any] | None = None):
+        if choice in self._kept:
+            return self._kept[choice]
+        recognizer = (load or self.load_recognizer)(choice)
+        if getattr(recognizer, "runtime", None) == "onnx":
+            self._kept[choice] = recognizer
+        return recognizer
 
     def predict(self, request: Request) -> Predicted | Failed:
         """Recognize the drawing or image in ``request`` with the current recognizer."""

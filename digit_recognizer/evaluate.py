@@ -20,13 +20,18 @@ import numpy as np
 from digit_recognizer.data import MnistError, load_mnist
 from digit_recognizer.idx import IdxError
 from digit_recognizer.files import atomic_write_text
+from digit_recognizer.scoring import score_probabilities, to_model_input
 from digit_recognizer.recognizer import (
     BUNDLED,
     ENSEMBLE_METADATA,
     MODELS_DIR,
     ModelError,
     Recognizer,
+    add_runtime_argument,
 )
+
+
+RUNTIME_NAMES = {"onnx": "OpenCV (ONNX copy)", "keras": "Keras", "mixed": "OpenCV and Keras"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,24 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, then the Keras cache)"
     )
+    add_runtime_argument(parser)
     parser.add_argument("--limit", type=int, help="score the first N test images only")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a text report")
     return parser
 
 
 def load_recognizers(
-    choice: str | None, models_dir: str | None = None
+    choice: str | None, models_dir: str | None = None, runtime: str = "auto"
 ) -> tuple[list[Recognizer], list[str]]:
     """The models to score and the messages of those that could not be loaded."""
     if choice is not None:
         try:
-            return [Recognizer.from_choice(choice, models_dir)], []
+            return [Recognizer.from_choice(choice, models_dir, runtime)], []
         except ModelError as err:
             return [], [str(err)]
     loaded, problems = [], []
     for which in BUNDLED:
         try:
-            loaded.append(Recognizer.bundled(which, models_dir))
+            loaded.append(Recognizer.bundled(which, models_dir, runtime))
         except ModelError as err:
             problems.append(str(err))
     if len(loaded) == len(BUNDLED):
@@ -72,12 +78,11 @@ def load_recognizers(
 
 def score(recognizer: Recognizer, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     """One model's report: name, file, accuracy, per-class accuracy, confusion matrix."""
-    from digit_recognizer.train import score_probabilities, to_model_input
-
     report = score_probabilities(recognizer.predict(to_model_input(x_test)), y_test)
     return {
         "name": recognizer.name,
         "path": str(recognizer.path) if recognizer.path else None,
+        "runtime": recognizer.runtime,
         "test_images": int(len(y_test)),
         "errors": int((report["predicted"] != y_test).sum()),
         "accuracy": report["accuracy"],
@@ -90,7 +95,7 @@ def format_report(result: dict) -> str:
     """A model's scores as a text table: per-class accuracy, then the confusion matrix."""
     where = f" ({result['path']})" if result["path"] else ""
     lines = [
-        f"{result['name']}{where}",
+        f"{result['name']}{where}, run by {RUNTIME_NAMES[result['runtime']]}",
         f"  test accuracy {result['accuracy']:.2%} "
         f"({result['errors']} errors in {result['test_images']} images)",
         "  digit        " + "".join(f"{d:>7}" for d in range(10)),
@@ -124,9 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.limit:
         x_test, y_test = x_test[: args.limit], y_test[: args.limit]
-    recognizers, problems = load_recognizers(args.model, args.models_dir)
+    recognizers, problems = load_recognizers(args.model, args.models_dir, args.runtime)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
+    for notice in dict.fromkeys(n for r in recognizers for n in r.notices):
+        print(f"note: {notice}", file=sys.stderr)
     results = [score(r, x_test, y_test) for r in recognizers]
     if args.model is None and not args.limit and len(results) == len(BUNDLED) + 1:
         save_ensemble_metadata(results[-1], args.models_dir)

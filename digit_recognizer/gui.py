@@ -3,11 +3,14 @@
     python main.py [--model model1|model2|both|PATH] [--models-dir DIR]
     python -m digit_recognizer gui [same options]
 
-The window appears at once: its start path imports only tkinter, NumPy and Pillow. TensorFlow
-(~7 s to import) and the model load in a child process (``digit_recognizer.model_process``),
-so that TensorFlow's import, which holds the GIL, never freezes the window. A background
-thread waits for it and sends it every prediction, so the user can draw while the model loads
-and the window never waits for the network. Tk is not thread-safe: the workers
+The window appears at once: its start path imports only tkinter, NumPy and Pillow. A
+background thread then loads the bundled models from their ONNX copies, which OpenCV runs
+(``digit_recognizer.inference``; milliseconds, no TensorFlow), and keeps them loaded, so that
+switching between them is instant. A model file of the user's, or a bundled model whose ONNX
+copy is missing or out of date, loads with TensorFlow (~7 s to import) in a child process
+(``digit_recognizer.model_process``), so that TensorFlow's import, which holds the GIL, never
+freezes the window. Either way the user can draw while the model loads and the window never
+waits for the network. Tk is not thread-safe: the workers
 (``digit_recognizer.background``) never touch a widget; they put results in a queue that the
 Tk thread polls with ``after``.
 
@@ -141,6 +144,12 @@ ABOUT_FIELDS = (
     ("members", "Averages", lambda v: ", ".join(map(str, v))),
     ("date", "Trained on", str),
 )
+# What runs the network (``Recognizer.runtime``), as About says it.
+RUNTIME_LABELS = {
+    "onnx": "OpenCV, from the model's ONNX copy",
+    "keras": "Keras and TensorFlow, in a separate process",
+    "mixed": "OpenCV and, for a model without a usable ONNX copy, Keras",
+}
 # Libraries About names only if something already imported them (it never imports them).
 LOADED_LIBRARIES = (("tensorflow", "TensorFlow"), ("keras", "Keras"), ("cv2", "OpenCV"))
 
@@ -175,10 +184,13 @@ class DigitRecognizerApp:
 
     ``load_recognizer(choice)`` turns a model choice ('model1', 'model2', 'both' or a file
     path) into a recognizer; it runs on a worker thread and raises ``ModelError`` for an
-    unusable model. Tests pass a small or slow one.
+    unusable model. Tests pass a small or slow one. ``preload(choice)``, if given, loads a
+    bundled choice without TensorFlow: once the first model is up, the others are loaded
+    with it, so that switching to them is instant.
     """
 
     def __init__(self, root: tk.Tk, load_recognizer: Callable[[str], Any], *,
+                 preload: Callable[[str], Any] | None = None,
                  model: str | None = None, models_dir: str | os.PathLike | None = None,
                  settings_file: str | os.PathLike | None = None,
                  corrections: str | os.PathLike | None = None,
@@ -194,7 +206,7 @@ class DigitRecognizerApp:
         self.scale = max(1.0, float(root.tk.call("tk", "scaling")) * 72 / 96)
         self.size = round(CANVAS_SIZE * self.scale)
 
-        self.engine = Engine(load_recognizer)
+        self.engine = Engine(load_recognizer, preload)
         self.model_worker = Worker("digit-recognizer-model")
         self.io_worker = Worker("digit-recognizer-files")
         self.state = "loading"
@@ -215,6 +227,7 @@ class DigitRecognizerApp:
         self._beat_after: str | None = None
         self._worst_gap: dict[str, float] = {}
         self._load_started = False
+        self._preloaded = False
         self._mapped = False
         self.closed = False
         self._images: dict[str, Any] = {}  # PhotoImages must outlive their widgets' use
@@ -670,8 +683,8 @@ class DigitRecognizerApp:
             self._start_loading()
 
     def _start_loading(self) -> None:
-        # Only once the window is up: TensorFlow's import would otherwise compete with
-        # building the window for the CPU and the GIL.
+        # Only once the window is up: loading (OpenCV's import, or TensorFlow's for a Keras
+        # file) would otherwise compete with building the window for the CPU and the GIL.
         if not self._load_started and not self.closed:
             self.select_model(self.settings.model)
 
@@ -700,10 +713,14 @@ class DigitRecognizerApp:
         self._trace("ready")
         if self.model_worker.has_pending("load"):  # another model was asked for meanwhile
             return
-        self._set_state("ready", f"{loaded.recognizer.name} is ready "
-                                 f"(loaded in {loaded.seconds:.1f} s).")
+        notices = getattr(loaded.recognizer, "notices", ())
+        self._set_state("ready", " ".join(notices) or f"{loaded.recognizer.name} is ready.")
         if self.strokes or self.photo is not None:
             self._request(explicit=False)  # the new model's answer for what is drawn
+        if not self._preloaded:
+            self._preloaded = True
+            self.model_worker.submit("preload", partial(
+                self.engine.preload, [c.key for c in MODEL_CHOICES]))
 
     def _radio_entries(self) -> list[int]:
         """Indices of the Model menu's radio entries (bundled models and opened files)."""
@@ -833,6 +850,9 @@ class DigitRecognizerApp:
         lines.append(f"Model: {self.recognizer.name}")
         if getattr(self.recognizer, "path", None):
             lines.append(f"File: {self.recognizer.path}")
+        runtime = getattr(self.recognizer, "runtime", None)
+        if runtime in RUNTIME_LABELS:
+            lines.append(f"Runs on: {RUNTIME_LABELS[runtime]}")
         metadata = getattr(self.recognizer, "metadata", {}) or {}
         for key, label, show in ABOUT_FIELDS:
             if metadata.get(key) is not None:
@@ -931,6 +951,8 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
         print(f"error: cannot open a window ({err}); is a display available?", file=sys.stderr)
         return 1
     DigitRecognizerApp(root, partial(load_model_choice, models_dir=args.models_dir),
+                       preload=partial(load_model_choice, models_dir=args.models_dir,
+                                       in_child=False),
                        model=args.model, models_dir=args.models_dir,
                        trace=os.environ.get(TRACE_ENV) or None)
     root.mainloop()

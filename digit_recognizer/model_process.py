@@ -64,7 +64,7 @@ class ModelProcess:
         if reply[0] != "loaded":
             self.close()
             raise ModelError(reply[1])
-        _, self.name, self.path, self.metadata = reply
+        _, self.name, self.path, self.metadata, self.runtime, self.notices = reply
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """(N, 28, 28, 1) float32 in [0, 1] -> (N, 10) probabilities, computed in the child."""
@@ -105,6 +105,7 @@ def load_in_child(choice: str, models_dir: str | os.PathLike | None = None) -> R
     child = ModelProcess(choice, models_dir)
     recognizer = Recognizer(child.forward, name=child.name, path=child.path,
                             metadata=child.metadata)
+    recognizer.runtime, recognizer.notices = child.runtime, child.notices
     weakref.finalize(recognizer, child.close)
     return recognizer
 
@@ -146,7 +147,8 @@ def _load(conn: Connection, choice: str, models_dir) -> Recognizer | None:
         conn.send(("error", f"{choice} could not be loaded ({type(err).__name__}: {err})."))
         return None
     path = Path(recognizer.path) if recognizer.path is not None else None
-    conn.send(("loaded", recognizer.name, path, recognizer.metadata))
+    conn.send(("loaded", recognizer.name, path, recognizer.metadata, recognizer.runtime,
+               recognizer.notices))
     return recognizer
 
 

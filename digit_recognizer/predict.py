@@ -17,7 +17,12 @@ import json
 import sys
 
 from digit_recognizer.preprocess import EmptyDrawingError, ImageError, load_image
-from digit_recognizer.recognizer import ModelError, Recognition, Recognizer
+from digit_recognizer.recognizer import (
+    ModelError,
+    Recognition,
+    Recognizer,
+    add_runtime_argument,
+)
 
 DECIMALS = 4
 
@@ -36,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--models-dir", help="folder of the bundled models (default: models/ in the repository)"
     )
+    add_runtime_argument(parser)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--number", action="store_true", help="read several digits side by side (default: one)"
@@ -83,10 +89,12 @@ def predict_file(recognizer: Recognizer, path: str, number: bool, photo: bool) -
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        recognizer = Recognizer.from_choice(args.model, args.models_dir)
+        recognizer = Recognizer.from_choice(args.model, args.models_dir, args.runtime)
     except ModelError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    for notice in recognizer.notices:
+        print(f"note: {notice}", file=sys.stderr)
     failed = False
     for path in args.images:
         entry = predict_file(recognizer, path, args.number, args.photo)

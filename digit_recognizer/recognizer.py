@@ -4,8 +4,10 @@
     recognizer = Recognizer.bundled("model2")    # or Recognizer.load("my_model.keras")
     result = recognizer.recognize(canvas)        # result.digit, result.confidence
 
-Loading imports TensorFlow/Keras (several seconds), so a window that must appear at once loads
-the model in a child process (``model_process.load_in_child``). After loading, ``predict``,
+A bundled model runs from its ONNX copy through OpenCV (``inference``), which loads in
+milliseconds; when that copy is missing or stale, Keras loads the ``.h5`` instead and
+``notices`` says why. Loading a Keras file imports TensorFlow (several seconds), so the window
+loads users' model files in a child process (``model_process.load_in_child``). After loading, ``predict``,
 ``recognize`` and ``recognize_number`` may be called from any thread: calls into the network
 are serialised by a lock.
 
@@ -18,6 +20,7 @@ function, or an object from outside Keras. Keras then loads it in safe mode as a
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import threading
@@ -38,6 +41,9 @@ __all__ = [
     "Recognition",
     "NumberRecognition",
     "Recognizer",
+    "bundled_path",
+    "load_keras_file",
+    "add_runtime_argument",
 ]
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -54,6 +60,7 @@ INPUT_SHAPES = ((None, 28, 28, 1), (None, 28, 28))
 OUTPUT_SHAPE = (None, 10)
 # Layers whose config holds or points at code that would run on load or on predict.
 CODE_LAYERS = frozenset({"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"})
+RUNTIMES = ("auto", "onnx", "keras")
 # Big inputs go through the network in slices, so memory stays bounded.
 BATCH_SIZE = 512
 RANGE_MARGIN = 1e-3
@@ -112,6 +119,8 @@ class Recognizer:
         self.name = name
         self.path = path
         self.metadata = metadata
+        self.runtime = "keras"  # what runs the network: 'keras', 'onnx' (OpenCV) or 'mixed'
+        self.notices: tuple[str, ...] = ()  # why a slower path was taken, for the user
 
     def __repr__(self) -> str:
         return f"Recognizer(name={self.name!r}, path={self.path!r})"
@@ -122,30 +131,48 @@ class Recognizer:
     def load(cls, path: str | os.PathLike) -> Recognizer:
         """Load a ``.h5`` or ``.keras`` model file; raises ``ModelError`` if it cannot be used."""
         path = Path(path)
-        if not path.is_file():
-            raise ModelError(f"Model file {path} does not exist or is not a file.")
-        if path.suffix.lower() not in MODEL_SUFFIXES:
-            raise ModelError(f"{path} is not a Keras model file (expected .h5 or .keras).")
-        refuse_code(path, read_model_config(path))
-        model = _load_keras_model(path)
+        model = load_keras_file(path)
         forward = _direct_call(model, _check_shapes(model, path))
         _check_probabilities(forward, path)  # also traces the call, so the first use is fast
-        metadata = read_metadata(path)
-        name = metadata.get("name") if isinstance(metadata.get("name"), str) else path.name
-        return cls(forward, name=name, path=path, metadata=metadata)
+        return cls._named(forward, path, runtime="keras")
 
     @classmethod
-    def bundled(cls, which: str, models_dir: str | os.PathLike | None = None) -> Recognizer:
-        """Load bundled model ``which`` ('model1' or 'model2') from ``models_dir`` (models/)."""
-        if which not in BUNDLED:
-            raise ModelError(f"Unknown bundled model {which!r}; choose {' or '.join(BUNDLED)}.")
-        path = Path(models_dir or MODELS_DIR) / BUNDLED[which]
-        if not path.is_file():
-            raise ModelError(
-                f"The bundled model {path} is missing; train it with: "
-                f"python -m digit_recognizer train --model {_TRAIN_NAMES[which]}"
-            )
-        return cls.load(path)
+    def load_onnx(cls, path: str | os.PathLike) -> Recognizer:
+        """The ONNX copy of the Keras file ``path``, run by OpenCV: no TensorFlow.
+
+        Raises ``inference.OnnxCopyError`` (a ``ModelError``) if the copy is missing, stale
+        or damaged.
+        """
+        from digit_recognizer.inference import load_onnx_copy
+
+        path = Path(path)
+        return cls._named(load_onnx_copy(path), path, runtime="onnx")
+
+    @classmethod
+    def bundled(
+        cls,
+        which: str,
+        models_dir: str | os.PathLike | None = None,
+        runtime: str = "auto",
+    ) -> Recognizer:
+        """Load bundled model ``which`` ('model1' or 'model2') from ``models_dir`` (models/).
+
+        ``runtime``: 'onnx' (its ONNX copy, or ``OnnxCopyError``), 'keras', or 'auto': the ONNX
+        copy, and Keras when the copy cannot be used, with the reason in ``notices``.
+        """
+        path = bundled_path(which, models_dir)
+        if runtime == "keras":
+            return cls.load(path)
+        from digit_recognizer.inference import OnnxCopyError
+
+        try:
+            return cls.load_onnx(path)
+        except OnnxCopyError as err:
+            if runtime == "onnx":
+                raise
+            recognizer = cls.load(path)
+            recognizer.notices = (f"{err} Meanwhile the slower Keras model is used.",)
+            return recognizer
 
     @classmethod
     def ensemble(
@@ -160,18 +187,35 @@ class Recognizer:
             return np.mean([m._locked_forward(x) for m in members], axis=0)
 
         metadata = {"test_accuracy": test_accuracy, "members": [m.name for m in members]}
-        return cls(forward, name=ENSEMBLE_NAME, path=None, metadata=metadata)
+        ensemble = cls(forward, name=ENSEMBLE_NAME, path=None, metadata=metadata)
+        runtimes = {m.runtime for m in members}
+        ensemble.runtime = runtimes.pop() if len(runtimes) == 1 else "mixed"
+        ensemble.notices = tuple(dict.fromkeys(n for m in members for n in m.notices))
+        return ensemble
 
     @classmethod
-    def from_choice(cls, choice: str, models_dir: str | os.PathLike | None = None) -> Recognizer:
-        """'model1', 'model2', 'both' (their ensemble) or the path of a model file."""
+    def from_choice(
+        cls, choice: str, models_dir: str | os.PathLike | None = None, runtime: str = "auto"
+    ) -> Recognizer:
+        """'model1', 'model2', 'both' (their ensemble) or the path of a model file.
+
+        ``runtime`` applies to the bundled models, as in ``bundled``.
+        """
         if choice in BUNDLED:
-            return cls.bundled(choice, models_dir)
+            return cls.bundled(choice, models_dir, runtime)
         if choice == ENSEMBLE_CHOICE:
-            measured = read_metadata(Path(models_dir or MODELS_DIR) / ENSEMBLE_METADATA)
-            return cls.ensemble([cls.bundled(which, models_dir) for which in BUNDLED],
-                                test_accuracy=measured.get("test_accuracy"))
+            members = [cls.bundled(which, models_dir, runtime) for which in BUNDLED]
+            return cls.ensemble(members, test_accuracy=ensemble_accuracy(models_dir))
         return cls.load(choice)
+
+    @classmethod
+    def _named(cls, forward: Forward, path: Path, runtime: str) -> Recognizer:
+        """A recognizer for the model file ``path``, named by its metadata if it has any."""
+        metadata = read_metadata(path)
+        name = metadata.get("name") if isinstance(metadata.get("name"), str) else path.name
+        recognizer = cls(forward, name=name, path=path, metadata=metadata)
+        recognizer.runtime = runtime
+        return recognizer
 
     # -- prediction --------------------------------------------------------------------------
 
@@ -223,6 +267,47 @@ class Recognizer:
 
 
 # -- loading helpers ---------------------------------------------------------------------------
+
+
+def bundled_path(which: str, models_dir: str | os.PathLike | None = None) -> Path:
+    """The Keras file of bundled model ``which``; raises ``ModelError`` if unknown or missing."""
+    if which not in BUNDLED:
+        raise ModelError(f"Unknown bundled model {which!r}; choose {' or '.join(BUNDLED)}.")
+    path = Path(models_dir or MODELS_DIR) / BUNDLED[which]
+    if not path.is_file():
+        raise ModelError(
+            f"The bundled model {path} is missing; train it with: "
+            f"python -m digit_recognizer train --model {_TRAIN_NAMES[which]}"
+        )
+    return path
+
+
+def add_runtime_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--runtime`` option of the commands that run the bundled models."""
+    parser.add_argument(
+        "--runtime", choices=RUNTIMES, default="auto",
+        help="what runs the bundled models: onnx (their ONNX copies, through OpenCV: no "
+        "TensorFlow), keras (the .h5 files, through TensorFlow), or auto: onnx, and keras "
+        "if a copy is missing or out of date (default: auto)",
+    )
+
+
+def ensemble_accuracy(models_dir: str | os.PathLike | None = None) -> float | None:
+    """The average's test accuracy as ``evaluate`` measured it, if it has."""
+    return read_metadata(Path(models_dir or MODELS_DIR) / ENSEMBLE_METADATA).get("test_accuracy")
+
+
+def load_keras_file(path: Path):
+    """A Keras model from a ``.h5``/``.keras`` file, refused if it carries code.
+
+    Imports Keras (seconds). Raises ``ModelError``.
+    """
+    if not path.is_file():
+        raise ModelError(f"Model file {path} does not exist or is not a file.")
+    if path.suffix.lower() not in MODEL_SUFFIXES:
+        raise ModelError(f"{path} is not a Keras model file (expected .h5 or .keras).")
+    refuse_code(path, read_model_config(path))
+    return _load_keras_model(path)
 
 
 def read_model_config(path: Path) -> dict:

@@ -29,6 +29,7 @@ import numpy as np
 from digit_recognizer.data import MnistError, dataset_sha256, load_mnist
 from digit_recognizer.files import atomic_path, atomic_write_text
 from digit_recognizer.idx import IdxError, read_idx
+from digit_recognizer.scoring import score_probabilities, to_model_input
 
 VALIDATION_SIZE = 5000
 MAX_CHANNELS = 128
@@ -78,11 +79,6 @@ def ema_momentum(steps: int, window: int = 100) -> float:
     mostly the untrained network.
     """
     return 1.0 - 1.0 / max(1.0, min(window, steps / 10))
-
-
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1]."""
-    return (np.asarray(images, np.float32) / 255.0)[..., None]
 
 
 def make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment: bool = True):
@@ -358,20 +354,6 @@ def evaluate_arrays(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     return score_probabilities(probabilities, y_test)
 
 
-def score_probabilities(probabilities: np.ndarray, labels: np.ndarray) -> dict:
-    """Accuracy, per-class accuracy, confusion matrix (rows: true) and the predicted digits."""
-    predicted = np.asarray(probabilities).argmax(axis=1)
-    confusion = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(confusion, (labels.astype(int), predicted), 1)
-    per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-    return {
-        "accuracy": float((predicted == labels).mean()),
-        "per_class_accuracy": [round(float(a), 5) for a in per_class],
-        "confusion_matrix": confusion.tolist(),
-        "predicted": predicted,
-    }
-
-
 def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: int = 128,
           data_dir: str | None = None, seed: int = 0, limit: int | None = None,
           extra_data: str | None = None, patience: int = 6, augment: bool = True,
@@ -463,7 +445,20 @@ def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: in
         from digit_recognizer.figures import save_training_figures
 
         save_training_figures(out, history, report, x_test, y_test)
+    export_copy(out)
     return metadata
+
+
+def export_copy(out: Path) -> None:
+    """Make the ONNX copy the app runs; a failure costs only that copy, never the model."""
+    from digit_recognizer.export import export_onnx
+    from digit_recognizer.recognizer import ModelError
+
+    try:
+        export_onnx(out)
+    except ModelError as err:
+        print(f"warning: {err} The app will load {out.name} with Keras instead; try again "
+              "with: python -m digit_recognizer export", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -298,17 +298,78 @@ def test_missing_bundled_model_dialog_says_how_to_train(make_app, tmp_path, capf
     assert "Traceback" not in capfd.readouterr().err
 
 
-def test_default_loader_recognizes_with_the_model_in_a_child_process(make_app, models_dir):
+def real_loaders(models_dir: Path) -> dict:
+    """The loaders ``gui.main`` gives the window."""
+    return {"load_recognizer": partial(load_model_choice, models_dir=models_dir),
+            "preload": partial(load_model_choice, models_dir=models_dir, in_child=False)}
+
+
+def model_children() -> list:
     import multiprocessing
 
     from digit_recognizer.model_process import PROCESS_NAME
 
-    app = make_app(partial(load_model_choice, models_dir=models_dir))
+    return [p for p in multiprocessing.active_children() if p.name == PROCESS_NAME]
+
+
+def test_default_loader_runs_a_bundled_model_in_this_process_without_tensorflow(make_app,
+                                                                                models_dir):
+    before = model_children()
+    loaders = real_loaders(models_dir)
+    app = make_app(loaders.pop("load_recognizer"), **loaders)
     wait_until(app, lambda: app.state == "ready")
     draw(app, SEVEN)
     settle(app)
     assert shown(app) == "7"
-    assert any(p.name == PROCESS_NAME for p in multiprocessing.active_children())
+    assert app.recognizer.runtime == "onnx"
+    assert model_children() == before
+
+
+def test_default_loader_runs_a_keras_file_in_a_child_process(make_app, models_dir):
+    loaders = real_loaders(models_dir)
+    app = make_app(loaders.pop("load_recognizer"), model=str(models_dir / "digit_model1.h5"),
+                   **loaders)
+    wait_until(app, lambda: app.state == "ready")
+    draw(app, SEVEN)
+    settle(app)
+    assert shown(app) == "7"
+    assert app.recognizer.runtime == "keras"
+    assert model_children()
+
+
+def test_switching_back_to_a_bundled_model_reuses_the_loaded_one(make_app, models_dir):
+    loaders = real_loaders(models_dir)
+    app = make_app(loaders.pop("load_recognizer"), model="model1", **loaders)
+    wait_until(app, lambda: app.state == "ready")
+    draw(app, SEVEN)
+    settle(app)  # the first answer, then the other bundled models, loaded ahead
+    assert set(app.engine.kept) == {"model1", "model2", "both"}
+    first = app.recognizer
+    for choice in ("model2", "both", "model1"):
+        label = next(c.label for c in gui.MODEL_CHOICES if c.key == choice)
+        app.model_menu.invoke(menu_entry(app.model_menu, label))
+        wait_until(app, lambda: app.active_choice == choice and app.state == "ready")
+        assert app.recognizer is app.engine.kept[choice]
+        settle(app)
+        assert shown(app) == "7"  # the new model's answer for the drawing
+    assert app.recognizer is first
+
+
+def test_stale_onnx_copy_is_reported_and_keras_takes_over(make_app, models_dir, tmp_path):
+    folder = tmp_path / "models"
+    shutil.copytree(models_dir, folder)
+    # model 2's file replaced by model 1's: model 2's ONNX copy no longer belongs to it
+    shutil.copy(folder / "digit_model.h5", folder / "digit_model1.h5")
+    loaders = real_loaders(folder)
+    app = make_app(loaders.pop("load_recognizer"), model="model2", models_dir=folder,
+                   **loaders)
+    wait_until(app, lambda: app.state == "ready")
+    assert "digit_model1.onnx is out of date" in app.status_var.get()
+    assert "Keras" in app.status_var.get()
+    assert app.recognizer.runtime == "keras"
+    draw(app, SEVEN)
+    settle(app)
+    assert shown(app) == "7"
 
 
 # -- drawing and recognizing ---------------------------------------------------------------------
@@ -643,7 +704,8 @@ def test_about_shows_versions_and_model_metadata(app):
     app.help_menu.invoke(menu_entry(app.help_menu, "About"))
     (title, text), = app.infos
     accuracy = app.recognizer.metadata["test_accuracy"]
-    assert "TensorFlow " in text and "Keras " in text and "Python " in text
+    assert "OpenCV " in text and "Python " in text and "NumPy " in text
+    assert "Runs on: OpenCV, from the model's ONNX copy" in text
     assert f"Test accuracy: {accuracy:.2%}" in text
 
 
