@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from digit_recognizer.catalogue import is_bundled_choice
+from digit_recognizer.results import ModelError, NumberRecognition, Recognition
 from digit_recognizer.settings import Settings, save_settings
 from digit_recognizer.teaching import TeachingError, add_correction, repair_corrections
 
@@ -112,7 +114,7 @@ class Predicted:
     """The answer to ``request``."""
 
     request: Request
-    result: Any  # recognizer.Recognition or recognizer.NumberRecognition
+    result: Recognition | NumberRecognition
 
 
 @dataclass(frozen=True)
@@ -219,9 +221,9 @@ def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None,
     """
     from digit_recognizer.inference import OnnxCopyError
     from digit_recognizer.model_process import load_in_child
-    from digit_recognizer.recognizer import BUNDLED, ENSEMBLE_CHOICE, ModelError, Recognizer
+    from digit_recognizer.recognizer import Recognizer
 
-    if choice in BUNDLED or choice == ENSEMBLE_CHOICE:
+    if is_bundled_choice(choice):
         try:
             return Recognizer.from_choice(choice, models_dir, runtime="onnx")
         except OnnxCopyError:
@@ -251,8 +253,6 @@ class Engine:
 
     def load(self, choice: str) -> Loaded | Failed:
         """Load ``choice`` and make it the recognizer for the predictions that follow."""
-        from digit_recognizer.recognizer import ModelError
-
         start = time.monotonic()
         try:
             recognizer = self._get(choice)
@@ -263,8 +263,6 @@ class Engine:
 
     def preload(self, choices: Sequence[str]) -> Done:
         """Load ``choices`` ahead of use if they run in this process; quietly skip the rest."""
-        from digit_recognizer.recognizer import ModelError
-
         for choice in choices:
             if self.load_in_process is None:
                 break

@@ -21,14 +21,9 @@ from digit_recognizer.data import MnistError, load_mnist
 from digit_recognizer.idx import IdxError
 from digit_recognizer.files import atomic_write_text
 from digit_recognizer.scoring import score_probabilities, to_model_input
-from digit_recognizer.recognizer import (
-    BUNDLED,
-    ENSEMBLE_METADATA,
-    MODELS_DIR,
-    ModelError,
-    Recognizer,
-    add_runtime_argument,
-)
+from digit_recognizer.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
+from digit_recognizer.recognizer import Recognizer, add_runtime_argument
+from digit_recognizer.results import ModelError
 
 
 RUNTIME_NAMES = {"onnx": "OpenCV (ONNX copy)", "keras": "Keras", "mixed": "OpenCV and Keras"}
@@ -66,12 +61,12 @@ def load_recognizers(
         except ModelError as err:
             return [], [str(err)]
     loaded, problems = [], []
-    for which in BUNDLED:
+    for model in BUNDLED_MODELS:
         try:
-            loaded.append(Recognizer.bundled(which, models_dir, runtime))
+            loaded.append(Recognizer.bundled(model.key, models_dir, runtime))
         except ModelError as err:
             problems.append(str(err))
-    if len(loaded) == len(BUNDLED):
+    if len(loaded) == len(BUNDLED_MODELS):
         loaded.append(Recognizer.ensemble(loaded))
     return loaded, problems
 
@@ -97,7 +92,8 @@ def format_report(result: dict) -> str:
     lines = [
         f"{result['name']}{where}, run by {RUNTIME_NAMES[result['runtime']]}",
         f"  test accuracy {result['accuracy']:.2%} "
-        f"({result['errors']} errors in {result['test_images']} images)",
+        f"({result['errors']} error{'s' if result['errors'] != 1 else ''} in "
+        f"{result['test_images']} images)",
         "  digit        " + "".join(f"{d:>7}" for d in range(10)),
         "  accuracy %   " + "".join(f"{a * 100:>7.2f}" for a in result["per_class_accuracy"]),
         "  confusion matrix (rows: true digit, columns: predicted digit)",
@@ -116,7 +112,7 @@ def save_ensemble_metadata(result: dict, models_dir: str | None) -> None:
     metadata = {key: result[key] for key in ("name", "accuracy", "per_class_accuracy")}
     metadata["test_accuracy"] = metadata.pop("accuracy")
     metadata["measured_by"] = "python -m digit_recognizer evaluate"
-    path = Path(models_dir or MODELS_DIR) / ENSEMBLE_METADATA
+    path = Path(models_dir or MODELS_DIR) / ENSEMBLE.metadata_file
     atomic_write_text(path, json.dumps(metadata, indent=2) + "\n")
 
 
@@ -135,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     for notice in dict.fromkeys(n for r in recognizers for n in r.notices):
         print(f"note: {notice}", file=sys.stderr)
     results = [score(r, x_test, y_test) for r in recognizers]
-    if args.model is None and not args.limit and len(results) == len(BUNDLED) + 1:
+    if args.model is None and not args.limit and len(results) == len(BUNDLED_MODELS) + 1:
         save_ensemble_metadata(results[-1], args.models_dir)
     if args.json:
         print(json.dumps({"models": results}, indent=2))

@@ -28,7 +28,9 @@ from digit_recognizer.inference import (
     load_onnx_copy,
     onnx_copy_path,
 )
-from digit_recognizer.recognizer import BUNDLED, MODELS_DIR, ModelError, load_keras_file
+from digit_recognizer.catalogue import BUNDLED_MODELS
+from digit_recognizer.recognizer import load_keras_file
+from digit_recognizer.results import ModelError
 
 __all__ = ["export_onnx", "is_up_to_date", "main"]
 
@@ -88,8 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    models_dir = Path(args.models_dir or MODELS_DIR)
-    paths = [Path(p) for p in args.models] or [models_dir / name for name in BUNDLED.values()]
+    paths = [Path(p) for p in args.models] or [m.path(args.models_dir) for m in BUNDLED_MODELS]
     failed = False
     for path in paths:
         if not args.force and is_up_to_date(path):

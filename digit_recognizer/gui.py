@@ -23,14 +23,13 @@ prediction is on screen) and ``stall PHASE MS`` (a new longest gap between event
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import queue
 import sys
 import time
 import tkinter as tk
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from tkinter import filedialog, messagebox, ttk
@@ -62,7 +61,14 @@ from digit_recognizer.background import (
     save_settings_job,
     teach_job,
 )
-from digit_recognizer.settings import DEFAULT_MODEL, load_settings, save_settings, settings_path
+from digit_recognizer.catalogue import (
+    DEFAULT_MODEL,
+    MODEL_CHOICES,
+    MODELS_DIR,
+    choice_label,
+    measured_accuracy,
+)
+from digit_recognizer.settings import load_settings, save_settings, settings_path
 from digit_recognizer.teaching import corrections_dir, fine_tune_command
 from digit_recognizer.widgets import (
     ACCENT,
@@ -80,8 +86,6 @@ __all__ = ["DigitRecognizerApp", "build_parser", "main"]
 TITLE = "Digit Recognizer"
 PROG = "python -m digit_recognizer gui"  # __main__ calls main(argv) without a prog
 TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"
-# recognizer.MODELS_DIR, not imported from there: importing recognizer loads OpenCV.
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 # Sizes in logical pixels; multiplied by the screen's scale factor on HiDPI screens.
 CANVAS_SIZE = 320
@@ -106,21 +110,6 @@ STATUS_TEXT = {
     "error": NO_MODEL,
 }
 
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """An entry of the Model menu: a bundled model or the average of both."""
-
-    key: str  # what --model and the settings file call it
-    label: str
-    file: str  # file in the models folder whose metadata holds the test accuracy
-
-
-MODEL_CHOICES = (
-    ModelChoice("model1", "Model 1 — Adadelta CNN", "digit_model.h5"),
-    ModelChoice("model2", "Model 2 — RMSProp CNN", "digit_model1.h5"),
-    ModelChoice("both", "Both models (average)", "both.json"),  # written by `evaluate`
-)
 
 # (event sequences, keys as shown in Help, what they do, method name): bindings and help text.
 SHORTCUTS = (
@@ -155,16 +144,6 @@ LOADED_LIBRARIES = (("tensorflow", "TensorFlow"), ("keras", "Keras"), ("cv2", "O
 
 
 # -- what the window shows of a model and its answer ------------------------------------------
-
-
-def read_test_accuracy(models_dir: Path, file: str) -> float | None:
-    """The test accuracy in a bundled model's metadata (a fraction), or None."""
-    try:
-        metadata = json.loads((models_dir / file).with_suffix(".json").read_text("utf-8"))
-        accuracy = float(metadata["test_accuracy"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return accuracy / 100 if accuracy > 1 else accuracy
 
 
 def describe(probabilities: np.ndarray) -> tuple[str, bool]:
@@ -299,8 +278,8 @@ class DigitRecognizerApp:
         self.model_menu = tk.Menu(menubar, tearoff=False)
         for choice in MODEL_CHOICES:
             self.model_menu.add_radiobutton(label=self._choice_label(choice),
-                                            variable=self.model_var, value=choice.key,
-                                            command=partial(self.select_model, choice.key))
+                                            variable=self.model_var, value=choice,
+                                            command=partial(self.select_model, choice))
         self.model_menu.add_separator()
         self.model_menu.add_command(label="Open model file…", command=self.open_model_file)
         menubar.add_cascade(label="Model", menu=self.model_menu)
@@ -313,9 +292,10 @@ class DigitRecognizerApp:
         menubar.add_cascade(label="Help", menu=self.help_menu)
         self.root.configure(menu=menubar)
 
-    def _choice_label(self, choice: ModelChoice) -> str:
-        accuracy = read_test_accuracy(self.models_dir, choice.file)
-        return f"{choice.label} ({accuracy:.1%})" if accuracy is not None else choice.label
+    def _choice_label(self, choice: str) -> str:
+        accuracy = measured_accuracy(choice, self.models_dir)
+        label = choice_label(choice)
+        return f"{label} ({accuracy:.1%})" if accuracy is not None else label
 
     def _build_canvas(self, parent: ttk.Frame) -> tk.Canvas:
         self.canvas = tk.Canvas(parent, width=self.size, height=self.size, background=PAPER,
@@ -693,7 +673,7 @@ class DigitRecognizerApp:
         self._load_started = True
         self.model_var.set(choice)
         self.model_worker.submit("load", partial(self.engine.load, choice))
-        name = next((c.label for c in MODEL_CHOICES if c.key == choice), Path(choice).name)
+        name = choice_label(choice)
         self._set_state("loading", f"Loading model: {name}… you can draw meanwhile.")
 
     def open_model_file(self) -> None:
@@ -720,7 +700,7 @@ class DigitRecognizerApp:
         if not self._preloaded:
             self._preloaded = True
             self.model_worker.submit("preload", partial(
-                self.engine.preload, [c.key for c in MODEL_CHOICES]))
+                self.engine.preload, MODEL_CHOICES))
 
     def _radio_entries(self) -> list[int]:
         """Indices of the Model menu's radio entries (bundled models and opened files)."""

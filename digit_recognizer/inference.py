@@ -20,7 +20,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from digit_recognizer.recognizer import ModelError
+from digit_recognizer.results import ModelError
 
 __all__ = ["OnnxCopyError", "onnx_copy_path", "file_sha256", "read_onnx_metadata",
            "load_onnx_copy", "SOURCE_SHA256", "EXPORT_COMMAND"]

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from digit_recognizer.results import ModelError
+
 if TYPE_CHECKING:  # importing it loads OpenCV; the child imports it for real
     from digit_recognizer.recognizer import Recognizer
 
@@ -47,8 +49,6 @@ class ModelProcess:
     """
 
     def __init__(self, choice: str, models_dir: str | os.PathLike | None = None) -> None:
-        from digit_recognizer.recognizer import ModelError
-
         context = multiprocessing.get_context("spawn")
         self._conn, child_conn = context.Pipe()
         self._lock = threading.Lock()
@@ -68,8 +68,6 @@ class ModelProcess:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """(N, 28, 28, 1) float32 in [0, 1] -> (N, 10) probabilities, computed in the child."""
-        from digit_recognizer.recognizer import ModelError
-
         with self._lock:
             if self._conn.closed:
                 raise ModelError("The model process was closed; load the model again.")
@@ -135,7 +133,7 @@ def serve(conn: Connection, choice: str, models_dir: str | os.PathLike | None) -
 
 def _load(conn: Connection, choice: str, models_dir) -> Recognizer | None:
     """Load the model and tell the parent how it went; None if it could not be loaded."""
-    from digit_recognizer.recognizer import ModelError, Recognizer
+    from digit_recognizer.recognizer import Recognizer
 
     try:
         recognizer = Recognizer.from_choice(choice, models_dir)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["ARCHITECTURES", "build_model", "build_adadelta_cnn", "build_rmsprop_cnn"]
+__all__ = ["BUILDERS", "build_model", "build_adadelta_cnn", "build_rmsprop_cnn"]
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -92,15 +92,12 @@ def build_rmsprop_cnn() -> keras.Model:
     return _compiled(model, keras.optimizers.RMSprop(learning_rate=1e-3, use_ema=True))
 
 
-# name -> (builder, bundled file name, what the app calls it)
-ARCHITECTURES = {
-    "adadelta": (build_adadelta_cnn, "digit_model.h5", "Model 1 — Adadelta CNN"),
-    "rmsprop": (build_rmsprop_cnn, "digit_model1.h5", "Model 2 — RMSProp CNN"),
-}
+# architecture -> builder; which bundled file each one makes is in ``catalogue``
+BUILDERS = {"adadelta": build_adadelta_cnn, "rmsprop": build_rmsprop_cnn}
 
 
 def build_model(name: str) -> keras.Model:
     """Build and compile the architecture called ``name`` ('adadelta' or 'rmsprop')."""
-    if name not in ARCHITECTURES:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(ARCHITECTURES)}")
-    return ARCHITECTURES[name][0]()
+    if name not in BUILDERS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(BUILDERS)}")
+    return BUILDERS[name]()

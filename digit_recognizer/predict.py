@@ -17,12 +17,9 @@ import json
 import sys
 
 from digit_recognizer.preprocess import EmptyDrawingError, ImageError, load_image
-from digit_recognizer.recognizer import (
-    ModelError,
-    Recognition,
-    Recognizer,
-    add_runtime_argument,
-)
+from digit_recognizer.catalogue import DEFAULT_MODEL
+from digit_recognizer.recognizer import Recognizer, add_runtime_argument
+from digit_recognizer.results import ModelError, Recognition
 
 DECIMALS = 4
 
@@ -34,9 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--model",
-        default="model2",
+        default=DEFAULT_MODEL,
         help="model1, model2, both (their average) or the path of a .h5/.keras model file "
-        "(default: model2)",
+        f"(default: {DEFAULT_MODEL})",
     )
     parser.add_argument(
         "--models-dir", help="folder of the bundled models (default: models/ in the repository)"

@@ -24,36 +24,28 @@ import argparse
 import json
 import os
 import threading
-import warnings
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from digit_recognizer.catalogue import (
+    BUNDLED_MODELS,
+    ENSEMBLE,
+    MODELS_DIR,
+    find_bundled,
+    read_metadata,
+)
 from digit_recognizer.preprocess import canvas_to_mnist, photo_to_mnist, segment_digits
+from digit_recognizer.results import ModelError, NumberRecognition, Recognition
 
 __all__ = [
-    "ModelError",
-    "MODELS_DIR",
-    "BUNDLED",
-    "Recognition",
-    "NumberRecognition",
     "Recognizer",
     "bundled_path",
     "load_keras_file",
     "add_runtime_argument",
 ]
-
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-BUNDLED = {"model1": "digit_model.h5", "model2": "digit_model1.h5"}
-# which ``train --model`` architecture rebuilds each bundled file
-_TRAIN_NAMES = {"model1": "adadelta", "model2": "rmsprop"}
-ENSEMBLE_CHOICE = "both"
-ENSEMBLE_NAME = "Both models (average)"
-# The average's measured accuracy, written by ``python -m digit_recognizer evaluate``.
-ENSEMBLE_METADATA = "both.json"
 
 MODEL_SUFFIXES = (".h5", ".hdf5", ".keras")
 INPUT_SHAPES = ((None, 28, 28, 1), (None, 28, 28))
@@ -66,45 +58,6 @@ BATCH_SIZE = 512
 RANGE_MARGIN = 1e-3
 
 Forward = Callable[[np.ndarray], np.ndarray]
-
-
-class ModelError(Exception):
-    """A model file is missing, unreadable, unsafe or incompatible; the message says which."""
-
-
-@dataclass(frozen=True)
-class Recognition:
-    """One recognised digit: the answer, the ten probabilities and the 28×28 input used."""
-
-    digit: int
-    confidence: float
-    probabilities: np.ndarray  # (10,) float32, sums to 1
-    input: np.ndarray  # (28, 28) float32 in [0, 1], ink high: what the network saw
-    box: tuple[int, int, int, int] | None = None  # (x, y, w, h) in the image, number mode only
-
-    @classmethod
-    def from_probabilities(
-        cls, probabilities: np.ndarray, mnist: np.ndarray, box: tuple | None = None
-    ) -> Recognition:
-        digit = int(np.argmax(probabilities))
-        return cls(digit, float(probabilities[digit]), probabilities, mnist, box)
-
-
-@dataclass(frozen=True)
-class NumberRecognition:
-    """Several digits side by side, left to right."""
-
-    digits: list[Recognition]
-
-    @property
-    def text(self) -> str:
-        """The number as written, e.g. ``"42"``."""
-        return "".join(str(d.digit) for d in self.digits)
-
-    @property
-    def confidence(self) -> float:
-        """Product of the digits' confidences: how sure the model is that every digit is right."""
-        return float(np.prod([d.confidence for d in self.digits]))
 
 
 class Recognizer:
@@ -187,7 +140,7 @@ class Recognizer:
             return np.mean([m._locked_forward(x) for m in members], axis=0)
 
         metadata = {"test_accuracy": test_accuracy, "members": [m.name for m in members]}
-        ensemble = cls(forward, name=ENSEMBLE_NAME, path=None, metadata=metadata)
+        ensemble = cls(forward, name=ENSEMBLE.label, path=None, metadata=metadata)
         runtimes = {m.runtime for m in members}
         ensemble.runtime = runtimes.pop() if len(runtimes) == 1 else "mixed"
         ensemble.notices = tuple(dict.fromkeys(n for m in members for n in m.notices))
@@ -201,10 +154,10 @@ class Recognizer:
 
         ``runtime`` applies to the bundled models, as in ``bundled``.
         """
-        if choice in BUNDLED:
+        if find_bundled(choice):
             return cls.bundled(choice, models_dir, runtime)
-        if choice == ENSEMBLE_CHOICE:
-            members = [cls.bundled(which, models_dir, runtime) for which in BUNDLED]
+        if choice == ENSEMBLE.key:
+            members = [cls.bundled(m.key, models_dir, runtime) for m in BUNDLED_MODELS]
             return cls.ensemble(members, test_accuracy=ensemble_accuracy(models_dir))
         return cls.load(choice)
 
@@ -271,13 +224,15 @@ class Recognizer:
 
 def bundled_path(which: str, models_dir: str | os.PathLike | None = None) -> Path:
     """The Keras file of bundled model ``which``; raises ``ModelError`` if unknown or missing."""
-    if which not in BUNDLED:
-        raise ModelError(f"Unknown bundled model {which!r}; choose {' or '.join(BUNDLED)}.")
-    path = Path(models_dir or MODELS_DIR) / BUNDLED[which]
+    model = find_bundled(which)
+    if model is None:
+        keys = " or ".join(m.key for m in BUNDLED_MODELS)
+        raise ModelError(f"Unknown bundled model {which!r}; choose {keys}.")
+    path = model.path(models_dir)
     if not path.is_file():
         raise ModelError(
             f"The bundled model {path} is missing; train it with: "
-            f"python -m digit_recognizer train --model {_TRAIN_NAMES[which]}"
+            f"python -m digit_recognizer train --model {model.architecture}"
         )
     return path
 
@@ -294,7 +249,8 @@ def add_runtime_argument(parser: argparse.ArgumentParser) -> None:
 
 def ensemble_accuracy(models_dir: str | os.PathLike | None = None) -> float | None:
     """The average's test accuracy as ``evaluate`` measured it, if it has."""
-    return read_metadata(Path(models_dir or MODELS_DIR) / ENSEMBLE_METADATA).get("test_accuracy")
+    return read_metadata(Path(models_dir or MODELS_DIR) / ENSEMBLE.metadata_file).get(
+        "test_accuracy")
 
 
 def load_keras_file(path: Path):
@@ -367,7 +323,9 @@ def _code_carrying_parts(config: dict) -> list[str]:
 
 
 def _load_keras_model(path: Path):
-    import keras
+    from digit_recognizer.quiet_tf import import_keras
+
+    keras = import_keras()
 
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
@@ -422,16 +380,3 @@ def _check_probabilities(forward: Forward, path: Path) -> None:
             f"{path} does not return probabilities (they sum to {total:.3g}, not 1); "
             "its last layer must be a softmax."
         )
-
-
-def read_metadata(path: Path) -> dict:
-    """The JSON beside a model (``<stem>.json``), or {} if there is none or it is unreadable."""
-    meta_path = path.with_suffix(".json")
-    if not meta_path.is_file():
-        return {}
-    try:
-        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        warnings.warn(f"ignoring unreadable model metadata {meta_path}: {err}", stacklevel=3)
-        return {}
-    return metadata if isinstance(metadata, dict) else {}

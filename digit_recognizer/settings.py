@@ -13,12 +13,12 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from digit_recognizer.catalogue import DEFAULT_MODEL
 from digit_recognizer.files import atomic_write_text
 
 __all__ = ["Settings", "settings_path", "load_settings", "save_settings"]
 
 APP_DIR = "digit-recognizer"
-DEFAULT_MODEL = "model2"  # the more accurate of the two bundled models
 FILE_NAME = "settings.json"
 
 

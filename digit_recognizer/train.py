@@ -26,9 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_recognizer.catalogue import (
+    BUNDLED_MODELS,
+    DEFAULT_MODEL,
+    find_bundled,
+    for_architecture,
+)
 from digit_recognizer.data import MnistError, dataset_sha256, load_mnist
 from digit_recognizer.files import atomic_path, atomic_write_text
 from digit_recognizer.idx import IdxError, read_idx
+from digit_recognizer.quiet_tf import import_keras
 from digit_recognizer.scoring import score_probabilities, to_model_input
 
 VALIDATION_SIZE = 5000
@@ -377,9 +384,9 @@ def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: in
     out.parent.mkdir(parents=True, exist_ok=True)
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE, seed)
 
-    import keras
+    keras = import_keras()
 
-    from digit_recognizer.models import ARCHITECTURES, build_model
+    from digit_recognizer.models import build_model
 
     past = earlier["history"] if earlier else {key: [] for key in ("loss", "val_accuracy")}
     stream = stream_seed(seed, len(past["loss"]))
@@ -419,7 +426,7 @@ def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: in
     report = evaluate_arrays(model, x_test, y_test)
     metadata = {
         "architecture": arch,
-        "name": ARCHITECTURES[arch][2],
+        "name": for_architecture(arch).label,
         "optimizer": model.optimizer.__class__.__name__,
         "epochs_run": len(history["loss"]),
         "epochs_requested": epochs,
@@ -452,7 +459,7 @@ def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: in
 def export_copy(out: Path) -> None:
     """Make the ONNX copy the app runs; a failure costs only that copy, never the model."""
     from digit_recognizer.export import export_onnx
-    from digit_recognizer.recognizer import ModelError
+    from digit_recognizer.results import ModelError
 
     try:
         export_onnx(out)
@@ -464,15 +471,20 @@ def export_copy(out: Path) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m digit_recognizer train",
                                      description="Train a CNN on MNIST and save it.")
-    parser.add_argument("--model", choices=["adadelta", "rmsprop"], default="rmsprop",
-                        help="architecture: adadelta = model 1, rmsprop = model 2 "
-                             "(default: rmsprop)")
+    default = find_bundled(DEFAULT_MODEL).architecture
+    parser.add_argument("--model", choices=[m.architecture for m in BUNDLED_MODELS],
+                        default=default,
+                        help="architecture: " + ", ".join(
+                            f"{m.architecture} = {m.label}" for m in BUNDLED_MODELS)
+                        + f" (default: {default})")
     parser.add_argument("--epochs", type=int, default=30, help="maximum epochs (default: 30)")
     parser.add_argument("--batch-size", type=int, default=128, help="(default: 128)")
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, "
                                            "then the Keras cache)")
-    parser.add_argument("--out", help="model file to write (default: models/digit_model.h5 "
-                                      "for adadelta, models/digit_model1.h5 for rmsprop)")
+    parser.add_argument("--out", help="model file to write (default: the bundled model's file "
+                                      "in models/: " + ", ".join(
+                                          f"{m.file} for {m.architecture}"
+                                          for m in BUNDLED_MODELS) + ")")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--limit", type=int, help="train on the first N images only")
     parser.add_argument("--extra-data", help="folder with an extra IDX dataset (images + "
@@ -488,9 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from digit_recognizer.models import ARCHITECTURES
-
-    out = args.out or str(Path("models") / ARCHITECTURES[args.model][1])
+    out = args.out or str(for_architecture(args.model).path())
     try:
         metadata = train(args.model, out, epochs=args.epochs, batch_size=args.batch_size,
                          data_dir=args.data_dir, seed=args.seed, limit=args.limit,

@@ -30,7 +30,8 @@ import mnist
 from benchmarks.xvfb import XvfbError, start_xvfb
 from digit_recognizer import gui
 from digit_recognizer.background import Stroke, load_model_choice, render_strokes
-from digit_recognizer.gui import DEFAULT_MODEL, DigitRecognizerApp
+from digit_recognizer.catalogue import DEFAULT_MODEL, choice_label
+from digit_recognizer.gui import DigitRecognizerApp
 from digit_recognizer.settings import Settings, load_settings, save_settings
 from digit_recognizer.teaching import (
     IMAGES_FILE,
@@ -243,7 +244,7 @@ class FixedRecognizer:
         self.gate = gate
 
     def recognize(self, image, photo=False):
-        from digit_recognizer.recognizer import Recognition
+        from digit_recognizer.results import Recognition
 
         if self.gate is not None:
             self.gate.wait(30)
@@ -346,7 +347,7 @@ def test_switching_back_to_a_bundled_model_reuses_the_loaded_one(make_app, model
     assert set(app.engine.kept) == {"model1", "model2", "both"}
     first = app.recognizer
     for choice in ("model2", "both", "model1"):
-        label = next(c.label for c in gui.MODEL_CHOICES if c.key == choice)
+        label = choice_label(choice)
         app.model_menu.invoke(menu_entry(app.model_menu, label))
         wait_until(app, lambda: app.active_choice == choice and app.state == "ready")
         assert app.recognizer is app.engine.kept[choice]

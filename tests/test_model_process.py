@@ -20,7 +20,8 @@ import pytest
 from digit_recognizer.data import load_mnist
 from digit_recognizer.model_process import PROCESS_NAME, STOPPED, ModelProcess, load_in_child
 from digit_recognizer.preprocess import render_drawn_digit
-from digit_recognizer.recognizer import ModelError, Recognizer
+from digit_recognizer.recognizer import Recognizer
+from digit_recognizer.results import ModelError
 from digit_recognizer.train import to_model_input
 
 ROOT = Path(__file__).resolve().parent.parent

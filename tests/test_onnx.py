@@ -29,10 +29,13 @@ from digit_recognizer.inference import (
     onnx_copy_path,
 )
 from digit_recognizer.preprocess import render_drawn_digit
-from digit_recognizer.recognizer import BUNDLED, MODELS_DIR, ModelError, Recognizer
+from digit_recognizer.catalogue import BUNDLED_MODELS, MODELS_DIR
+from digit_recognizer.recognizer import Recognizer
+from digit_recognizer.results import ModelError
 from digit_recognizer.scoring import to_model_input
 
 ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = {m.key: m.file for m in BUNDLED_MODELS}
 EQUALITY_IMAGES = 1000
 TOLERANCE = 1e-5
 

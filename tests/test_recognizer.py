@@ -13,12 +13,9 @@ import pytest
 
 from digit_recognizer.data import load_mnist
 from digit_recognizer.preprocess import EmptyDrawingError, render_drawn_digit
-from digit_recognizer.recognizer import (
-    ENSEMBLE_NAME,
-    ModelError,
-    Recognizer,
-    refuse_code,
-)
+from digit_recognizer.catalogue import ENSEMBLE
+from digit_recognizer.recognizer import Recognizer, refuse_code
+from digit_recognizer.results import ModelError
 
 
 # -- fixtures --------------------------------------------------------------------------------
@@ -213,7 +210,7 @@ def test_unknown_bundled_name_raises_model_error(tmp_path):
 def test_choice_both_loads_the_ensemble_of_the_bundled_models(small_model_path, tmp_path):
     for name in ("digit_model.h5", "digit_model1.h5"):
         shutil.copy(small_model_path, tmp_path / name)
-    assert Recognizer.from_choice("both", models_dir=tmp_path).name == ENSEMBLE_NAME
+    assert Recognizer.from_choice("both", models_dir=tmp_path).name == ENSEMBLE.label
 
 
 # -- prediction --------------------------------------------------------------------------------
@@ -343,6 +340,6 @@ def test_ensemble_probabilities_are_the_mean_of_its_members(recognizer, tmp_path
 
 def test_ensemble_names_its_members(recognizer):
     both = Recognizer.ensemble([recognizer, recognizer], test_accuracy=0.99)
-    assert both.name == ENSEMBLE_NAME
+    assert both.name == ENSEMBLE.label
     assert both.metadata == {"test_accuracy": 0.99, "members": [recognizer.name] * 2}
 
