@@ -3,7 +3,8 @@
 #   make test   installs everything (and Xvfb) and runs the whole test suite
 # Other targets: make bench (benchmarks table), make notebook (re-runs the notebook over the
 # bundled models, outputs saved in place), make onnx (remakes the models' ONNX copies that are
-# out of date; training makes them by itself).
+# out of date; training makes them by itself), make screenshot (re-takes docs/screenshot.png
+# from the real app on a virtual display; the tests never write it).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -13,7 +14,7 @@ MNIST_DIR ?= $(wildcard ../shared/data/mnist)
 export MNIST_DIR
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test bench notebook onnx xvfb check-tk
+.PHONY: run test bench screenshot notebook onnx xvfb check-tk
 
 run: $(VENV)/.installed check-tk
 	$(PY) main.py
@@ -23,6 +24,9 @@ test: $(VENV)/.installed-dev check-tk xvfb
 
 bench: $(VENV)/.installed-dev xvfb
 	$(PY) benchmarks/run_all.py
+
+screenshot: $(VENV)/.installed-dev xvfb
+	$(PY) -m digit_recognizer.screenshot --out docs/screenshot.png
 
 onnx: $(VENV)/.installed
 	$(PY) -m digit_recognizer export

@@ -10,7 +10,7 @@ path (``runtime='keras'``). The ONNX models load and are timed before Keras is i
 the app, which never imports TensorFlow; that import has a row of its own.
 
 Accuracy (ONNX): each MNIST test digit is drawn on a 280×280 canvas the way people draw
-(``preprocess.render_drawn_digit``, seeded), brought back to 28×28 by ``canvas_to_mnist`` and
+(``synthetic.render_drawn_digit``, seeded), brought back to 28×28 by ``canvas_to_mnist`` and
 scored by each bundled model and their average, next to the same models on plain MNIST and on
 the naive 'shrink the whole canvas to 28×28' input. Targets: >= 99.0 % for model 2 on drawn
 digits, for both models within 0.5 points of plain MNIST, and no label different from Keras'.
@@ -40,10 +40,12 @@ import cv2  # noqa: E402
 
 from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
 from digit_recognizer.idx import IdxError  # noqa: E402
-from digit_recognizer.preprocess import canvas_to_mnist, render_drawn_digit  # noqa: E402
+from digit_recognizer.preprocess import canvas_to_mnist  # noqa: E402
 from digit_recognizer.catalogue import BUNDLED_MODELS  # noqa: E402
+from digit_recognizer.quiet_tf import import_keras  # noqa: E402
 from digit_recognizer.recognizer import Recognizer  # noqa: E402
 from digit_recognizer.results import ModelError  # noqa: E402
+from digit_recognizer.synthetic import render_drawn_digit  # noqa: E402
 
 MNIST_TEST_SIZE = 10_000
 LATENCY_DRAWINGS = 1_000
@@ -132,7 +134,7 @@ def load_runtime(models_dir: str | None, runtime: str) -> tuple[dict[str, Recogn
 def load_keras_models(models_dir: str | None) -> tuple[dict[str, Recognizer], list[dict]]:
     """The Keras models, with Keras' import timed on its own row."""
     started = time.perf_counter()
-    import keras  # noqa: F401  (imported here so no model's load time includes it)
+    import_keras()  # here, so that no model's load time includes it
 
     rows = [row("loading", "import Keras + TensorFlow", time.perf_counter() - started, "s")]
     recognizers, load_rows = load_runtime(models_dir, "keras")

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import print_table, row  # noqa: E402
-from benchmarks.xvfb import XvfbError, start_xvfb  # noqa: E402
+from digit_recognizer.xvfb import XvfbError, start_xvfb  # noqa: E402
 
 TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"  # as in digit_recognizer.gui; not imported: it loads Tk
 TIMEOUT_S = 180.0

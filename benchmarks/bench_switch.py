@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import gc
 import math
-import os
 import statistics
 import sys
 import tempfile
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import print_table, row  # noqa: E402
-from benchmarks.xvfb import XvfbError, start_xvfb  # noqa: E402
+from digit_recognizer.xvfb import XvfbError, virtual_display  # noqa: E402
 
 CYCLE = ("model1", "model2", "both")
 SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]  # fractions of the canvas side
@@ -53,7 +52,7 @@ def pump_until(app, condition: Callable[[], bool], pause: float = 0.001) -> floa
     started = time.perf_counter()
     while not condition():
         if time.perf_counter() - started > TIMEOUT_S:
-            raise BenchmarkError(f"timed out; status: {app.status_var.get()!r}")
+            raise BenchmarkError(f"timed out; status: {app.window.status.text!r}")
         app.root.update()
         time.sleep(pause)
     return time.perf_counter() - started
@@ -61,7 +60,8 @@ def pump_until(app, condition: Callable[[], bool], pause: float = 0.001) -> floa
 
 def draw_seven(app) -> None:
     """Draw a 7 on the canvas with press, motion and release events, as a mouse would."""
-    size, canvas = app.size, app.canvas
+    canvas = app.window.canvas
+    size = canvas.side
     points = [(x * size, y * size) for x, y in SEVEN]
     path = [points[0]]
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
@@ -78,7 +78,7 @@ def draw_seven(app) -> None:
 def answered(app, choice: str, before: int) -> Callable[[], bool]:
     """True once ``choice`` is active and a prediction newer than ``before`` is shown."""
     return lambda: (app.active_choice == choice and app.state == "ready"
-                    and app.shown_serial > before and app.shown_serial == app.serial)
+                    and app.answering.shown_serial > before and app.answering.up_to_date)
 
 
 def open_window(models_dir: str, workdir: Path):
@@ -114,7 +114,7 @@ def time_switches(app, switches: int) -> tuple[list[float], list[float]]:
     to_active, to_shown = [], []
     for index in range(1, switches + 1):
         choice = CYCLE[index % len(CYCLE)]
-        before = app.shown_serial
+        before = app.answering.shown_serial
         started = time.perf_counter()
         app.select_model(choice)
         pump_until(app, lambda: app.active_choice == choice)
@@ -126,27 +126,16 @@ def time_switches(app, switches: int) -> tuple[list[float], list[float]]:
 
 def run(args: argparse.Namespace) -> list[dict]:
     """Open, draw, switch, close; rows of benchmark, measure, value, unit, target."""
-    server, display = start_xvfb()
-    previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = display  # before tk.Tk()
     app = None
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-switch-") as workdir:
+    with virtual_display(), tempfile.TemporaryDirectory(prefix="bench-switch-") as workdir:
+        try:
             app = open_window(args.models_dir, Path(workdir))
             setup = ready_with_drawing(app)
             to_active, to_shown = time_switches(app, args.switches)
-            app.close()
-            app = None
-    finally:
-        if app is not None:
-            app.close()
-        gc.collect()  # here, on the Tk thread: the closed window's cycles hold Tk objects
-        server.terminate()
-        server.wait(10)
-        if previous is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = previous
+        finally:
+            if app is not None:
+                app.close()
+            gc.collect()  # here, on the Tk thread: the closed window's cycles hold Tk objects
     print("switch -> answer shown, s: " + " ".join(f"{s:.3f}" for s in to_shown),
           file=sys.stderr)
     n = len(to_shown)

@@ -25,9 +25,10 @@ from PIL import Image, ImageDraw
 from digit_recognizer.catalogue import is_bundled_choice
 from digit_recognizer.results import ModelError, NumberRecognition, Recognition
 from digit_recognizer.settings import Settings, save_settings
-from digit_recognizer.teaching import TeachingError, add_correction, repair_corrections
+from digit_recognizer.teaching import TeachingError, add_correction, read_corrections
 
-if TYPE_CHECKING:  # importing it loads OpenCV: the start path must not
+if TYPE_CHECKING:  # importing them loads OpenCV: the start path must not
+    from digit_recognizer.model_process import ModelProcess
     from digit_recognizer.recognizer import Recognizer
 
 __all__ = [
@@ -105,7 +106,7 @@ class Loaded:
     """A model finished loading."""
 
     choice: str
-    recognizer: Any
+    recognizer: Recognizer
     seconds: float
 
 
@@ -181,6 +182,15 @@ class Worker:
         with self._cond:
             return kind in self._pending
 
+    def finished(self) -> list[Any]:
+        """The results that are ready, oldest first, without waiting."""
+        done = []
+        while True:
+            try:
+                done.append(self.results.get_nowait())
+            except queue.Empty:
+                return done
+
     def stop(self, wait: float = 0.0) -> None:
         """Drop pending jobs; the thread ends after the running job, waited for up to ``wait`` s."""
         with self._cond:
@@ -210,14 +220,16 @@ class Worker:
 
 
 def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None,
-                      in_child: bool = True) -> Recognizer:
+                      in_child: bool = True,
+                      child: Callable[[], ModelProcess] | None = None) -> Recognizer:
     """Load the recognizer for ``choice``: 'model1', 'model2', 'both' or a model file's path.
 
     A bundled model runs from its ONNX copy in this process (milliseconds, no TensorFlow).
     A Keras file, or a bundled model whose ONNX copy cannot be used, loads and runs in a child
-    process (``model_process``): importing TensorFlow holds the GIL, which would freeze the
-    window if it happened in this process; that takes seconds, so call this on a worker
-    thread. ``in_child=False`` raises ``ModelError`` instead of starting a child.
+    process (``model_process``; the one ``child()`` gives, asked only then, or one of its
+    own): importing TensorFlow holds the GIL, which would freeze the window if it happened in
+    this process; that takes seconds, so call this on a worker thread. ``in_child=False``
+    raises ``ModelError`` instead of using a child.
     """
     from digit_recognizer.inference import OnnxCopyError
     from digit_recognizer.model_process import load_in_child
@@ -232,15 +244,49 @@ def load_model_choice(choice: str, models_dir: str | os.PathLike | None = None,
             # The child falls back to Keras and says why in the recognizer's notices.
     elif not in_child:
         raise ModelError(f"{choice} needs TensorFlow, which loads in a child process.")
-    return load_in_child(choice, models_dir)
+    return load_in_child(choice, models_dir, child() if child else None)
+
+
+class ModelLoader:
+    """The window's loader: ``load_model_choice`` with one model process for all Keras files.
+
+    The child starts with the first model that needs it and keeps every model it loads, so
+    coming back to one is instant and another loads without importing TensorFlow again.
+    """
+
+    def __init__(self, models_dir: str | os.PathLike | None = None) -> None:
+        self.models_dir = models_dir
+        self._process: ModelProcess | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, choice: str) -> Recognizer:
+        return load_model_choice(choice, self.models_dir, child=self._child)
+
+    def in_process(self, choice: str) -> Recognizer:
+        """A bundled model without TensorFlow, or ``ModelError``: for preloading."""
+        return load_model_choice(choice, self.models_dir, in_child=False)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._process is not None:
+                self._process.close()
+                self._process = None
+
+    def _child(self) -> ModelProcess:
+        from digit_recognizer.model_process import ModelProcess
+
+        with self._lock:
+            if self._process is None or not self._process.process.is_alive():
+                self._process = ModelProcess(self.models_dir)  # quick: it loads nothing yet
+            return self._process
 
 
 class Engine:
     """The recognizer and the work done with it; used on the model worker's thread only.
 
-    Models that run in this process (the bundled ONNX copies) stay loaded once loaded, so
-    switching back to one is instant; a model in a child process is loaded anew each time,
-    since each child holds its own TensorFlow.
+    Models stay loaded once loaded (in this process, or in the model process for Keras
+    files), so switching back to one is instant. One whose process stopped is dropped, and
+    loaded again when chosen again.
     """
 
     def __init__(self, load_recognizer: Callable[[str], Any],
@@ -281,13 +327,12 @@ class Engine:
         if choice in self._kept:
             return self._kept[choice]
         recognizer = (load or self.load_recognizer)(choice)
-        if getattr(recognizer, "runtime", None) == "onnx":
-            self._kept[choice] = recognizer
+        self._kept[choice] = recognizer
         return recognizer
 
     def predict(self, request: Request) -> Predicted | Failed:
         """Recognize the drawing or image in ``request`` with the current recognizer."""
-        from digit_recognizer.preprocess import EmptyDrawingError
+        from digit_recognizer.preprocess import DrawingTooSmallError, EmptyDrawingError
 
         if self.recognizer is None:
             return Failed("predict", NO_MODEL, request)
@@ -299,8 +344,13 @@ class Engine:
                 result = self.recognizer.recognize_number(image)
             else:
                 result = self.recognizer.recognize(image, photo=photo)
+        except DrawingTooSmallError as err:  # something is drawn: say how to fix it
+            return Failed("predict", str(err), request)
         except EmptyDrawingError:
             return Failed("predict", DRAW_FIRST, request)
+        except ModelError as err:  # its process stopped: the next choice of it loads anew
+            self._kept = {k: r for k, r in self._kept.items() if r is not self.recognizer}
+            return Failed("predict", str(err), request)
         return Predicted(request, result)
 
 
@@ -337,13 +387,12 @@ def teach_job(image: np.ndarray, label: int, folder: Path) -> Done | Failed:
 
 
 def count_job(folder: Path) -> Done | Failed:
-    """Count the corrections in ``folder``, repairing a save that was cut short."""
+    """Count the corrections in ``folder``; only reads (the next save rewrites a cut-short one)."""
     try:
-        saved = repair_corrections(folder)
+        saved = read_corrections(folder)
     except (TeachingError, OSError) as err:
         return Failed("count", f"Saved corrections: {err}")
-    return Done("count", f"Saved corrections repaired: {saved.note}." if saved.note else "",
-                len(saved))
+    return Done("count", f"Saved corrections: {saved.note}." if saved.note else "", len(saved))
 
 
 def save_settings_job(settings: Settings, path: Path) -> Done | Failed:

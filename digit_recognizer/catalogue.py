@@ -30,6 +30,7 @@ __all__ = [
     "choice_label",
     "read_metadata",
     "measured_accuracy",
+    "choice_for_file",
 ]
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -89,6 +90,17 @@ def choice_label(choice: str) -> str:
         return ENSEMBLE.label
     model = find_bundled(choice)
     return model.label if model else Path(choice).name
+
+
+def choice_for_file(path: str | os.PathLike, models_dir: str | os.PathLike | None = None) -> str:
+    """The choice for a model file: a bundled model's key if it is that model's file."""
+    for model in BUNDLED_MODELS:
+        try:
+            if os.path.samefile(path, model.path(models_dir)):
+                return model.key
+        except OSError:  # either file missing: not the same file
+            continue
+    return str(path)
 
 
 def measured_accuracy(choice: str, models_dir: str | os.PathLike | None = None) -> float | None:

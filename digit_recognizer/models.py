@@ -4,16 +4,18 @@ Standard layers mean the saved ``.h5`` files load anywhere with plain ``keras.mo
 and Keras' safe mode, with no custom code. Both take (28, 28, 1) float32 in [0, 1], ink high
 (as MNIST), and return 10 softmax probabilities.
 
-Augmentation is not part of the networks: the training pipeline (``train.make_batches``) does
-it, so a bundled model is exactly the network that runs in the app.
+Augmentation is not part of the networks: the training pipeline (``augment.make_batches``)
+does it, so a bundled model is exactly the network that runs in the app.
 """
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from digit_recognizer.quiet_tf import import_keras
 
-__all__ = ["BUILDERS", "build_model", "build_adadelta_cnn", "build_rmsprop_cnn"]
+keras = import_keras()  # without TensorFlow's start-up chatter
+layers = keras.layers
+
+__all__ = ["BUILDERS", "build_adadelta_cnn", "build_model", "build_rmsprop_cnn"]
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10

@@ -16,7 +16,12 @@ import argparse
 import json
 import sys
 
-from digit_recognizer.preprocess import EmptyDrawingError, ImageError, load_image
+from digit_recognizer.preprocess import (
+    DrawingTooSmallError,
+    EmptyDrawingError,
+    ImageError,
+    load_image,
+)
 from digit_recognizer.catalogue import DEFAULT_MODEL
 from digit_recognizer.recognizer import Recognizer, add_runtime_argument
 from digit_recognizer.results import ModelError, Recognition
@@ -77,6 +82,8 @@ def predict_file(recognizer: Recognizer, path: str, number: bool, photo: bool) -
                 "digits": [describe(d) for d in found.digits],
             }
         return {"file": path, **describe(recognizer.recognize(image, photo=photo))}
+    except DrawingTooSmallError:
+        return {"file": path, "error": "the digit is too small to read"}
     except EmptyDrawingError:
         return {"file": path, "error": "no digit found"}
     except (ImageError, OSError) as err:

@@ -25,11 +25,15 @@ benchmarks, so they cannot drift apart.
 Decisions on bad input: an image that is not usable as an image (0×0, 5-D, complex, values out
 of range, too large to decode) raises :class:`ImageError`; an image without a digit in it
 (blank, almost blank, uniform — an all-ink image is uniform, so it has no background and no
-digit —, a single pixel or a single dot of the brush) raises :class:`EmptyDrawingError`.
+digit —, a single pixel or a single dot of the brush) raises :class:`EmptyDrawingError`; ink
+that may be a digit but is too small for the brush it was drawn with, so that its strokes and
+loops run into one blob, raises :class:`DrawingTooSmallError` (an EmptyDrawingError whose
+message asks the user to draw bigger).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -38,14 +42,17 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+# Library error text goes here (the terminal), not into the sentences users see.
+_log = logging.getLogger(__name__)
+
 __all__ = [
+    "DrawingTooSmallError",
     "EmptyDrawingError",
     "ImageError",
     "load_image",
     "canvas_to_mnist",
     "segment_digits",
     "photo_to_mnist",
-    "render_drawn_digit",
     "stroke_width",
 ]
 
@@ -62,7 +69,11 @@ MIN_CONTRAST = 0.1  # darkest ink minus background, as a fraction of the full ra
 SPECK_FRACTION = 0.05  # components smaller than this share of the largest one are specks
 MERGE_OVERLAP = 0.3  # pieces overlapping horizontally by this share of the narrower are one digit
 MIN_EXTENT = 3  # px: ink no taller or wider than this is a stray mark, not a digit
-DOT_RATIO = 1.8  # ink whose extent is under this many stroke widths is a dot, not a digit
+# The ink's extent in widths of the pen that drew it: a click of the brush is 1, a digit whose
+# strokes and loops can still be told apart about 2 or more.
+READABLE_RATIO = 1.8  # ink shorter than this many pen widths is too small for its pen to read
+PEN_SHARE = 0.9  # the pen is as wide as the widest discs that still cover this share of the ink
+DOT_RATIO = 1.2  # too-small ink less than this many times its widest disc: a dot, not a digit
 FAINT_SHARE = 0.7  # photo ink components fainter than this share of the darkest are not ink
 PAPER_SIZE = 64  # px: a photo's lighting is estimated at this size (it varies slowly)
 PAPER_WINDOW = 0.5  # median window for the paper, as a share of the image's shorter side
@@ -73,6 +84,17 @@ MAX_DECODE_PIXELS = 50_000_000  # larger files are refused unless they can be de
 
 class EmptyDrawingError(ValueError):
     """The image holds no digit: blank, almost blank, uniform or a single dot."""
+
+
+class DrawingTooSmallError(EmptyDrawingError):
+    """Ink that may be a digit, drawn so small for its brush that its strokes ran together.
+
+    An EmptyDrawingError, so callers that only know that one still treat it as "no digit";
+    its message is a sentence for the user, who can fix it.
+    """
+
+    def __init__(self, message: str = "Draw it a little bigger, or with a thinner brush.") -> None:
+        super().__init__(message)
 
 
 class ImageError(ValueError):
@@ -105,9 +127,11 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise ImageError(f"{path} is too large to decode safely: {err}") from err
     except UnidentifiedImageError as err:
-        raise ImageError(f"{path} is not an image file that Pillow can read") from err
+        raise ImageError(f"{path} is not an image file (PNG, JPEG, BMP, GIF, TIFF or WebP)") \
+            from err
     except (OSError, SyntaxError, ValueError) as err:  # truncated or corrupt data
-        raise ImageError(f"{path} could not be decoded as an image: {err}") from err
+        _log.info("%s: %s", path, err)
+        raise ImageError(f"{path} is damaged: it could not be decoded as an image") from err
     return _reduce(_to_uint8(_check_shape(_pil_to_array(image))), LOAD_MAX_SIDE)
 
 
@@ -408,13 +432,47 @@ def _normalise_stroke(mask: np.ndarray) -> np.ndarray:
     width = stroke_width(mask, inside)
     _, _, w, h = cv2.boundingRect(mask)
     extent = max(w, h)
-    if width <= 0 or extent < DOT_RATIO * width:
-        raise EmptyDrawingError("no digit found: the ink is a single dot, too small for a digit")
+    _check_readable(mask, inside, extent, width)
     delta = (MNIST_STROKE * extent - BOX * width) / (BOX - MNIST_STROKE)
     delta = max(delta, -0.65 * width)
     # Moving the edge outward by delta/2 and giving it a 1-px ramp is a dilation (or erosion)
     # by a disc of any real radius, anti-aliased, at a cost that does not grow with the radius.
     return np.clip(distance + (delta / 2 + 0.5), 0, 1)
+
+
+def _check_readable(mask: np.ndarray, inside: np.ndarray, extent: int, width: float) -> None:
+    """Raise unless the ink, ``extent`` px long, is long enough for its pen to be read.
+
+    Two estimates of the pen's width, each too wide in its own way: ``width`` (the mean over
+    the distance transform's ridge) where a broad pen filled corners and crossings in, so that
+    on small digits it swings from one drawing to the next; ``_thicker_than`` (an opening)
+    where the pen filled loops in. Ink is refused only when both find it too short:
+    EmptyDrawingError for a dot (a click of the brush), DrawingTooSmallError for longer ink, a
+    digit drawn too small, which the user can fix. ``inside``: the binary ``mask``'s distance
+    transform; ``width``: its ``stroke_width``.
+    """
+    if width > 0 and (extent >= READABLE_RATIO * width
+                      or not _thicker_than(mask, inside, extent / READABLE_RATIO)):
+        return  # the ridge is enough for nearly every drawing: the opening is rarely needed
+    # The widest disc in the ink is 2 * max(inside) - 1 px across (the edge lies half-way
+    # between pixels); a click of the brush is about one such disc.
+    if width <= 0 or extent < DOT_RATIO * (2 * float(inside.max()) - 1):
+        raise EmptyDrawingError("no digit found: the ink is a single dot, too small for a digit")
+    raise DrawingTooSmallError()
+
+
+def _thicker_than(mask: np.ndarray, inside: np.ndarray, width: float) -> bool:
+    """Whether discs ``width`` px across, put wherever they fit in the ink, cover PEN_SHARE of it.
+
+    That is a morphological opening: the strokes of a digit drawn with a thinner pen vanish
+    from it, while a dot, or a digit so small for its pen that its strokes and loops ran into
+    one blob, stays. ``inside``: the binary ``mask``'s distance transform.
+    """
+    radius = width / 2
+    no_centre = (inside < radius).view(np.uint8)  # 0 where a disc of that radius fits
+    reach = cv2.distanceTransform(no_centre, cv2.DIST_L2, cv2.DIST_MASK_5)
+    covered = cv2.countNonZero(((reach <= radius) & (mask > 0)).view(np.uint8))
+    return covered >= PEN_SHARE * cv2.countNonZero(mask)
 
 
 def _fit_box(ink: np.ndarray) -> np.ndarray:
@@ -461,7 +519,8 @@ def canvas_to_mnist(image) -> np.ndarray:
     ``image``: a NumPy array (H, W), (H, W, 3) RGB or (H, W, 4) RGBA of uint8, float ([0, 1] or
     [0, 255]), bool or 16-bit integers, or a PIL image; any size, either polarity. Raises
     EmptyDrawingError when there is no digit (blank, uniform — all ink included —, a speck, a
-    single pixel or one dot of the brush), ImageError when the image is unusable.
+    single pixel or one dot of the brush), DrawingTooSmallError (an EmptyDrawingError) when the
+    digit is too small for its brush to read, ImageError when the image is unusable.
     """
     ink = _ink(_grey(image)[0])
     return _digit_to_mnist(*_select(ink, *_components(ink)))
@@ -472,19 +531,24 @@ def segment_digits(image) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
     from left to right.
 
     Ink components that overlap horizontally are one digit (a 4 or 5 drawn in two strokes, a
-    7's crossbar). Dots (a decimal point, a stray click) are skipped. Raises EmptyDrawingError
-    when no digit is found, ImageError when the image is unusable.
+    7's crossbar). Dots (a decimal point, a stray click) are skipped, and so are digits too small
+    for their brush to read. Raises EmptyDrawingError when no digit is found (its subclass
+    DrawingTooSmallError when only too-small ones are), ImageError when the image is unusable.
     """
     grey, size = _grey(image)
     ink = _ink(grey)
     labels, stats, ids = _components(ink)
-    digits = []
+    digits, too_small = [], False
     for group in _group_by_overlap(stats, ids):
         crop, box = _select(ink, labels, stats, group)
         try:
             digits.append((_digit_to_mnist(crop, box), _to_image_box(box, grey.shape, size)))
+        except DrawingTooSmallError:
+            too_small = True  # skipped like a dot, but if nothing else is found, say why
         except EmptyDrawingError:
             continue  # a dot or speck between digits
+    if not digits and too_small:
+        raise DrawingTooSmallError()
     if not digits:
         raise EmptyDrawingError("no digit found: the image holds only dots or specks")
     return digits
@@ -556,80 +620,3 @@ def _flatten_lighting(grey: np.ndarray) -> np.ndarray:
     threshold, _ = cv2.threshold(ink_u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = max(threshold, MIN_CONTRAST * 255)
     return cv2.convertScaleAbs(ink_u8, alpha=255 * INK_LEVEL / threshold)
-
-
-# ---------------------------------------------------------------------------------------------
-# MNIST digit -> a drawing on the app's canvas (for benchmarks and tests)
-# ---------------------------------------------------------------------------------------------
-
-
-def render_drawn_digit(
-    digit: np.ndarray, rng: np.random.Generator, canvas: int = 280
-) -> np.ndarray:
-    """Draw MNIST ``digit`` (uint8 (28, 28), ink high) as a person does on the app's canvas.
-
-    Returns uint8 (canvas, canvas): white background, black anti-aliased ink. The digit is
-    rotated by up to ±10°, ~25–90 % of the canvas tall, at a random position, re-stroked along
-    its centre line with a round brush 8–30 px wide (at most ~22 % of the digit's height, as a
-    wider brush fills a small digit's loops in and no one can read it). Where the MNIST pen
-    filled a loop in, the blob stays.
-    """
-    height = rng.uniform(0.25, 0.9) * canvas
-    brush = rng.uniform(8, max(8.0, min(30.0, 0.22 * height)))
-    angle = rng.uniform(-10, 10)
-    shape, (x, y) = _place(digit, rng, canvas, height, brush, angle)
-    ink = _restroke(shape, brush)
-    drawing = np.full((canvas, canvas), 255, np.uint8)
-    h, w = ink.shape
-    drawing[y : y + h, x : x + w] = np.round(255 * (1 - ink))
-    return drawing
-
-
-def _restroke(shape: np.ndarray, brush: float) -> np.ndarray:
-    """Ink [0, 1] of binary ``shape`` re-drawn with a round brush ``brush`` px wide.
-
-    The shape's edge moves by the difference between the brush's and the shape's typical
-    half-width (a signed distance offset, which keeps blobs and filled loops); where that thins
-    the strokes, the brush is also run along the centre line (the distance transform's ridge,
-    with slack so that tapering strokes keep a connected ridge), so no thin part vanishes.
-    Edges get a 1-px anti-aliasing ramp.
-    """
-    inside = cv2.distanceTransform(shape, cv2.DIST_L2, cv2.DIST_MASK_5)
-    ridge = inside >= cv2.dilate(inside, np.ones((3, 3), np.uint8)) - 0.5
-    typical = float(np.median(inside[ridge & (inside > 0)]))
-    offset = brush / 2 - (typical - 0.5)
-    if offset >= 0:
-        outside = cv2.distanceTransform(1 - shape, cv2.DIST_L2, cv2.DIST_MASK_5)
-        return np.clip(inside - outside + offset, 0, 1)
-    ridge &= inside >= 0.5 * typical  # drop the short spurs toward corners
-    distance = cv2.distanceTransform((~ridge).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
-    return np.maximum(np.clip(brush / 2 + 0.5 - distance, 0, 1), np.clip(inside + offset, 0, 1))
-
-
-def _place(digit: np.ndarray, rng, canvas: int, height: float, brush: float, angle: float):
-    """Scale and rotate ``digit`` to its size on the canvas and pick a random position for it.
-
-    Returns its smooth binary shape (uint8 0/1) in a region that leaves room for the brush,
-    and the region's top-left corner (x, y) on the canvas.
-    """
-    x, y, w, h = cv2.boundingRect((np.asarray(digit) > 0).view(np.uint8))
-    if w == 0:
-        raise EmptyDrawingError("the MNIST digit to render is blank")
-    turn = np.deg2rad(angle)
-    cos, sin = abs(np.cos(turn)), abs(np.sin(turn))
-    span_x, span_y = w * cos + h * sin, w * sin + h * cos
-    room = canvas - brush - 4  # the brush's edge must stay on the canvas too
-    scale = min(height / h, room / span_x, room / span_y)
-    region = (int(np.ceil(scale * span_x + brush + 2)), int(np.ceil(scale * span_y + brush + 2)))
-    matrix = cv2.getRotationMatrix2D((x + w / 2, y + h / 2), angle, scale)
-    matrix[:, 2] += np.subtract(np.divide(region, 2), (x + w / 2, y + h / 2))
-    placed = cv2.warpAffine(np.asarray(digit, np.uint8), matrix, region, flags=cv2.INTER_LINEAR)
-    # Blur away the facets of the enlarged 28-px grid, or the centre line would zigzag.
-    placed = cv2.GaussianBlur(placed, (0, 0), sigmaX=max(0.5, scale / 3))
-    # A low cut keeps MNIST's faint thin parts joined (the brush re-draws the width anyway).
-    shape = (placed >= min(80, int(placed.max()) // 2 + 1)).view(np.uint8)
-    if not shape.any():
-        raise EmptyDrawingError("the MNIST digit to render is too faint to draw")
-    corner = (int(rng.integers(0, canvas - region[0] + 1)),
-              int(rng.integers(0, canvas - region[1] + 1)))
-    return shape, corner

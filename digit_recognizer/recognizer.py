@@ -7,9 +7,9 @@
 A bundled model runs from its ONNX copy through OpenCV (``inference``), which loads in
 milliseconds; when that copy is missing or stale, Keras loads the ``.h5`` instead and
 ``notices`` says why. Loading a Keras file imports TensorFlow (several seconds), so the window
-loads users' model files in a child process (``model_process.load_in_child``). After loading, ``predict``,
-``recognize`` and ``recognize_number`` may be called from any thread: calls into the network
-are serialised by a lock.
+loads users' model files in a child process (``model_process.load_in_child``). After loading,
+``predict``, ``recognize`` and ``recognize_number`` may be called from any thread: calls into
+the network are serialised by a lock.
 
 Model files are untrusted input. Before Keras sees a file, its architecture is read as plain
 JSON (``config.json`` in a ``.keras`` archive, the ``model_config`` attribute of an ``.h5``
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import threading
 import zipfile
@@ -37,6 +38,7 @@ from digit_recognizer.catalogue import (
     find_bundled,
     read_metadata,
 )
+from digit_recognizer.inference import OnnxCopyError, load_onnx_copy
 from digit_recognizer.preprocess import canvas_to_mnist, photo_to_mnist, segment_digits
 from digit_recognizer.results import ModelError, NumberRecognition, Recognition
 
@@ -53,6 +55,8 @@ OUTPUT_SHAPE = (None, 10)
 # Layers whose config holds or points at code that would run on load or on predict.
 CODE_LAYERS = frozenset({"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"})
 RUNTIMES = ("auto", "onnx", "keras")
+# Library error text goes here (the terminal), not into the sentences users see.
+_log = logging.getLogger(__name__)
 # Big inputs go through the network in slices, so memory stays bounded.
 BATCH_SIZE = 512
 RANGE_MARGIN = 1e-3
@@ -96,8 +100,6 @@ class Recognizer:
         Raises ``inference.OnnxCopyError`` (a ``ModelError``) if the copy is missing, stale
         or damaged.
         """
-        from digit_recognizer.inference import load_onnx_copy
-
         path = Path(path)
         return cls._named(load_onnx_copy(path), path, runtime="onnx")
 
@@ -116,8 +118,6 @@ class Recognizer:
         path = bundled_path(which, models_dir)
         if runtime == "keras":
             return cls.load(path)
-        from digit_recognizer.inference import OnnxCopyError
-
         try:
             return cls.load_onnx(path)
         except OnnxCopyError as err:
@@ -273,7 +273,9 @@ def read_model_config(path: Path) -> dict:
             with zipfile.ZipFile(path) as archive:
                 text = archive.read("config.json")
         except (zipfile.BadZipFile, KeyError, OSError) as err:
-            raise ModelError(f"{path} is not a readable .keras model archive ({err}).") from err
+            _log.info("%s: %s", path, err)
+            raise ModelError(f"{path} is not a readable .keras model: it is damaged or not a "
+                             "model file.") from err
     else:
         import h5py
 
@@ -281,15 +283,19 @@ def read_model_config(path: Path) -> dict:
             with h5py.File(path, "r") as h5:
                 text = h5.attrs.get("model_config")
         except OSError as err:
-            raise ModelError(f"{path} is not a readable HDF5 model file ({err}).") from err
+            _log.info("%s: %s", path, err)
+            raise ModelError(f"{path} is not a readable .h5 model: it is damaged or not a "
+                             "model file.") from err
         if text is None:
             raise ModelError(f"{path} holds no model architecture (is it a weights-only file?).")
     try:
         config = json.loads(text)
     except (ValueError, TypeError) as err:
-        raise ModelError(f"{path} has a corrupt model architecture ({err}).") from err
+        _log.info("%s: %s", path, err)
+        raise ModelError(f"{path} is damaged: the description of its layers is unreadable.") \
+            from err
     if not isinstance(config, dict):
-        raise ModelError(f"{path} has a corrupt model architecture (not a JSON object).")
+        raise ModelError(f"{path} is damaged: the description of its layers is unreadable.")
     return config
 
 
@@ -330,7 +336,9 @@ def _load_keras_model(path: Path):
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras raises many types for bad files; all mean the same here
-        raise ModelError(f"{path} could not be loaded as a Keras model ({err}).") from err
+        _log.info("%s: %s: %s", path, type(err).__name__, err)
+        raise ModelError(f"{path} could not be loaded: Keras cannot build a model from it "
+                         "(the details are in the terminal's log).") from err
 
 
 def _check_shapes(model, path: Path) -> tuple:

@@ -29,6 +29,7 @@ class Settings:
     model: str = DEFAULT_MODEL  # "model1", "model2", "both" or the path of a model file
     brush: int = 18  # stroke width in logical pixels on the 280-pixel canvas
     number_mode: bool = False
+    live: bool = True  # answer while the pen moves; off: only on Predict (Enter)
 
 
 def settings_path() -> Path:

@@ -6,32 +6,51 @@
 
 Fine-tune a model on them with ``python -m digit_recognizer train --extra-data DIR``.
 
+This module is the one reader of such a folder, for the window and for ``train --extra-data``
+alike: it takes any ``<name>-images-idx3-ubyte[.gz]`` with its ``<name>-labels-idx1-ubyte[.gz]``
+(so MNIST-style sets from elsewhere work too) and skips hidden names, which are other writers'
+temporary files. It is also the one writer (``add_correction``).
+
 Appending rewrites both files, each atomically (``idx.write_idx``: temporary file + rename), the
 images first and the labels last, so the labels file acts as the commit record. A crash or kill
 between the two renames leaves one more image than labels; reading truncates both to the shorter
 length and says so, which loses only the sample that was being added, never one saved before.
+Nothing needs repairing: the next save writes both files at the shorter length plus its sample.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from digit_recognizer.idx import IdxError, read_idx, write_idx
 
-__all__ = ["Corrections", "TeachingError", "corrections_dir", "read_corrections",
-           "add_correction", "repair_corrections", "fine_tune_command", "to_uint8_image",
-           "IMAGES_FILE", "LABELS_FILE"]
+__all__ = [
+    "IMAGES_FILE",
+    "LABELS_FILE",
+    "Corrections",
+    "IdxPair",
+    "TeachingError",
+    "add_correction",
+    "corrections_dir",
+    "find_idx_pair",
+    "fine_tune_command",
+    "read_corrections",
+    "read_idx_pair",
+    "to_uint8_image",
+]
 
 APP_DIR = "digit-recognizer"
-IMAGES_FILE = "corrections-images-idx3-ubyte"
-LABELS_FILE = "corrections-labels-idx1-ubyte"
+IMAGES_SUFFIX = "-images-idx3-ubyte"
+LABELS_SUFFIX = "-labels-idx1-ubyte"
+IMAGES_FILE = "corrections" + IMAGES_SUFFIX  # the names a new corrections folder gets
+LABELS_FILE = "corrections" + LABELS_SUFFIX
 
 
 class TeachingError(Exception):
@@ -62,8 +81,84 @@ def fine_tune_command(folder: str | os.PathLike | None = None) -> str:
     return f"python -m digit_recognizer train --extra-data {folder}"
 
 
+@dataclass(frozen=True)
+class IdxPair:
+    """The two files of one IDX dataset; either may not exist yet (an interrupted first save)."""
+
+    images: Path
+    labels: Path
+
+
+def find_idx_pair(folder: str | os.PathLike) -> IdxPair | None:
+    """The one ``*-images-idx3-ubyte[.gz]`` / ``*-labels-idx1-ubyte[.gz]`` pair in ``folder``.
+
+    None if there is none (or no folder). Raises ``TeachingError`` if there are several, since
+    which one is meant cannot be guessed.
+    """
+    folder = Path(folder)
+    found: dict[str, dict[str, Path]] = {}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if path.name.startswith("."):
+            continue  # other writers' temporary files (atomic writes), never data
+        name = path.name.removesuffix(".gz")
+        for kind, suffix in (("images", IMAGES_SUFFIX), ("labels", LABELS_SUFFIX)):
+            if name.endswith(suffix):
+                files = found.setdefault(name.removesuffix(suffix), {})
+                if kind in files:  # the same set both plain and gzipped
+                    raise TeachingError(f"{folder}: both {files[kind].name} and {path.name}; "
+                                        "keep one of them")
+                files[kind] = path
+    if len(found) > 1:
+        raise TeachingError(f"{folder}: holds several IDX datasets ({', '.join(sorted(found))}); "
+                            "keep one *-images-idx3-ubyte / *-labels-idx1-ubyte pair")
+    if not found:
+        return None
+    name, files = found.popitem()
+    gz = ".gz" if any(p.suffix == ".gz" for p in files.values()) else ""
+    return IdxPair(files.get("images", folder / f"{name}{IMAGES_SUFFIX}{gz}"),
+                   files.get("labels", folder / f"{name}{LABELS_SUFFIX}{gz}"))
+
+
+def read_idx_pair(folder: str | os.PathLike) -> Corrections:
+    """Read the one IDX dataset in ``folder``: uint8 (N, 28, 28) images and (N,) labels 0-9.
+
+    When the two files disagree in length (a kill between the two writes of a save), both are
+    truncated to the shorter one and ``note`` says so. Raises ``TeachingError`` if the folder
+    holds no dataset or several, or a file is unreadable or of the wrong shape.
+    """
+    if not Path(folder).is_dir():
+        raise TeachingError(f"{folder}: no such folder")
+    pair = find_idx_pair(folder)
+    if pair is None:
+        raise TeachingError(f"{folder}: no IDX dataset in it (need a *-images-idx3-ubyte[.gz] "
+                            "file and its *-labels-idx1-ubyte[.gz])")
+    return _read(pair)
+
+
+def read_corrections(folder: str | os.PathLike | None = None) -> Corrections:
+    """The saved corrections: as ``read_idx_pair``, but none (not an error) if nothing is saved."""
+    folder = Path(folder) if folder is not None else corrections_dir()
+    pair = find_idx_pair(folder)
+    if pair is None:
+        return Corrections(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    return _read(pair)
+
+
+def _read(pair: IdxPair) -> Corrections:
+    images = _read_part(pair.images, 3)
+    labels = _read_part(pair.labels, 1)
+    if labels.size and labels.max() > 9:
+        raise TeachingError(f"{pair.labels}: holds label {labels.max()}; labels must be 0-9")
+    if len(images) == len(labels):
+        return Corrections(images, labels)
+    n = min(len(images), len(labels))
+    note = (f"{len(images)} images but {len(labels)} labels were saved (an interrupted save); "
+            f"kept the first {n} samples")
+    return Corrections(images[:n], labels[:n], note)
+
+
 def _read_part(path: Path, ndim: int) -> np.ndarray:
-    if not path.exists():
+    if not path.exists():  # the partner of a file whose first save was cut short
         return np.zeros((0, 28, 28) if ndim == 3 else (0,), np.uint8)
     try:
         array = read_idx(path, mmap=False)
@@ -75,23 +170,6 @@ def _read_part(path: Path, ndim: int) -> np.ndarray:
         raise TeachingError(f"{path}: holds {array.dtype} {array.shape}, "
                             f"expected uint8 {expected}")
     return array
-
-
-def read_corrections(folder: str | os.PathLike | None = None) -> Corrections:
-    """Read the saved samples (none if the folder is empty or missing).
-
-    When the two files disagree in length (a kill between the two writes), both are truncated
-    to the shorter one and ``note`` says so. Raises ``TeachingError`` if a file is unreadable.
-    """
-    folder = Path(folder) if folder is not None else corrections_dir()
-    images = _read_part(folder / IMAGES_FILE, 3)
-    labels = _read_part(folder / LABELS_FILE, 1)
-    if len(images) == len(labels):
-        return Corrections(images, labels)
-    n = min(len(images), len(labels))
-    note = (f"{len(images)} images but {len(labels)} labels were saved (an interrupted save); "
-            f"kept the first {n} samples")
-    return Corrections(images[:n], labels[:n], note)
 
 
 @contextmanager
@@ -107,15 +185,15 @@ def _locked(folder: Path) -> Iterator[None]:
 
 
 def _remove_stale_temporaries(folder: Path) -> None:
-    # A killed write_idx leaves ".corrections-...tmp" behind; the training reader globs for
-    # "*images*", which would match it. Safe to delete: we hold the lock, nobody else writes.
-    for stale in folder.glob(".corrections-*.tmp"):
+    # A killed write_idx leaves a hidden ".<name>.….tmp" behind. The reader skips it; deleting
+    # it keeps the folder tidy, and is safe: we hold the lock, nobody else writes.
+    for stale in folder.glob(".*-ubyte*.tmp*"):
         stale.unlink(missing_ok=True)
 
 
-def _write(folder: Path, images: np.ndarray, labels: np.ndarray) -> None:
-    write_idx(folder / IMAGES_FILE, images)
-    write_idx(folder / LABELS_FILE, labels)  # last: the commit record
+def _write(pair: IdxPair, images: np.ndarray, labels: np.ndarray) -> None:
+    write_idx(pair.images, images)
+    write_idx(pair.labels, labels)  # last: the commit record
 
 
 def to_uint8_image(image: np.ndarray) -> np.ndarray:
@@ -143,26 +221,9 @@ def add_correction(image: np.ndarray, label: int,
     folder = Path(folder) if folder is not None else corrections_dir()
     with _locked(folder):
         _remove_stale_temporaries(folder)
-        saved = read_corrections(folder)
+        pair = find_idx_pair(folder) or IdxPair(folder / IMAGES_FILE, folder / LABELS_FILE)
+        saved = _read(pair)  # cut short by an interrupted save: rewritten equal below
         images = np.concatenate([saved.images, sample[None]])
         labels = np.concatenate([saved.labels, np.array([label], np.uint8)])
-        _write(folder, images, labels)
+        _write(pair, images, labels)
     return len(labels)
-
-
-def repair_corrections(folder: str | os.PathLike | None = None) -> Corrections:
-    """Read the samples and, if an interrupted save left the files unequal, rewrite them equal.
-
-    Returns what was read (``note`` set when something was repaired), so that
-    ``train --extra-data`` can read the folder again. Raises ``TeachingError`` like
-    ``read_corrections``.
-    """
-    folder = Path(folder) if folder is not None else corrections_dir()
-    if not folder.is_dir():
-        return read_corrections(folder)
-    with _locked(folder):
-        _remove_stale_temporaries(folder)
-        saved = read_corrections(folder)
-        if saved.note is not None:
-            _write(folder, saved.images, saved.labels)
-    return saved

@@ -4,12 +4,20 @@
     python -m digit_recognizer train --model adadelta --limit 2000 --epochs 1 --out /tmp/m.h5
     python -m digit_recognizer train --model rmsprop --epochs 40 --resume   # go on to epoch 40
 
-Beside ``--out`` (say ``models/digit_model1.h5``) it writes ``digit_model1.json`` (metadata),
-``digit_model1.log.csv`` (per-epoch history), ``digit_model1.best.h5`` (the best checkpoint so
-far, kept if training is interrupted) and the figures ``digit_model1.curves.png``,
-``.confusion.png`` and ``.mistakes.png``. Every file is written to a temporary name in the same
-folder and renamed, so an interrupted run never leaves a half-written file behind, and
-``--resume`` continues such a run from its best checkpoint, log and learning rate.
+A run does, in this order: configuration (``TrainConfig``, written beside ``--out`` first),
+data (MNIST plus ``--extra-data``, 5,000 images held out for validation), model (built, or
+restored with its optimizer from the checkpoint by ``--resume``), fit, finished model (the best
+epoch's weights), report (metadata, figures, ONNX copy). Beside ``--out``, say
+``models/digit_model1.h5``, it writes:
+
+    digit_model1.config.json        the configuration, at the start of the run
+    digit_model1.checkpoint.keras   the best epoch so far with all --resume needs (``checkpoint``)
+    digit_model1.log.csv            the per-epoch history
+    digit_model1.json               metadata: configuration, accuracy, time, hardware, versions
+    digit_model1.curves.png, .confusion.png, .mistakes.png, and the ONNX copy digit_model1.onnx
+
+Every file is written to a temporary name in the same folder and renamed, so an interrupted run
+never leaves a half-written file behind.
 """
 
 from __future__ import annotations
@@ -18,45 +26,131 @@ import argparse
 import csv
 import json
 import os
-import platform
 import sys
 import time
-from datetime import datetime, timezone
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from digit_recognizer.catalogue import (
-    BUNDLED_MODELS,
-    DEFAULT_MODEL,
-    find_bundled,
-    for_architecture,
+from digit_recognizer.augment import make_batches
+from digit_recognizer.catalogue import BUNDLED_MODELS, DEFAULT_MODEL, find_bundled, for_architecture
+from digit_recognizer.checkpoint import (
+    ResumeError,
+    RunState,
+    best_model,
+    checkpoint_path,
+    load_checkpoint,
+    resume_state,
+    use_average_weights,
 )
 from digit_recognizer.data import MnistError, dataset_sha256, load_mnist
+from digit_recognizer.environment import choose_distribution, hardware_description, library_versions
 from digit_recognizer.files import atomic_path, atomic_write_text
-from digit_recognizer.idx import IdxError, read_idx
+from digit_recognizer.idx import IdxError
 from digit_recognizer.quiet_tf import import_keras
+from digit_recognizer.results import ModelError
 from digit_recognizer.scoring import score_probabilities, to_model_input
+from digit_recognizer.teaching import TeachingError, read_idx_pair
 
 VALIDATION_SIZE = 5000
-MAX_CHANNELS = 128
+
+
+@dataclass
+class TrainConfig:
+    """What a run trains and how; saved beside the model, in its checkpoint and its metadata."""
+
+    architecture: str  # a key of ``models.BUILDERS``: 'adadelta' or 'rmsprop'
+    out: str  # the model file to write
+    epochs: int = 30  # in all, a resumed run's earlier epochs included
+    batch_size: int = 128
+    seed: int = 0
+    limit: int | None = None  # train on the first N MNIST images only
+    extra_data: str | None = None  # a folder with an IDX pair to mix in (the app's corrections)
+    patience: int = 6  # epochs without validation gain before stopping
+    augment: bool = True
+    data_dir: str | None = None  # the MNIST files; None: $MNIST_DIR, then the Keras cache
+
+    def __post_init__(self) -> None:
+        # Python callers pass Path objects; the JSON copies of the configuration need strings.
+        for name in ("out", "extra_data", "data_dir"):
+            if getattr(self, name) is not None:
+                setattr(self, name, os.fspath(getattr(self, name)))
+
+
+@dataclass
+class RunData:
+    """The images of one run: uint8 (N, 28, 28) and labels, split three ways."""
+
+    x_fit: np.ndarray
+    y_fit: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    sha256: str  # of the training images and labels before the split
+
+
+def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | None = None,
+          figures: bool = True, verbose: int = 1) -> dict:
+    """Train as ``config`` says, save the model to ``config.out``; return its metadata.
+
+    Data problems raise at once, before any model is built; the test set is touched only
+    after training, for the report.
+    ``resume`` continues the run whose checkpoint is beside ``config.out`` (weights, optimizer
+    state, epoch) up to ``config.epochs`` epochs in all. ``devices`` names the devices to
+    replicate the model on (default: every GPU, when there are several).
+    """
+    state = resume_state(checkpoint_path(config.out), asdict(config)) if resume else None
+    data = load_data(config)
+    atomic_write_text(config_path(config.out), json.dumps(asdict(config), indent=2) + "\n")
+
+    keras = import_keras()
+    first_epoch = state.epoch if state else 0
+    stream = stream_seed(config.seed, first_epoch)
+    keras.utils.set_random_seed(stream)  # initial weights, order, augmentation, dropout
+    batches = make_batches(data.x_fit, data.y_fit, config.batch_size, stream, config.augment)
+    strategy = choose_distribution(devices)
+    model = prepare_model(config, state, strategy, len(batches) * (config.epochs - first_epoch))
+
+    started = time.time()
+    fitted = fit(model, batches, data, config, state, verbose)
+    seconds = time.time() - started + (state.training_seconds if state else 0.0)
+
+    model = finished_model(model, config, resumed=state is not None, fitted=bool(fitted))
+    save_model(model, Path(config.out))
+    history = whole_history(state, fitted)
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    return report(model, config, data, history, state, seconds, replicas, figures)
+
+
+def load_data(config: TrainConfig) -> RunData:
+    """MNIST training images (the first ``limit``) plus the extra data, split; the test set."""
+    (x_train, y_train), (x_test, y_test) = load_mnist(config.data_dir)
+    if config.limit:
+        x_train, y_train = x_train[:config.limit], y_train[:config.limit]
+    if config.extra_data:
+        x_extra, y_extra = load_extra_data(config.extra_data)
+        x_train = np.concatenate([x_train, x_extra])  # (N + M, 28, 28) uint8
+        y_train = np.concatenate([y_train, y_extra])
+    (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE,
+                                                      config.seed)
+    return RunData(x_fit, y_fit, x_val, y_val, x_test, y_test,
+                   dataset_sha256(x_train, y_train))
 
 
 def load_extra_data(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Read an extra IDX dataset (images + labels), e.g. the app's saved corrections."""
-    folder = Path(folder)
-    # Hidden names are other writers' temporary files (atomic writes), never data.
-    images = sorted(p for p in folder.glob("*images*") if not p.name.startswith("."))
-    labels = sorted(p for p in folder.glob("*labels*") if not p.name.startswith("."))
-    if not images or not labels:
-        raise MnistError(f"{folder}: expected an *images* and a *labels* IDX file in it")
-    x, y = read_idx(images[0]), read_idx(labels[0])
-    if x.ndim != 3 or x.shape[1:] != (28, 28) or y.shape != (len(x),):
-        raise MnistError(f"{folder}: images {x.shape} and labels {y.shape} do not match "
-                         "(need (N, 28, 28) and (N,))")
-    if x.dtype != np.uint8:  # the app stores uint8; accept [0, 1] floats too
-        x = np.clip(np.asarray(x, np.float32) * (255 if x.max() <= 1 else 1), 0, 255)
-    return np.asarray(x, np.uint8), np.asarray(y, np.uint8)
+    """Read the IDX pair in ``folder`` (e.g. the app's saved corrections): uint8 images, labels.
+
+    A pair cut short by an interrupted save is read at the shorter length, with a note on
+    stderr. Raises ``TeachingError`` (see ``teaching.read_idx_pair``).
+    """
+    extra = read_idx_pair(folder)
+    if extra.note:
+        print(f"note: {folder}: {extra.note}", file=sys.stderr)
+    return extra.images, extra.labels
 
 
 def split_validation(x: np.ndarray, y: np.ndarray, size: int, seed: int):
@@ -88,271 +182,104 @@ def ema_momentum(steps: int, window: int = 100) -> float:
     return 1.0 - 1.0 / max(1.0, min(window, steps / 10))
 
 
-def make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment: bool = True):
-    """A ``keras.utils.PyDataset`` of shuffled, augmented batches: float32 (B, 28, 28, 1), labels.
+def prepare_model(config: TrainConfig, state: RunState | None, strategy, steps: int):
+    """A new network, or with ``state`` the checkpoint's, its optimizer's state restored.
 
-    Backend-neutral (NumPy and OpenCV only), so it feeds TensorFlow and JAX alike.
+    ``steps`` is how many training steps the run has left, which sets the span of model 2's
+    weights' moving average.
     """
-    import keras
+    with strategy.scope() if strategy is not None else nullcontext():
+        if state is None:
+            from digit_recognizer.models import build_model  # imports Keras at its top
 
-    class AugmentedBatches(keras.utils.PyDataset):
-        def __init__(self) -> None:
-            super().__init__(workers=1, use_multiprocessing=False)
-            self.rng = np.random.default_rng(seed)
-            self.order = self.rng.permutation(len(x))
-
-        def __len__(self) -> int:
-            return int(np.ceil(len(x) / batch_size))
-
-        def __getitem__(self, index: int):
-            picked = self.order[index * batch_size:(index + 1) * batch_size]
-            images = augment_digits(x[picked], self.rng) if augment else x[picked]
-            return to_model_input(images), y[picked]
-
-        def on_epoch_end(self) -> None:
-            self.order = self.rng.permutation(len(x))
-
-    return AugmentedBatches()
+            model = build_model(config.architecture)
+        else:
+            model = load_checkpoint(checkpoint_path(config.out), state)
+    if model.optimizer.use_ema:
+        model.optimizer.ema_momentum = ema_momentum(steps)
+    return model
 
 
-def augment_digits(images: np.ndarray, rng: np.random.Generator, rotation: float = 10.0,
-                   zoom: float = 0.1, shift: float = 2.0, thicken: float = 0.1) -> np.ndarray:
-    """Vary uint8 (N, 28, 28) digits the way drawings vary: slant, size, position, pen width.
+def fit(model, batches, data: RunData, config: TrainConfig, state: RunState | None,
+        verbose: int) -> dict[str, list[float]]:
+    """Train from the checkpoint's epoch (or 0) to ``config.epochs``; this run's history."""
+    from digit_recognizer.training_callbacks import training_callbacks
 
-    Rotation (± degrees), zoom (± fraction) and shift (± pixels) are combined into one affine
-    warp per image. Keras' RandomRotation, RandomZoom and RandomTranslation each resample the
-    image, and three bilinear resamplings blur MNIST's strokes visibly; trained on that blur,
-    the networks stalled near 99% validation accuracy. Then a random ``thicken`` share of
-    digits gets thicker strokes and half as many thinner ones (grey-level dilation/erosion),
-    since people draw with other brushes than MNIST's pens.
+    if state is not None:  # the log goes on after the checkpoint's epochs
+        write_log(log_path(config.out), state.history)
+    callbacks = training_callbacks(checkpoint_path(config.out), log_path(config.out),
+                                   config.patience, asdict(config), state,
+                                   ema=model.optimizer.use_ema)
+    history = model.fit(
+        batches,
+        validation_data=(to_model_input(data.x_val), data.y_val),
+        initial_epoch=state.epoch if state else 0,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    return history.history
+
+
+def finished_model(model, config: TrainConfig, *, resumed: bool, fitted: bool):
+    """The network to save: the best epoch's, from the checkpoint, as validation scored it.
+
+    Also after a SIGTERM stop. Without any finished epoch (stopped during the first) it is
+    the network as it is; a checkpoint left at ``--out`` by an earlier run is not this run's.
     """
-    import cv2
-
-    images = warp_digits(images, random_affine(len(images), rng, rotation, zoom, shift))
-    kernel = np.ones((2, 2), np.uint8)
-    for op, share in ((cv2.dilate, thicken), (cv2.erode, thicken / 2)):
-        chosen = rng.random(len(images)) < share
-        if chosen.any():
-            images[chosen] = _per_image(op, images[chosen], kernel)
-    return images
+    path = checkpoint_path(config.out)
+    if path.exists() and (fitted or resumed):
+        return best_model(path)
+    use_average_weights(model)
+    return model
 
 
-def random_affine(count: int, rng: np.random.Generator, rotation: float, zoom: float,
-                  shift: float) -> np.ndarray:
-    """(count, 2, 3) OpenCV affine matrices: rotate and scale about the centre, then shift."""
-    angles = np.radians(rng.uniform(-rotation, rotation, count))
-    scales = rng.uniform(1 - zoom, 1 + zoom, count)
-    cos, sin = scales * np.cos(angles), scales * np.sin(angles)
-    centre = 13.5  # the middle of a 28-pixel axis
-    matrices = np.empty((count, 2, 3))
-    matrices[:, 0, :2] = np.stack([cos, sin], axis=1)
-    matrices[:, 1, :2] = np.stack([-sin, cos], axis=1)
-    matrices[:, :, 2] = centre - (matrices[:, :, :2] @ np.array([centre, centre]))
-    matrices[:, :, 2] += rng.uniform(-shift, shift, (count, 2))
-    return matrices
+def whole_history(past: RunState | None, fitted: dict) -> dict[str, list[float]]:
+    """The run's per-epoch history from its first epoch: the checkpoint's, then this fit's."""
+    earlier = past.history if past else {}
+    return {key: earlier.get(key, []) + fitted.get(key, [])
+            for key in dict.fromkeys([*earlier, *fitted])}
 
 
-def warp_digits(images: np.ndarray, matrices: np.ndarray) -> np.ndarray:
-    """Apply one affine matrix to each 28×28 image (bilinear, black outside)."""
-    import cv2
-
-    return np.stack([cv2.warpAffine(image, matrix, (28, 28), flags=cv2.INTER_LINEAR)
-                     for image, matrix in zip(images, matrices)])
-
-
-def _per_image(op, images: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Apply a 2-D OpenCV morphology op to each of (N, H, W) images in one call per 128.
-
-    OpenCV filters each channel separately, so the batch goes in as the channel axis
-    (OpenCV 5 takes at most 128 channels per call).
-    """
-    out = np.empty_like(images)
-    for start in range(0, len(images), MAX_CHANNELS):
-        part = np.ascontiguousarray(images[start:start + MAX_CHANNELS].transpose(1, 2, 0))
-        result = op(part, kernel).reshape(part.shape)  # one channel comes back 2-D
-        out[start:start + MAX_CHANNELS] = result.transpose(2, 0, 1)
-    return out
-
-
-def atomic_save(model, path: Path) -> None:
-    """Save a model so that ``path`` holds either the old file or the complete new one."""
-    with atomic_path(path) as tmp:
+def save_model(model, out: Path) -> None:
+    """Save the finished network so that ``out`` holds the old file or the complete new one."""
+    with atomic_path(out) as tmp:
         # .h5 without the optimizer state: the app only predicts, and the file stays small.
         model.save(tmp, include_optimizer=False) if tmp.suffix == ".h5" else model.save(tmp)
 
 
-def best_checkpoint_callback(path: Path, best: float = -np.inf, monitor: str = "val_accuracy"):
-    """Keep the best model so far at ``path``, replaced atomically; ``best`` is the score to beat.
+def report(model, config: TrainConfig, data: RunData, history: dict, state: RunState | None,
+           seconds: float, replicas: int, figures: bool) -> dict:
+    """Score the saved network on the test set; write its metadata, figures and ONNX copy."""
+    scores = evaluate_arrays(model, data.x_test, data.y_test)
+    metadata = {
+        "architecture": config.architecture,
+        "name": for_architecture(config.architecture).label,
+        "optimizer": model.optimizer.__class__.__name__,
+        "epochs_run": len(history.get("loss", [])),
+        "resumed_after_epoch": state.epoch if state else None,
+        "training_images": len(data.x_fit),
+        "validation_images": len(data.x_val),
+        "best_val_accuracy": max(map(float, history.get("val_accuracy", [])), default=None),
+        "test_accuracy": scores["accuracy"],
+        "per_class_accuracy": scores["per_class_accuracy"],
+        "confusion_matrix": scores["confusion_matrix"],
+        "training_seconds": round(seconds, 1),
+        "hardware": hardware_description(),
+        "replicas": replicas,
+        "versions": library_versions(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_data_sha256": data.sha256,
+        "config": asdict(config),
+    }
+    out = Path(config.out)
+    atomic_write_text(out.with_suffix(".json"), json.dumps(metadata, indent=2) + "\n")
+    if figures:
+        from digit_recognizer.figures import save_training_figures
 
-    Keras' ModelCheckpoint writes in place, so a kill during its save would leave a broken
-    file at the one path that must survive an interrupted run; this writes beside and renames.
-    """
-    import keras
-
-    class BestCheckpoint(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            nonlocal best
-            value = (logs or {}).get(monitor)
-            if value is not None and value > best:
-                best = value
-                atomic_save(self.model, path)
-
-    return BestCheckpoint()
-
-
-def stop_on_sigterm_callback():
-    """On SIGTERM, finish the current batch and end training normally (best weights saved).
-
-    Ctrl-C aborts and leaves the output path alone; SIGTERM (``kill PID``) is the way to say
-    'enough, keep what you have'.
-    """
-    import signal
-
-    import keras
-
-    class StopOnSigterm(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.previous = signal.signal(signal.SIGTERM, self.stop)
-
-        def stop(self, signum, frame):
-            print("\nSIGTERM: stopping after this batch and saving the best model so far",
-                  file=sys.stderr)
-            self.model.stop_training = True
-
-        def on_train_end(self, logs=None):
-            signal.signal(signal.SIGTERM, self.previous)
-
-    return StopOnSigterm()
-
-
-def best_path(out: Path) -> Path:
-    return out.with_name(out.stem + ".best.h5")
-
-
-def log_path(out: Path) -> Path:
-    return out.with_name(out.stem + ".log.csv")
-
-
-def training_callbacks(out: Path, patience: int, best: float | None = None,
-                       ema: bool = False) -> list:
-    """Early stopping and learning-rate schedule on validation accuracy, best checkpoint, log.
-
-    The classic recipe's ``monitor='val_acc'`` never fires in Keras 3, where the metric is
-    ``val_accuracy``; using the real name is what makes the plateau schedule work. ``best`` is
-    a resumed run's best validation accuracy: the epochs to come must beat it. The best
-    weights come back from the checkpoint file (see ``train``), so EarlyStopping keeps none.
-    With ``ema`` (an optimizer with ``use_ema``) the weights' moving average is swapped in
-    before validation and before the callbacks after it, so all of them judge and save it.
-    """
-    import keras
-
-    swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []
-    return swap + [
-        keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5,
-                                          patience=2, min_lr=1e-5, verbose=1),
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
-                                      baseline=best, verbose=1),
-        best_checkpoint_callback(best_path(out), -np.inf if best is None else best),
-        keras.callbacks.CSVLogger(str(log_path(out)), append=best is not None),
-        stop_on_sigterm_callback(),
-    ]
-
-
-def read_log(out: Path) -> dict[str, list[float]]:
-    """The per-epoch history (as ``History.history``) that CSVLogger wrote beside ``out``."""
-    with open(log_path(out), newline="") as file:
-        rows = list(csv.DictReader(file))
-    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else ())
-            if key != "epoch"}
-
-
-class ResumeError(Exception):
-    """There is no run to resume at this output path, or it does not match the arguments."""
-
-
-def previous_run(out: Path, arch: str, seed: int) -> dict:
-    """What ``--resume`` continues from: the best checkpoint, the per-epoch log, past seconds."""
-    checkpoint = best_path(out) if best_path(out).exists() else out
-    if not checkpoint.exists() or not log_path(out).exists():
-        raise ResumeError(f"nothing to resume at {out}: need {best_path(out).name} (or "
-                          f"{out.name}) and {log_path(out).name} from an earlier run")
-    history = read_log(out)
-    if not history.get("val_accuracy"):
-        raise ResumeError(f"{log_path(out)} records no finished epoch to resume from")
-    metadata = json.loads(out.with_suffix(".json").read_text()) \
-        if out.with_suffix(".json").exists() else {}
-    for key, value in (("architecture", arch), ("seed", seed)):
-        # Another seed would hold out other validation images, some already trained on.
-        if metadata.get(key, value) != value:
-            raise ResumeError(f"{out} was trained with {key} {metadata[key]!r}, not {value!r}")
-    return {"checkpoint": checkpoint, "history": history,
-            "seconds": metadata.get("training_seconds", 0.0)}
-
-
-def load_weights_from(model, path: Path) -> None:
-    """Copy the weights of the model saved at ``path`` into ``model`` (same architecture)."""
-    import keras
-
-    weights = keras.models.load_model(path, compile=False).get_weights()
-    if [w.shape for w in weights] != [w.shape for w in model.get_weights()]:
-        raise ResumeError(f"{path} is not a {model.name} network: its layers differ")
-    model.set_weights(weights)
-
-
-def choose_distribution(devices: list[str] | None = None):
-    """Return a ``tf.distribute`` strategy when training should span several devices, else None.
-
-    With more than one GPU visible, TensorFlow's MirroredStrategy replicates the model on each
-    without any flag. ``devices`` names them explicitly (tests split the CPU into two logical
-    devices to run this path). Under JAX the same is ``keras.distribution.DataParallel``.
-    """
-    import keras
-
-    if keras.backend.backend() == "jax":
-        import jax
-
-        gpus = [d for d in jax.devices() if d.platform == "gpu"]
-        if len(gpus) > 1:
-            keras.distribution.set_distribution(keras.distribution.DataParallel(devices=gpus))
-        return None
-    if keras.backend.backend() != "tensorflow":
-        return None
-    import tensorflow as tf
-
-    if devices:
-        return tf.distribute.MirroredStrategy(devices)
-    if len(tf.config.list_logical_devices("GPU")) > 1:
-        return tf.distribute.MirroredStrategy()
-    return None
-
-
-def hardware_description() -> dict:
-    import keras
-
-    info = {"backend": keras.backend.backend(), "machine": platform.machine(),
-            "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
-    if info["backend"] == "tensorflow":
-        import tensorflow as tf
-
-        info["gpus"] = [d.name for d in tf.config.list_physical_devices("GPU")]
-    elif info["backend"] == "jax":
-        import jax
-
-        info["gpus"] = [str(d) for d in jax.devices() if d.platform == "gpu"]
-    return info
-
-
-def library_versions() -> dict:
-    import cv2
-    import keras
-
-    versions = {"python": platform.python_version(), "numpy": np.__version__,
-                "keras": keras.__version__, "opencv": cv2.__version__}
-    for name in ("tensorflow", "jax"):
-        module = sys.modules.get(name)
-        if module is not None:
-            versions[name] = module.__version__
-    return versions
+        save_training_figures(out, history, scores, data.x_test, data.y_test)
+    export_copy(out)
+    return metadata
 
 
 def evaluate_arrays(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
@@ -361,111 +288,43 @@ def evaluate_arrays(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     return score_probabilities(probabilities, y_test)
 
 
-def train(arch: str, out: str | os.PathLike, *, epochs: int = 30, batch_size: int = 128,
-          data_dir: str | None = None, seed: int = 0, limit: int | None = None,
-          extra_data: str | None = None, patience: int = 6, augment: bool = True,
-          devices: list[str] | None = None, figures: bool = True, verbose: int = 1,
-          resume: bool = False) -> dict:
-    """Train ``arch`` on MNIST (plus ``extra_data``), save it to ``out``; return its metadata.
-
-    Data problems raise at once, before any model is built. The test set is touched only
-    after training, for the final report. ``resume`` continues the run that wrote ``out``
-    (its best checkpoint, at its last learning rate) up to ``epochs`` epochs in all.
-    """
-    out = Path(out)
-    earlier = previous_run(out, arch, seed) if resume else None
-    (x_train, y_train), (x_test, y_test) = load_mnist(data_dir)
-    if limit:
-        x_train, y_train = x_train[:limit], y_train[:limit]
-    if extra_data:
-        x_extra, y_extra = load_extra_data(extra_data)
-        x_train = np.concatenate([x_train, x_extra])
-        y_train = np.concatenate([y_train, y_extra])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE, seed)
-
-    keras = import_keras()
-
-    from digit_recognizer.models import build_model
-
-    past = earlier["history"] if earlier else {key: [] for key in ("loss", "val_accuracy")}
-    stream = stream_seed(seed, len(past["loss"]))
-    keras.utils.set_random_seed(stream)
-    strategy = choose_distribution(devices)
-    if strategy is not None:
-        with strategy.scope():
-            model = build_model(arch)
-    else:
-        model = build_model(arch)
-    if earlier:
-        load_weights_from(model, earlier["checkpoint"])
-        if "learning_rate" in past:  # where the plateau schedule had brought it
-            model.optimizer.learning_rate.assign(past["learning_rate"][-1])
-    batches = make_batches(x_fit, y_fit, batch_size, stream, augment)
-    if model.optimizer.use_ema:
-        model.optimizer.ema_momentum = ema_momentum(len(batches) * (epochs - len(past["loss"])))
-    callbacks = training_callbacks(out, patience, max(past["val_accuracy"], default=None),
-                                   ema=model.optimizer.use_ema)
-    started = time.time()
-    history = model.fit(
-        batches,
-        validation_data=(to_model_input(x_val), y_val),
-        initial_epoch=len(past["loss"]),
-        epochs=epochs,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
-    seconds = time.time() - started + (earlier["seconds"] if earlier else 0.0)
-    if history.history.get("val_accuracy"):
-        # The best epoch, also after a SIGTERM stop; a resumed run that never beat its old best
-        # may have only the old checkpoint (when it started from ``out``).
-        load_weights_from(model, best_path(out) if best_path(out).exists()
-                          else earlier["checkpoint"])
-    atomic_save(model, out)
-    history = {key: past.get(key, []) + values for key, values in history.history.items()}
-    report = evaluate_arrays(model, x_test, y_test)
-    metadata = {
-        "architecture": arch,
-        "name": for_architecture(arch).label,
-        "optimizer": model.optimizer.__class__.__name__,
-        "epochs_run": len(history["loss"]),
-        "epochs_requested": epochs,
-        "resumed_after_epoch": len(past["loss"]) if earlier else None,
-        "batch_size": batch_size,
-        "seed": seed,
-        "training_images": int(len(x_fit)),
-        "validation_images": int(len(x_val)),
-        "extra_data": str(extra_data) if extra_data else None,
-        "best_val_accuracy": float(max(history["val_accuracy"])),
-        "test_accuracy": report["accuracy"],
-        "per_class_accuracy": report["per_class_accuracy"],
-        "confusion_matrix": report["confusion_matrix"],
-        "training_seconds": round(seconds, 1),
-        "hardware": hardware_description(),
-        "replicas": strategy.num_replicas_in_sync if strategy is not None else 1,
-        "versions": library_versions(),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "training_data_sha256": dataset_sha256(x_train, y_train),
-    }
-    atomic_write_text(out.with_suffix(".json"), json.dumps(metadata, indent=2) + "\n")
-    if figures:
-        from digit_recognizer.figures import save_training_figures
-
-        save_training_figures(out, history, report, x_test, y_test)
-    export_copy(out)
-    return metadata
-
-
 def export_copy(out: Path) -> None:
     """Make the ONNX copy the app runs; a failure costs only that copy, never the model."""
     from digit_recognizer.export import export_onnx
-    from digit_recognizer.results import ModelError
 
     try:
         export_onnx(out)
     except ModelError as err:
         print(f"warning: {err} The app will load {out.name} with Keras instead; try again "
               "with: python -m digit_recognizer export", file=sys.stderr)
+
+
+def config_path(out: str | os.PathLike) -> Path:
+    out = Path(out)
+    return out.with_name(out.stem + ".config.json")
+
+
+def log_path(out: str | os.PathLike) -> Path:
+    out = Path(out)
+    return out.with_name(out.stem + ".log.csv")
+
+
+def read_log(out: str | os.PathLike) -> dict[str, list[float]]:
+    """The per-epoch history (as ``History.history``) that CSVLogger wrote beside ``out``."""
+    with open(log_path(out), newline="") as file:
+        rows = list(csv.DictReader(file))
+    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else ())
+            if key != "epoch"}
+
+
+def write_log(path: Path, history: dict[str, list[float]]) -> None:
+    """Write ``history`` as CSVLogger does (epoch, then the keys sorted), for it to append to."""
+    keys = sorted(history)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["epoch", *keys])
+        for epoch, values in enumerate(zip(*(history[key] for key in keys))):
+            writer.writerow([epoch, *values])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -477,7 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="architecture: " + ", ".join(
                             f"{m.architecture} = {m.label}" for m in BUNDLED_MODELS)
                         + f" (default: {default})")
-    parser.add_argument("--epochs", type=int, default=30, help="maximum epochs (default: 30)")
+    parser.add_argument("--epochs", type=int, default=30,
+                        help="maximum epochs in all, a resumed run's included (default: 30)")
     parser.add_argument("--batch-size", type=int, default=128, help="(default: 128)")
     parser.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, "
                                            "then the Keras cache)")
@@ -486,34 +346,41 @@ def build_parser() -> argparse.ArgumentParser:
                                           f"{m.file} for {m.architecture}"
                                           for m in BUNDLED_MODELS) + ")")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--limit", type=int, help="train on the first N images only")
-    parser.add_argument("--extra-data", help="folder with an extra IDX dataset (images + "
-                                             "labels) to mix into training")
+    parser.add_argument("--limit", type=int, help="train on the first N images only "
+                                                  "(default: all 60,000)")
+    parser.add_argument("--extra-data", help="folder with an extra IDX dataset (a "
+                                             "*-images-idx3-ubyte[.gz] and its "
+                                             "*-labels-idx1-ubyte[.gz]) to mix into training "
+                                             "(default: none)")
     parser.add_argument("--patience", type=int, default=6,
                         help="epochs without validation gain before stopping (default: 6)")
+    parser.add_argument("--no-augment", action="store_true",
+                        help="train on the images as they are (default: augment)")
     parser.add_argument("--no-figures", action="store_true", help="skip the matplotlib figures")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run that wrote --out (its best checkpoint, log and "
-                             "learning rate) up to --epochs epochs in all")
+                        help="continue the run that wrote --out from its checkpoint "
+                             "(<out>.checkpoint.keras) up to --epochs epochs in all")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    out = args.out or str(for_architecture(args.model).path())
+    config = TrainConfig(
+        architecture=args.model, out=args.out or str(for_architecture(args.model).path()),
+        epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,
+        extra_data=args.extra_data, patience=args.patience, augment=not args.no_augment,
+        data_dir=args.data_dir)
     try:
-        metadata = train(args.model, out, epochs=args.epochs, batch_size=args.batch_size,
-                         data_dir=args.data_dir, seed=args.seed, limit=args.limit,
-                         extra_data=args.extra_data, patience=args.patience,
-                         figures=not args.no_figures, resume=args.resume)
-    except (MnistError, IdxError, ResumeError) as err:
+        metadata = train(config, resume=args.resume, figures=not args.no_figures)
+    except (MnistError, IdxError, TeachingError, ResumeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        best = best_path(Path(out))
-        kept = f"; the best checkpoint so far is {best}" if best.exists() else ""
-        print(f"\ninterrupted: {out} was left as it was{kept}", file=sys.stderr)
+        checkpoint = checkpoint_path(config.out)
+        kept = (f"; the best epoch so far is in {checkpoint} (--resume goes on from it)"
+                if checkpoint.exists() else "")
+        print(f"\ninterrupted: {config.out} was left as it was{kept}", file=sys.stderr)
         return 130
-    print(f"saved {out}: test accuracy {metadata['test_accuracy']:.4%} "
+    print(f"saved {config.out}: test accuracy {metadata['test_accuracy']:.4%} "
           f"after {metadata['epochs_run']} epochs, {metadata['training_seconds']:.0f} s")
     return 0

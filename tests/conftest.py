@@ -1,4 +1,4 @@
-"""Shared fixtures: where MNIST is, and quiet TensorFlow logs."""
+"""Shared fixtures: where MNIST is, a virtual display for widgets, and quiet TensorFlow logs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from digit_recognizer.xvfb import XvfbError, virtual_display
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -28,8 +30,23 @@ def small_model_path(tmp_path_factory, mnist_dir) -> Path:
     Tests that need a model file but not the bundled models' accuracy use it, so they do not
     depend on models/ and check the code paths with a file this session wrote.
     """
-    from digit_recognizer.train import train
+    from digit_recognizer.train import TrainConfig, train
 
     path = tmp_path_factory.mktemp("small-model") / "m.h5"
-    train("adadelta", path, epochs=2, limit=3000, data_dir=mnist_dir, figures=False, verbose=0)
+    train(TrainConfig("adadelta", path, epochs=2, limit=3000, data_dir=mnist_dir),
+          figures=False, verbose=0)
     return path
+
+
+@pytest.fixture(scope="session")
+def display():
+    """A virtual X display (Xvfb) for the whole session; DISPLAY points at it meanwhile.
+
+    Widget tests take it as an argument. Only they start Xvfb: the rest of the suite runs
+    without one.
+    """
+    try:
+        with virtual_display() as name:
+            yield name
+    except XvfbError as err:
+        pytest.fail(str(err))

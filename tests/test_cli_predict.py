@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from digit_recognizer.data import load_mnist
-from digit_recognizer.preprocess import render_drawn_digit
 from digit_recognizer.recognizer import Recognizer
+from digit_recognizer.synthetic import render_drawn_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,6 +19,8 @@ import sys
 import threading
 import time
 import tkinter as tk
+from tkinter import font as tkfont
+from tkinter import ttk
 from functools import partial
 from pathlib import Path
 
@@ -27,11 +29,11 @@ import pytest
 from PIL import Image, ImageFilter
 
 import mnist
-from benchmarks.xvfb import XvfbError, start_xvfb
 from digit_recognizer import gui
 from digit_recognizer.background import Stroke, load_model_choice, render_strokes
 from digit_recognizer.catalogue import DEFAULT_MODEL, choice_label
 from digit_recognizer.gui import DigitRecognizerApp
+from digit_recognizer.window import CANVAS_SIZE
 from digit_recognizer.settings import Settings, load_settings, save_settings
 from digit_recognizer.teaching import (
     IMAGES_FILE,
@@ -39,13 +41,11 @@ from digit_recognizer.teaching import (
     TeachingError,
     add_correction,
     read_corrections,
-    repair_corrections,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = ROOT / "models"
 BUNDLED_FILES = ("digit_model.h5", "digit_model1.h5")
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
 
 # Digits as a person draws them: strokes of points, as fractions of the canvas side.
 ONE = [[(0.53, 0.18), (0.50, 0.50), (0.47, 0.82)]]
@@ -56,24 +56,6 @@ DRAWINGS = {"1": ONE, "7": SEVEN, "0": ZERO}
 
 
 # -- fixtures: a display, a model, windows -----------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def display():
-    """A virtual X display for the whole session; DISPLAY points at it."""
-    try:
-        server, name = start_xvfb()
-    except XvfbError as err:
-        pytest.fail(str(err))
-    previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = name
-    yield os.environ["DISPLAY"]
-    server.terminate()
-    server.wait(10)
-    if previous is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = previous
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -106,10 +88,10 @@ def models_dir(request, tmp_path_factory, mnist_dir) -> Path:
     folder = (Path(cache.mkdir("gui-test-models-rmsprop-3x10000")) if cache is not None
               else tmp_path_factory.mktemp("models"))
     if not all((folder / name).is_file() for name in BUNDLED_FILES):
-        from digit_recognizer.train import train
+        from digit_recognizer.train import TrainConfig, train
 
         trained = folder / "digit_model1.h5"
-        train("rmsprop", trained, epochs=3, limit=10000, data_dir=str(mnist_dir),
+        train(TrainConfig("rmsprop", trained, epochs=3, limit=10000, data_dir=mnist_dir),
               figures=False, verbose=0)
         # Model 1 is the same network under model 1's file name: enough to tell which is on.
         shutil.copy(trained.with_suffix(".json"), folder / "digit_model.json")
@@ -147,9 +129,8 @@ def make_app(display, tmp_path, monkeypatch, cached_loader, models_dir):
         options.setdefault("settings_file", tmp_path / "config" / "settings.json")
         options.setdefault("corrections", tmp_path / "corrections")
         app = DigitRecognizerApp(tk.Tk(), loader, **options)
-        app.errors, app.infos = [], []
+        app.errors = []
         app.show_error = lambda title, message: app.errors.append((title, message))
-        app.show_info = lambda title, message: app.infos.append((title, message))
         apps.append(app)
         return app
 
@@ -177,7 +158,7 @@ def wait_until(app: DigitRecognizerApp, condition, timeout: float = 180.0) -> No
         if condition():
             return
         time.sleep(0.005)  # yield the CPU to the workers between event-loop turns
-    raise AssertionError(f"timed out after {timeout} s; status: {app.status_var.get()!r}")
+    raise AssertionError(f"timed out after {timeout} s; status: {status(app)!r}")
 
 
 def settle(app: DigitRecognizerApp) -> None:
@@ -197,12 +178,12 @@ def densify(points: list[tuple[float, float]], step: float = 4.0) -> list[tuple[
 
 
 def draw(app: DigitRecognizerApp, strokes, *, release: bool = True, dx: float = 0.0,
-         scale: float = 1.0) -> None:
+         dy: float = 0.0, scale: float = 1.0) -> None:
     """Draw ``strokes`` (fractions of the canvas) with mouse events, shifted and scaled."""
-    canvas, size = app.canvas, app.size
+    canvas, size = app.window.canvas, app.window.canvas.side
     for stroke in strokes:
-        points = densify([((0.5 + (x - 0.5) * scale + dx) * size, (0.5 + (y - 0.5) * scale)
-                           * size) for x, y in stroke])
+        points = densify([((0.5 + (x - 0.5) * scale + dx) * size,
+                           (0.5 + (y - 0.5) * scale + dy) * size) for x, y in stroke])
         canvas.event_generate("<ButtonPress-1>", x=points[0][0], y=points[0][1])
         for x, y in points[1:]:
             canvas.event_generate("<B1-Motion>", x=x, y=y)
@@ -214,7 +195,17 @@ def draw(app: DigitRecognizerApp, strokes, *, release: bool = True, dx: float = 
 
 def shown(app: DigitRecognizerApp) -> str:
     """The digit (or number) the window shows, large."""
-    return str(app.digit_label.cget("text"))
+    return str(app.window.answer.digit_label.cget("text"))
+
+
+def status(app: DigitRecognizerApp) -> str:
+    """What the status bar says."""
+    return app.window.status.text
+
+
+def strokes(app: DigitRecognizerApp) -> list[Stroke]:
+    """The strokes on the paper, in canvas pixels."""
+    return app.window.canvas.strokes_in_pixels()
 
 
 def menu_entry(menu: tk.Menu, prefix: str) -> int:
@@ -228,9 +219,9 @@ def menu_entry(menu: tk.Menu, prefix: str) -> int:
 
 def key(app: DigitRecognizerApp, sequence: str) -> None:
     """Press a key combination in the window."""
-    app.canvas.focus_force()
+    app.window.canvas.focus_force()
     app.root.update()
-    app.canvas.event_generate(sequence)
+    app.window.canvas.event_generate(sequence)
     app.root.update()
 
 
@@ -278,7 +269,7 @@ def gated(make_app, cached_loader):
 def test_window_maps_before_model_finishes_loading(gated):
     wait_until(gated, lambda: gated.root.winfo_ismapped())
     assert gated.recognizer is None
-    assert gated.status_var.get().startswith("Loading model")
+    assert status(gated).startswith("Loading ")
 
 
 def test_digit_drawn_while_loading_is_recognized_once_model_ready(gated):
@@ -348,12 +339,36 @@ def test_switching_back_to_a_bundled_model_reuses_the_loaded_one(make_app, model
     first = app.recognizer
     for choice in ("model2", "both", "model1"):
         label = choice_label(choice)
-        app.model_menu.invoke(menu_entry(app.model_menu, label))
+        app.window.model_menu.invoke(menu_entry(app.window.model_menu, label))
         wait_until(app, lambda: app.active_choice == choice and app.state == "ready")
         assert app.recognizer is app.engine.kept[choice]
         settle(app)
         assert shown(app) == "7"  # the new model's answer for the drawing
     assert app.recognizer is first
+
+
+def test_keras_files_share_one_model_process_and_switch_back_at_once(make_app, models_dir,
+                                                                    tmp_path):
+    from digit_recognizer.background import ModelLoader
+
+    loader = ModelLoader(models_dir)
+    app = make_app(loader, preload=loader.in_process, model="model1")
+    wait_until(app, lambda: app.state == "ready")
+    before = model_children()
+    files = [tmp_path / "mine.h5", tmp_path / "yours.h5"]
+    for path in files:
+        shutil.copy(models_dir / "digit_model1.h5", path)
+        app.select_model(str(path))
+        wait_until(app, lambda: app.active_choice == str(path) and app.state == "ready")
+    assert len(model_children()) == len(before) + 1  # one child holds both files
+    first = app.engine.kept[str(files[0])]
+    app.select_model(str(files[0]))
+    wait_until(app, lambda: app.active_choice == str(files[0]) and app.state == "ready")
+    assert app.recognizer is first  # kept: no second load
+    draw(app, SEVEN)
+    settle(app)
+    assert shown(app) == "7"
+    loader.close()
 
 
 def test_stale_onnx_copy_is_reported_and_keras_takes_over(make_app, models_dir, tmp_path):
@@ -365,8 +380,8 @@ def test_stale_onnx_copy_is_reported_and_keras_takes_over(make_app, models_dir, 
     app = make_app(loaders.pop("load_recognizer"), model="model2", models_dir=folder,
                    **loaders)
     wait_until(app, lambda: app.state == "ready")
-    assert "digit_model1.onnx is out of date" in app.status_var.get()
-    assert "Keras" in app.status_var.get()
+    assert "Keras" in status(app)
+    assert "digit_model1.onnx is out of date" in app.window.status.details
     assert app.recognizer.runtime == "keras"
     draw(app, SEVEN)
     settle(app)
@@ -386,19 +401,19 @@ def test_drawn_digit_is_shown(app, digit):
 def test_prediction_appears_while_pen_is_still_down(app):
     draw(app, SEVEN, release=False)
     wait_until(app, lambda: shown(app) != "")
-    assert app.strokes and app.shown_serial > 0
+    assert strokes(app) and app.answering.shown_serial > 0
 
 
 def test_tallest_bar_is_the_shown_digit(app):
     draw(app, SEVEN)
     settle(app)
-    heights = app.bars.heights()
+    heights = app.window.answer.bars.heights()
     assert int(np.argmax(heights)) == int(shown(app))
     assert heights[int(shown(app))] > 0
 
 
 def test_model_view_shows_the_network_input(app):
-    view = app._images["view"]
+    view = app.window.answer.view_image
 
     def bright_pixels() -> int:
         side = view.width()
@@ -412,16 +427,16 @@ def test_model_view_shows_the_network_input(app):
 
 
 def test_predict_on_blank_canvas_says_draw_first(app):
-    app.predict_button.invoke()
+    app.window.toolbar.predict_button.invoke()
     app.root.update()
-    assert app.status_var.get() == "Draw a digit first."
+    assert status(app) == "Draw a digit first."
     assert shown(app) == ""
 
 
 def test_enter_key_predicts(app):
     draw(app, ZERO)
     settle(app)
-    app.digit_label.configure(text="")
+    app.window.answer.digit_label.configure(text="")
     key(app, "<Return>")
     settle(app)
     assert shown(app) == "0"
@@ -433,7 +448,8 @@ def test_unsure_answer_names_both_candidates(make_app):
     draw(app, ONE)
     settle(app)
     assert shown(app) == "4"
-    assert " ".join(str(app.confidence_label.cget("text")).split()) == "not sure: 4 or 9?"
+    confidence = app.window.answer.confidence_label.cget("text")
+    assert " ".join(str(confidence).split()) == "not sure: 4 or 9?"
 
 
 def test_answer_for_a_cleared_drawing_is_dropped(make_app):
@@ -450,20 +466,23 @@ def test_answer_for_a_cleared_drawing_is_dropped(make_app):
 # -- undo, clear, brush -------------------------------------------------------------------------
 
 
-def test_ctrl_z_removes_only_the_last_stroke(app):
+def test_ctrl_z_removes_only_the_last_stroke_and_ctrl_y_puts_it_back(app):
     draw(app, ONE, dx=-0.2)
     draw(app, ONE, dx=0.2)
     key(app, "<Control-z>")
-    assert len(app.strokes) == 1
-    assert len(app.canvas.find_withtag("stroke")) == 1
+    assert len(strokes(app)) == 1
+    assert len(app.window.canvas.find_withtag("stroke")) == 1
+    key(app, "<Control-y>")
+    assert len(strokes(app)) == 2
+    assert len(app.window.canvas.find_withtag("stroke")) == 2
 
 
 def test_undo_button_removes_last_stroke(app):
     draw(app, SEVEN)
-    app.undo_button.invoke()
+    app.window.toolbar.undo_button.invoke()
     app.root.update()
-    assert app.strokes == []
-    assert app.canvas.find_withtag("stroke") == ()
+    assert strokes(app) == []
+    assert app.window.canvas.find_withtag("stroke") == ()
 
 
 @pytest.mark.parametrize("sequence", ["<Escape>", "<Delete>"])
@@ -472,30 +491,35 @@ def test_clear_key_empties_canvas_and_answer(app, sequence):
     settle(app)
     key(app, sequence)
     settle(app)
-    assert app.canvas.find_withtag("stroke") == ()
+    assert app.window.canvas.find_withtag("stroke") == ()
     assert shown(app) == ""
-    assert all(b.instate(["disabled"]) for b in app.teach_buttons)
+    assert all(b.instate(["disabled"]) for b in app.window.teach_bar.buttons)
 
 
 def test_brush_size_sets_stroke_width(app):
-    app.brush_var.set(30)
+    app.window.toolbar.brush_var.set(30)
     draw(app, ONE)
-    item = app.canvas.find_withtag("stroke")[0]
-    assert float(app.canvas.itemcget(item, "width")) == pytest.approx(30 * app.scale)
-    assert app.strokes[0].width == pytest.approx(30 * app.scale)
+    canvas = app.window.canvas
+    item = canvas.find_withtag("stroke")[0]
+    width = 30 / CANVAS_SIZE * canvas.side  # the pen scales with the paper
+    assert float(canvas.itemcget(item, "width")) == pytest.approx(width)
+    assert strokes(app)[0].width == pytest.approx(width)
 
 
 # -- number mode -----------------------------------------------------------------------------
 
 
-def test_number_mode_reads_two_digits_and_boxes_them(app):
-    app.number_check.invoke()
+def test_number_mode_reads_two_digits_boxes_them_and_shows_bars_for_each(app):
+    app.window.toolbar.number_check.invoke()
     draw(app, ONE, dx=-0.22, scale=0.6)
     draw(app, SEVEN, dx=0.18, scale=0.6)
     settle(app)
     assert shown(app) == "17"
-    boxes = [i for i in app.canvas.find_withtag("box") if app.canvas.type(i) == "rectangle"]
+    canvas = app.window.canvas
+    boxes = [i for i in canvas.find_withtag("box") if canvas.type(i) == "rectangle"]
     assert len(boxes) == 2
+    bars = app.window.answer.number_bars
+    assert [int(np.argmax(b.heights())) for b in bars] == [1, 7]
 
 
 # -- models ------------------------------------------------------------------------------------
@@ -503,16 +527,16 @@ def test_number_mode_reads_two_digits_and_boxes_them(app):
 
 @pytest.mark.parametrize("prefix, choice", [("Model 1", "model1"), ("Both models", "both")])
 def test_model_menu_entry_switches_model(app, prefix, choice, cached_loader):
-    app.model_menu.invoke(menu_entry(app.model_menu, prefix))
+    app.window.model_menu.invoke(menu_entry(app.window.model_menu, prefix))
     wait_until(app, lambda: app.active_choice == choice and app.state == "ready")
     assert app.recognizer is cached_loader(choice)
-    assert app.model_var.get() == choice
+    assert app.window.model_var.get() == choice
 
 
 def test_model_menu_shows_test_accuracy_from_metadata(app, models_dir):
     metadata = json.loads((models_dir / "digit_model1.json").read_text())
-    index = menu_entry(app.model_menu, "Model 2")
-    label = app.model_menu.entrycget(index, "label")
+    index = menu_entry(app.window.model_menu, "Model 2")
+    label = app.window.model_menu.entrycget(index, "label")
     assert label == f"Model 2 — RMSProp CNN ({metadata['test_accuracy']:.1%})"
 
 
@@ -522,8 +546,8 @@ def test_model_menu_shows_the_average_accuracy_that_evaluate_recorded(make_app, 
     shutil.copytree(models_dir, folder)
     (folder / "both.json").write_text('{"test_accuracy": 0.9961}')
     app = make_app(models_dir=folder)
-    index = menu_entry(app.model_menu, "Both models")
-    assert app.model_menu.entrycget(index, "label") == "Both models (average) (99.6%)"
+    index = menu_entry(app.window.model_menu, "Both models")
+    assert app.window.model_menu.entrycget(index, "label") == "Both models (average) (99.6%)"
 
 
 @pytest.fixture
@@ -541,7 +565,7 @@ def refusing_app(make_app, cached_loader):
 
 def open_model(app: DigitRecognizerApp, path: Path) -> None:
     app.ask_open_model = lambda: str(path)
-    app.model_menu.invoke(menu_entry(app.model_menu, "Open model file"))
+    app.window.model_menu.invoke(menu_entry(app.window.model_menu, "Open model file"))
     wait_until(app, lambda: app.errors or app.active_choice == str(path))
 
 
@@ -558,7 +582,7 @@ def test_model_with_lambda_layer_is_refused_and_old_model_kept(refusing_app, tmp
     (title, message), = refusing_app.errors
     assert "Lambda" in message and "evil.keras" in message
     assert refusing_app.recognizer is before
-    assert refusing_app.model_var.get() == DEFAULT_MODEL
+    assert refusing_app.window.model_var.get() == DEFAULT_MODEL
 
 
 def test_model_with_wrong_input_shape_is_refused(refusing_app, tmp_path):
@@ -582,8 +606,9 @@ def test_compatible_model_file_gets_a_marked_menu_entry(refusing_app, models_dir
     open_model(refusing_app, path)
     wait_until(refusing_app, lambda: refusing_app.state == "ready")
     assert refusing_app.errors == []
-    index = menu_entry(refusing_app.model_menu, "mine.h5")
-    assert refusing_app.model_menu.entrycget(index, "value") == refusing_app.model_var.get()
+    index = menu_entry(refusing_app.window.model_menu, "mine.h5")
+    window = refusing_app.window
+    assert window.model_menu.entrycget(index, "value") == window.model_var.get()
 
 
 # -- files ---------------------------------------------------------------------------------------
@@ -600,38 +625,44 @@ def photo_of(strokes, size: int = 600) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(1.5)).convert("RGB")
 
 
-def test_opened_photo_is_shown_and_recognized(app, tmp_path):
-    path = tmp_path / "seven.jpg"
+def open_photo_of_seven(app: DigitRecognizerApp, folder: Path) -> None:
+    """File ▸ Open image… on a photo of a 7; wait until it is on the paper."""
+    path = folder / "seven.jpg"
     photo_of(SEVEN).save(path, quality=90)
-    app.ask_open_image = lambda: str(path)
-    app.file_menu.invoke(menu_entry(app.file_menu, "Open image"))
-    wait_until(app, lambda: app.photo is not None)
+    app.files.ask_open_image = lambda: str(path)
+    app.window.file_menu.invoke(menu_entry(app.window.file_menu, "Open image"))
+    wait_until(app, lambda: app.window.canvas.drawing.image is not None)
+
+
+def test_opened_photo_is_shown_and_recognized(app, tmp_path):
+    open_photo_of_seven(app, tmp_path)
     settle(app)
-    assert app.canvas.find_withtag("photo")
+    assert app.window.canvas.find_withtag("photo")
     assert shown(app) == "7"
 
 
 def test_opening_a_non_image_shows_why(app, tmp_path):
     path = tmp_path / "notes.png"
     path.write_text("not a picture")
-    app.ask_open_image = lambda: str(path)
-    app.file_menu.invoke(menu_entry(app.file_menu, "Open image"))
+    app.files.ask_open_image = lambda: str(path)
+    app.window.file_menu.invoke(menu_entry(app.window.file_menu, "Open image"))
     wait_until(app, lambda: app.errors)
     assert app.errors[0][0] == "Cannot open this image"
-    assert app.photo is None
+    assert app.window.canvas.drawing.image is None
 
 
 def test_save_drawing_writes_the_strokes_as_png(app, tmp_path):
     path = tmp_path / "drawing.png"
     draw(app, ONE)
-    app.ask_save_drawing = lambda: str(path)
-    app.file_menu.invoke(menu_entry(app.file_menu, "Save drawing"))
+    app.files.ask_save_drawing = lambda: str(path)
+    app.window.file_menu.invoke(menu_entry(app.window.file_menu, "Save drawing"))
     wait_until(app, lambda: path.exists())
     settle(app)
     image = np.asarray(Image.open(path))
-    assert image.shape == (app.size, app.size)
-    assert image[app.size // 2, app.size // 2 - 10: app.size // 2 + 10].min() < 50
-    assert image[:, : app.size // 4].min() == 255
+    assert image.shape == (app.window.canvas.side, app.window.canvas.side)
+    middle = app.window.canvas.side // 2
+    assert image[middle, middle - 10: middle + 10].min() < 50
+    assert image[:, : app.window.canvas.side // 4].min() == 255
 
 
 # -- teaching ------------------------------------------------------------------------------------
@@ -640,9 +671,9 @@ def test_save_drawing_writes_the_strokes_as_png(app, tmp_path):
 def test_teach_button_saves_input_and_label(app, tmp_path):
     draw(app, ONE)
     settle(app)
-    expected = np.rint(app.current_input * 255).astype(np.uint8)
-    app.teach_buttons[7].invoke()
-    wait_until(app, lambda: app.samples_label.cget("text") == "1 sample saved")
+    expected = np.rint(app.answering.current_input * 255).astype(np.uint8)
+    app.window.teach_bar.buttons[7].invoke()
+    wait_until(app, lambda: app.window.teach_bar.count_label.cget("text") == "1 sample saved")
     images = mnist.read_idx(tmp_path / "corrections" / IMAGES_FILE)
     labels = mnist.read_idx(tmp_path / "corrections" / LABELS_FILE)
     assert labels.tolist() == [7]
@@ -653,7 +684,7 @@ def test_ctrl_digit_teaches_that_digit(app, tmp_path):
     draw(app, SEVEN)
     settle(app)
     key(app, "<Control-Key-3>")
-    wait_until(app, lambda: app.samples_label.cget("text") == "1 sample saved")
+    wait_until(app, lambda: app.window.teach_bar.count_label.cget("text") == "1 sample saved")
     assert read_corrections(tmp_path / "corrections").labels.tolist() == [3]
 
 
@@ -663,7 +694,7 @@ def test_taught_samples_are_readable_by_training(app, tmp_path):
     for label in (1, 2):
         draw(app, ONE)
         settle(app)
-        app.teach_buttons[label].invoke()
+        app.window.teach_bar.buttons[label].invoke()
         settle(app)
         key(app, "<Escape>")
     x, y = load_extra_data(tmp_path / "corrections")
@@ -671,7 +702,7 @@ def test_taught_samples_are_readable_by_training(app, tmp_path):
 
 
 def test_teach_buttons_disabled_before_a_prediction(app):
-    assert all(button.instate(["disabled"]) for button in app.teach_buttons)
+    assert all(button.instate(["disabled"]) for button in app.window.teach_bar.buttons)
 
 
 # -- settings, help, quitting ------------------------------------------------------------------
@@ -680,15 +711,15 @@ def test_teach_buttons_disabled_before_a_prediction(app):
 def test_model_and_brush_are_remembered_by_the_next_window(make_app, tmp_path):
     first = make_app()
     wait_until(first, lambda: first.state == "ready")
-    first.model_menu.invoke(menu_entry(first.model_menu, "Model 1"))
+    first.window.model_menu.invoke(menu_entry(first.window.model_menu, "Model 1"))
     wait_until(first, lambda: first.active_choice == "model1")
-    first.brush_scale.set(31)
+    first.window.toolbar.brush_scale.set(31)
     first.root.update()
     first.close()
     second = make_app()
     wait_until(second, lambda: second.state == "ready")
     assert second.active_choice == "model1"
-    assert second.brush == 31
+    assert second.window.toolbar.brush == 31
 
 
 def test_corrupt_settings_file_starts_with_defaults(make_app, tmp_path):
@@ -698,36 +729,66 @@ def test_corrupt_settings_file_starts_with_defaults(make_app, tmp_path):
     app = make_app()
     wait_until(app, lambda: app.state == "ready")
     assert app.active_choice == DEFAULT_MODEL
-    assert app.brush == Settings().brush
+    assert app.window.toolbar.brush == Settings().brush
+
+
+def open_dialog(app: DigitRecognizerApp) -> tk.Toplevel:
+    """The one dialog the window has open."""
+    app.root.update()
+    (top,) = [w for w in app.root.winfo_children() if isinstance(w, tk.Toplevel)]
+    return top
+
+
+def dialog_rows(top: tk.Toplevel, left: str, right: str) -> list[tuple[str, str]]:
+    """The (left, right) text of a two-column dialog's rows, e.g. About's label and value."""
+    rows, i = [], 0
+    for i in range(100):
+        try:
+            first, second = top.nametowidget(f"body.{left}{i}"), top.nametowidget(
+                f"body.{right}{i}")
+        except KeyError:
+            continue
+        value = second.get() if isinstance(second, (tk.Entry, ttk.Entry)) else second.cget("text")
+        rows.append((str(first.cget("text")), str(value)))
+    return rows
 
 
 def test_about_shows_versions_and_model_metadata(app):
-    app.help_menu.invoke(menu_entry(app.help_menu, "About"))
-    (title, text), = app.infos
+    app.window.help_menu.invoke(menu_entry(app.window.help_menu, "About"))
+    about = dict(dialog_rows(open_dialog(app), "label", "value"))
     accuracy = app.recognizer.metadata["test_accuracy"]
-    assert "OpenCV " in text and "Python " in text and "NumPy " in text
-    assert "Runs on: OpenCV, from the model's ONNX copy" in text
-    assert f"Test accuracy: {accuracy:.2%}" in text
+    assert {"OpenCV", "Python", "NumPy", "Tk"} <= set(about)
+    assert about["Runs on"] == "OpenCV, from the model's ONNX copy"
+    assert about["Test accuracy"] == f"{accuracy:.2%}"
+    assert about["File"] == str(app.recognizer.path)  # whole, not wrapped mid-word
 
 
-def test_f1_lists_keyboard_shortcuts(app):
+def test_f1_lists_keyboard_shortcuts_in_two_columns(app):
     key(app, "<F1>")
-    (title, text), = app.infos
-    assert title == "Keyboard shortcuts"
-    assert "Ctrl+Z" in text and "Ctrl+0 … Ctrl+9" in text
+    top = open_dialog(app)
+    assert top.title() == "Keyboard shortcuts"
+    rows = dict(dialog_rows(top, "keys", "action"))
+    assert rows["Ctrl+Z"].startswith("Undo") and "Ctrl+0 … Ctrl+9" in rows
+    for i in range(len(rows)):  # every row on one line: no action wraps under its keys
+        label = top.nametowidget(f"body.action{i}")
+        line = tkfont.nametofont(str(label.cget("font") or "TkDefaultFont"))
+        assert label.winfo_reqheight() < 2 * line.metrics("linespace")
+    top.event_generate("<Escape>")
+    app.root.update()
+    assert not top.winfo_exists()
 
 
 def test_closing_the_window_saves_settings(make_app, tmp_path):
     app = make_app()
     wait_until(app, lambda: app.state == "ready")
-    app.number_check.invoke()
+    app.window.toolbar.number_check.invoke()
     app.root.tk.call(app.root.protocol("WM_DELETE_WINDOW"))
     assert app.closed
     assert load_settings(tmp_path / "config" / "settings.json").number_mode is True
 
 
 def test_copy_fine_tune_command_puts_it_on_the_clipboard(app, tmp_path):
-    app.help_menu.invoke(menu_entry(app.help_menu, "Copy fine-tune command"))
+    app.window.help_menu.invoke(menu_entry(app.window.help_menu, "Copy fine-tune command"))
     expected = f"python -m digit_recognizer train --extra-data {tmp_path / 'corrections'}"
     assert app.root.clipboard_get() == expected
 
@@ -759,7 +820,7 @@ def test_help_from_the_module_names_the_gui_command():
         "usage: python -m digit_recognizer gui ")
 
 
-def test_screenshot_after_drawing_a_digit(app):
+def test_screenshot_after_drawing_a_digit(app, tmp_path):
     importer = shutil.which("import")
     if importer is None:
         pytest.fail("ImageMagick's 'import' is needed for the screenshot: apt-get install "
@@ -769,13 +830,144 @@ def test_screenshot_after_drawing_a_digit(app):
     menubar = app.root.nametowidget(app.root.cget("menu"))
     top = max(0, app.root.winfo_rooty() - menubar.winfo_reqheight())
     width, height = app.root.winfo_width(), app.root.winfo_rooty() + app.root.winfo_height() - top
-    SCREENSHOT.parent.mkdir(exist_ok=True)
+    shot = tmp_path / "screenshot.png"  # docs/screenshot.png is `make screenshot`'s
     subprocess.run([importer, "-window", "root", "-crop",
                     f"{width}x{height}+{app.root.winfo_rootx()}+{top}", "+repage",
-                    str(SCREENSHOT)], check=True, timeout=30)
-    image = Image.open(SCREENSHOT)
+                    str(shot)], check=True, timeout=30)
+    image = Image.open(shot)
     assert image.size == (width, height)
     assert len(set(image.convert("RGB").getdata())) > 50
+
+
+# -- the window's parts: undo, live answers, size, status, model menu --------------------------
+
+
+def test_clear_can_be_undone(app):
+    draw(app, SEVEN)
+    settle(app)
+    key(app, "<Escape>")
+    assert strokes(app) == [] and shown(app) == ""
+    key(app, "<Control-z>")
+    assert len(strokes(app)) == 1
+    settle(app)
+    assert shown(app) == "7"
+
+
+def test_drawing_over_an_opened_image_can_be_undone(app, tmp_path):
+    open_photo_of_seven(app, tmp_path)
+    draw(app, ONE)
+    assert app.window.canvas.drawing.image is None
+    assert "Ctrl+Z brings the image back" in status(app)
+    key(app, "<Control-z>")
+    assert app.window.canvas.drawing.image is not None
+    assert app.window.canvas.find_withtag("photo") and strokes(app) == []
+    settle(app)
+    assert shown(app) == "7"
+
+
+def test_with_live_answers_off_the_answer_waits_for_predict(app):
+    toolbar = app.window.toolbar
+    assert not toolbar.predict_button.winfo_ismapped()  # live: nothing to press
+    toolbar.live_check.invoke()
+    app.root.update()
+    assert toolbar.predict_button.winfo_ismapped()
+    draw(app, SEVEN)
+    settle(app)
+    assert shown(app) == ""
+    toolbar.predict_button.invoke()
+    settle(app)
+    assert shown(app) == "7"
+
+
+def inside_window(app: DigitRecognizerApp, widget: tk.Misc) -> bool:
+    """True if ``widget`` is on screen, whole, within the window."""
+    root = app.root
+    return (widget.winfo_ismapped()
+            and widget.winfo_rootx() >= root.winfo_rootx()
+            and widget.winfo_rooty() >= root.winfo_rooty()
+            and widget.winfo_rootx() + widget.winfo_width() <= root.winfo_rootx()
+            + root.winfo_width()
+            and widget.winfo_rooty() + widget.winfo_height() <= root.winfo_rooty()
+            + root.winfo_height())
+
+
+def test_the_window_cannot_shrink_below_showing_every_control(app):
+    app.root.geometry("400x300")
+    wait_until(app, lambda: app.root.winfo_width() > 400)
+    min_width, min_height = app.root.minsize()
+    assert (app.root.winfo_width(), app.root.winfo_height()) >= (min_width, min_height)
+    w = app.window
+    for widget in (w.answer.digit_label, w.answer.bars, w.toolbar.live_check,
+                   w.toolbar.clear_button, w.teach_bar.buttons[-1], w.status):
+        assert inside_window(app, widget), widget
+    draw(app, SEVEN)
+    settle(app)
+    assert shown(app) == "7"
+
+
+@pytest.mark.parametrize("size", ["1000x760", "760x620"])
+def test_the_paper_grows_with_the_window_square_and_the_drawing_with_it(app, size):
+    canvas = app.window.canvas
+    draw(app, ONE)
+    settle(app)
+    before_side, (before,) = canvas.side, strokes(app)
+    app.root.geometry(size)
+    wait_until(app, lambda: canvas.side > before_side * 1.2)
+    app.root.update()
+    assert canvas.winfo_width() == canvas.winfo_height()
+    (after,) = strokes(app)
+    factor = canvas.side / before_side
+    assert after.width == pytest.approx(before.width * factor)
+    assert after.points[0] == pytest.approx([v * factor for v in before.points[0]])
+    key(app, "<Return>")
+    settle(app)
+    assert shown(app) == "1"
+
+
+def test_the_loading_message_is_shown_whole_at_the_default_size(gated):
+    wait_until(gated, lambda: gated.root.winfo_ismapped())
+    text = " ".join(str(gated.window.status.message_label.cget("text")).split())
+    assert text == status(gated) and text.startswith("Loading")
+
+
+def test_a_failed_image_replaces_the_opening_message(app, tmp_path):
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    app.files.ask_open_image = lambda: str(path)
+    app.window.file_menu.invoke(menu_entry(app.window.file_menu, "Open image"))
+    wait_until(app, lambda: app.errors)
+    assert status(app) == "Could not open broken.png."
+    assert "Pillow" not in app.errors[0][1]
+
+
+def test_the_kept_model_message_gives_way_to_the_next_answer(refusing_app, tmp_path):
+    path = tmp_path / "broken.h5"
+    path.write_bytes(b"not a model at all")
+    open_model(refusing_app, path)
+    assert status(refusing_app).startswith("Kept Model 2")
+    (title, message), = refusing_app.errors
+    assert "broken.h5" in message and "synchronously" not in message
+    draw(refusing_app, ONE)
+    settle(refusing_app)
+    assert status(refusing_app).startswith("It looks like a 1")
+
+
+def test_opening_a_bundled_file_selects_its_own_entry(refusing_app, models_dir):
+    menu = refusing_app.window.model_menu
+    entries = len(menu.radio_entries())
+    refusing_app.select_model("model1")
+    wait_until(refusing_app, lambda: refusing_app.active_choice == "model1")
+    refusing_app.ask_open_model = lambda: str(models_dir / "digit_model1.h5")
+    menu.invoke(menu_entry(menu, "Open model file"))
+    wait_until(refusing_app, lambda: refusing_app.active_choice == "model2")
+    assert len(menu.radio_entries()) == entries
+    assert refusing_app.window.model_var.get() == "model2"
+
+
+def test_a_small_digit_in_a_corner_is_read(app):
+    draw(app, SEVEN, dx=-0.38, dy=-0.36, scale=0.14)  # about 40 px tall, top left corner
+    settle(app)
+    assert shown(app) == "7"
 
 
 # -- the helper modules: settings and corrections files ------------------------------------------
@@ -805,16 +997,18 @@ def test_interrupted_correction_save_keeps_earlier_samples(tmp_path):
     assert "kept the first 1" in saved.note
 
 
-def test_repair_makes_corrections_readable_by_training_again(tmp_path):
+def test_training_reads_an_interrupted_save_as_the_window_does_without_a_repair(tmp_path):
     from digit_recognizer.train import load_extra_data
 
     for label in (4, 5):
         add_correction(np.ones((28, 28), np.float32), label, tmp_path)
     mnist.write_idx(tmp_path / LABELS_FILE, np.array([4], np.uint8))
     (tmp_path / f".{IMAGES_FILE}.abc.tmp").write_bytes(b"half a file")
-    repair_corrections(tmp_path)
+    before = sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir())
     x, y = load_extra_data(tmp_path)
     assert x.shape == (1, 28, 28) and y.tolist() == [4]
+    assert read_corrections(tmp_path).labels.tolist() == [4]
+    assert sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir()) == before
 
 
 def test_unreadable_corrections_are_left_untouched(tmp_path):

@@ -9,6 +9,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import shutil
 import subprocess
 import sys
 import time
@@ -19,9 +20,9 @@ import pytest
 
 from digit_recognizer.data import load_mnist
 from digit_recognizer.model_process import PROCESS_NAME, STOPPED, ModelProcess, load_in_child
-from digit_recognizer.preprocess import render_drawn_digit
 from digit_recognizer.recognizer import Recognizer
 from digit_recognizer.results import ModelError
+from digit_recognizer.synthetic import render_drawn_digit
 from digit_recognizer.train import to_model_input
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,8 +40,9 @@ def child(small_model_path) -> Recognizer:
 
 @pytest.fixture
 def process(small_model_path):
-    """A model process of its own, for tests that stop it."""
-    model_process = ModelProcess(str(small_model_path))
+    """A model process of its own with the small model loaded, for tests that stop it."""
+    model_process = ModelProcess()
+    model_process.load(str(small_model_path))
     yield model_process
     model_process.close()
 
@@ -122,12 +124,34 @@ def test_failed_load_leaves_no_child_process(tmp_path):
     assert model_children() == before
 
 
-def test_killed_child_raises_model_error_on_predict(process):
+def test_killed_child_raises_model_error_on_predict(process, small_model_path):
     process.process.kill()
     process.process.join()
     with pytest.raises(ModelError, match="stopped unexpectedly") as err:
-        process.forward(np.zeros((1, 28, 28, 1), np.float32))
+        process.forward(str(small_model_path), np.zeros((1, 28, 28, 1), np.float32))
     assert str(err.value) == STOPPED
+
+
+def test_one_child_keeps_several_models_and_reloads_none(process, small_model_path, tmp_path,
+                                                         test_images, local):
+    other = tmp_path / "other.h5"
+    shutil.copy(small_model_path, other)
+    before = model_children()
+    first = load_in_child(str(small_model_path), process=process)
+    second = load_in_child(str(other), process=process)
+    started = time.monotonic()
+    again = load_in_child(str(small_model_path), process=process)
+    assert time.monotonic() - started < 0.3  # kept in the child: no second load
+    x = to_model_input(test_images[:50])
+    for recognizer in (first, second, again):
+        np.testing.assert_allclose(recognizer.predict(x), local.predict(x), atol=1e-6)
+    assert model_children() == before  # no child started for them
+
+
+def test_a_failed_load_leaves_a_shared_child_running(process, tmp_path):
+    with pytest.raises(ModelError, match="missing.h5"):
+        load_in_child(str(tmp_path / "missing.h5"), process=process)
+    assert process.process.is_alive()
 
 
 # -- stopping ----------------------------------------------------------------------------------

@@ -28,11 +28,11 @@ from digit_recognizer.inference import (
     load_onnx_copy,
     onnx_copy_path,
 )
-from digit_recognizer.preprocess import render_drawn_digit
 from digit_recognizer.catalogue import BUNDLED_MODELS, MODELS_DIR
 from digit_recognizer.recognizer import Recognizer
 from digit_recognizer.results import ModelError
 from digit_recognizer.scoring import to_model_input
+from digit_recognizer.synthetic import render_drawn_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = {m.key: m.file for m in BUNDLED_MODELS}

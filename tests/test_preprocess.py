@@ -1,8 +1,8 @@
 """Tests of digit_recognizer.preprocess: drawings, photos and files -> MNIST-style 28×28.
 
 Drawings are made with OpenCV's anti-aliased lines, as the app's canvas draws them, and from
-real MNIST digits through ``render_drawn_digit``. Each known failure mode of digit-drawing apps
-has its own test; so does each kind of bad input.
+real MNIST digits through ``synthetic.render_drawn_digit``. Each known failure mode of
+digit-drawing apps has its own test; so does each kind of bad input.
 
     MNIST_DIR=../shared/data/mnist python -m pytest tests/test_preprocess.py -q
 """
@@ -25,15 +25,17 @@ from PIL import Image
 from digit_recognizer.data import load_mnist
 from digit_recognizer.preprocess import (
     LOAD_MAX_SIDE,
+    DrawingTooSmallError,
     EmptyDrawingError,
     ImageError,
     canvas_to_mnist,
     load_image,
     photo_to_mnist,
-    render_drawn_digit,
     segment_digits,
     stroke_width,
 )
+from digit_recognizer.recognizer import Recognizer
+from digit_recognizer.synthetic import render_drawn_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +47,10 @@ FIVE_BODY = [(0.1, 0.12), (0.05, 0.5), (0.5, 0.42), (0.85, 0.65), (0.55, 1.0), (
 FIVE_BAR = [(0.2, 0.0), (0.9, 0.0)]  # drawn as a second stroke, not touching the body
 FOUR_ANGLE = [(0.45, 0.0), (0.0, 0.6), (0.95, 0.6)]
 FOUR_STEM = [(0.7, 0.72), (0.7, 1.0)]  # the pen lifted: the stem does not touch the bar
+HOOKED_SEVEN = [(0.0, 0.1), (0.1, 0.0), (0.8, 0.0), (0.3, 1.0)]  # a 7 begun with a small hook
+# Where an 18-px box touches each corner of a 320-px canvas (with an 18-px brush, the 7's ink
+# is about 36 px tall and reaches the edge).
+CORNERS = [(8, 8), (282, 8), (8, 282), (282, 282)]
 HALF_PIXEL = 0.5 + 1e-6  # MNIST shifts by whole pixels: its centre of mass is within ½ px
 
 
@@ -272,6 +278,57 @@ def test_one_click_of_the_brush_raises_empty_drawing_error():
         canvas_to_mnist(canvas)
 
 
+# -- small drawings: read them, or ask for a bigger one ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model2() -> Recognizer:
+    return Recognizer.bundled("model2")
+
+
+@pytest.mark.parametrize("corner", CORNERS)
+def test_small_seven_in_a_corner_gives_a_digit_shaped_input(corner):
+    canvas = draw(blank(320, 320), HOOKED_SEVEN, *corner, 18, brush=18)
+    assert 30 <= cv2.boundingRect((canvas < 128).astype(np.uint8))[3] <= 42
+    digit = canvas_to_mnist(canvas)
+    x, y, w, h = ink_box(digit, level=0)
+    assert digit.shape == (28, 28) and max(w, h) == 20
+    cx, cy = centre_of_mass(digit)
+    assert abs(cx - 14) <= HALF_PIXEL and abs(cy - 14) <= HALF_PIXEL
+    # Strokes, not a blob: below the bar, left of the diagonal, the box stays empty.
+    assert (digit[y + h // 2 : y + h, x : x + w // 3] > 0.5).mean() < 0.1
+
+
+@pytest.mark.parametrize("corner", CORNERS)
+def test_small_seven_in_a_corner_is_read_as_a_seven_by_model_2(model2, corner):
+    assert model2.recognize(draw(blank(320, 320), HOOKED_SEVEN, *corner, 18, brush=18)).digit == 7
+
+
+def test_digit_too_small_for_its_brush_asks_to_draw_it_bigger():
+    canvas = draw(blank(320, 320), SEVEN, 8, 8, 12, brush=18)  # 30 px: the strokes ran together
+    with pytest.raises(DrawingTooSmallError, match="Draw it a little bigger"):
+        canvas_to_mnist(canvas)
+
+
+def test_drawing_too_small_is_an_empty_drawing_error_for_existing_callers():
+    assert issubclass(DrawingTooSmallError, EmptyDrawingError)
+
+
+@pytest.mark.parametrize("brush", [6, 18, 40])
+def test_one_click_of_any_brush_is_a_dot_not_a_digit_drawn_too_small(brush):
+    canvas = blank(320, 320)
+    cv2.circle(canvas, (160, 160), brush // 2, 0, -1, cv2.LINE_AA)
+    with pytest.raises(EmptyDrawingError, match="dot") as raised:
+        canvas_to_mnist(canvas)
+    assert not isinstance(raised.value, DrawingTooSmallError)
+
+
+def test_stray_tiny_mark_is_not_read_as_a_digit():
+    canvas = draw(blank(320, 320), [(0.0, 0.0), (1.0, 0.5)], 150, 150, 8, brush=18)  # a flick
+    with pytest.raises(EmptyDrawingError):
+        canvas_to_mnist(canvas)
+
+
 def test_empty_array_raises_image_error():
     with pytest.raises(ImageError, match="empty"):
         canvas_to_mnist(np.zeros((0, 0), np.uint8))
@@ -457,6 +514,11 @@ def test_a_dot_between_digits_is_skipped():
 def test_segmenting_a_blank_canvas_raises_empty_drawing_error():
     with pytest.raises(EmptyDrawingError):
         segment_digits(blank(200, 400))
+
+
+def test_segmenting_only_a_digit_too_small_for_its_brush_asks_to_draw_it_bigger():
+    with pytest.raises(DrawingTooSmallError):
+        segment_digits(draw(blank(200, 400), SEVEN, 100, 80, 12, brush=18))
 
 
 # -- photo_to_mnist ----------------------------------------------------------------------------

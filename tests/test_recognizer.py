@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from digit_recognizer.data import load_mnist
-from digit_recognizer.preprocess import EmptyDrawingError, render_drawn_digit
+from digit_recognizer.preprocess import EmptyDrawingError
 from digit_recognizer.catalogue import ENSEMBLE
 from digit_recognizer.recognizer import Recognizer, refuse_code
 from digit_recognizer.results import ModelError
+from digit_recognizer.synthetic import render_drawn_digit
 
 
 # -- fixtures --------------------------------------------------------------------------------

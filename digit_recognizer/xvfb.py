@@ -1,4 +1,12 @@
-"""A virtual X display for the window's tests and benchmarks."""
+"""A virtual X display for the window's tests, benchmarks and screenshot.
+
+    with virtual_display() as name:   # DISPLAY is ``name`` inside, as it was afterwards
+        ...
+
+
+Nothing in the app uses it; it lives in the package so that tests, ``benchmarks/`` and
+``python -m digit_recognizer.screenshot`` import one copy the same way.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,8 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
@@ -39,6 +49,23 @@ def start_xvfb(timeout: float = 30.0) -> tuple[subprocess.Popen, str]:
         server.kill()
         raise XvfbError(f"Xvfb did not start within {timeout:.0f} s")
     return server, f":{number}"
+
+
+@contextmanager
+def virtual_display() -> Iterator[str]:
+    """Run Xvfb for the ``with`` block, with ``DISPLAY`` pointing at it; yield its name."""
+    server, name = start_xvfb()
+    previous = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = name
+    try:
+        yield name
+    finally:
+        server.terminate()
+        server.wait(10)
+        if previous is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = previous
 
 
 def read_line(fd: int, timeout: float) -> str:
