@@ -16,7 +16,7 @@ from tkinter import ttk
 
 from digit_recognizer.widgets import INK, style_background
 
-__all__ = ["about_dialog", "details_dialog", "shortcuts_dialog", "wrap_lines"]
+__all__ = ["about_dialog", "centre", "details_dialog", "shortcuts_dialog", "wrap_lines"]
 
 MUTED_TEXT = "#555"  # labels beside values, as the window's own captions
 DETAILS_WIDTH = 64  # characters per line of the details text
@@ -131,7 +131,7 @@ def _finish(top: tk.Toplevel, body: ttk.Frame, row: int, modal: bool) -> tk.Topl
     """Add the Close button under ``row``, place the dialog over its parent and show it."""
     close = ttk.Button(body, name="close", text="Close", command=top.destroy, default="active")
     close.grid(row=row, column=0, columnspan=2, sticky="e", pady=(14, 0))
-    _centre(top)
+    centre(top)
     top.deiconify()
     close.focus_set()
     if modal:
@@ -140,7 +140,7 @@ def _finish(top: tk.Toplevel, body: ttk.Frame, row: int, modal: bool) -> tk.Topl
     return top
 
 
-def _centre(top: tk.Toplevel) -> None:
+def centre(top: tk.Toplevel) -> None:
     """Put ``top`` over the middle of its parent's window, inside the screen."""
     top.update_idletasks()
     owner = top.master.winfo_toplevel()

@@ -25,11 +25,12 @@ def entry_label(choice: str, models_dir: str | os.PathLike | None) -> str:
 
 
 class ModelMenu(tk.Menu):
-    """Radio entries for the bundled models, the average and opened files; then Open."""
+    """Radio entries for the bundled models, the average and opened files; then Open, and
+    the saved corrections."""
 
     def __init__(self, parent: tk.Misc, variable: tk.StringVar, *,
                  models_dir: str | os.PathLike | None, choose: Callable[[str], object],
-                 open_file: Callable[[], object]) -> None:
+                 open_file: Callable[[], object], corrections: Callable[[], object]) -> None:
         super().__init__(parent, tearoff=False)
         self.variable, self.choose = variable, choose
         for choice in MODEL_CHOICES:
@@ -37,6 +38,8 @@ class ModelMenu(tk.Menu):
                                  value=choice, command=partial(choose, choice))
         self.add_separator()
         self.add_command(label="Open model file…", command=open_file)
+        self.add_separator()
+        self.add_command(label="Corrections…", command=corrections)
 
     def radio_entries(self) -> list[int]:
         """Indices of the radio entries (bundled models and opened files)."""

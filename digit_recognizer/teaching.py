@@ -9,7 +9,8 @@ Fine-tune a model on them with ``python -m digit_recognizer train --extra-data D
 This module is the one reader of such a folder, for the window and for ``train --extra-data``
 alike: it takes any ``<name>-images-idx3-ubyte[.gz]`` with its ``<name>-labels-idx1-ubyte[.gz]``
 (so MNIST-style sets from elsewhere work too) and skips hidden names, which are other writers'
-temporary files. It is also the one writer (``add_correction``).
+temporary files. It is also the one writer (``add_correction``, and ``delete_correction`` and
+``relabel_correction`` for the window's corrections manager).
 
 Appending rewrites both files, each atomically (``idx.write_idx``: temporary file + rename), the
 images first and the labels last, so the labels file acts as the commit record. A crash or kill
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +40,13 @@ __all__ = [
     "TeachingError",
     "add_correction",
     "corrections_dir",
+    "delete_correction",
+    "export_corrections",
     "find_idx_pair",
     "fine_tune_command",
     "read_corrections",
     "read_idx_pair",
+    "relabel_correction",
     "to_uint8_image",
 ]
 
@@ -227,3 +231,127 @@ def add_correction(image: np.ndarray, label: int,
         labels = np.concatenate([saved.labels, np.array([label], np.uint8)])
         _write(pair, images, labels)
     return len(labels)
+
+
+# -- managing the saved samples (Model ▸ Corrections…) -----------------------------------------
+
+
+def delete_correction(index: int, folder: str | os.PathLike | None = None) -> int:
+    """Remove the saved sample ``index`` (0-based, in saved order); return how many are left.
+
+    Raises ``TeachingError`` if there is no such sample (the files are then left untouched)
+    or the folder cannot be read or written.
+    """
+    def delete(pair: IdxPair, saved: Corrections) -> int:
+        # Every later sample moves down one place in both files, which two renames cannot do
+        # at once. Cutting the labels at ``index`` first hides those samples meanwhile, so a
+        # kill in between shows fewer samples (with the reader's note), never an image paired
+        # with another's label.
+        write_idx(pair.labels, saved.labels[:index])
+        _write(pair, np.delete(saved.images, index, axis=0), np.delete(saved.labels, index))
+        return len(saved) - 1
+
+    return _rewrite(_folder(folder), index, delete)
+
+
+def relabel_correction(index: int, label: int, folder: str | os.PathLike | None = None) -> None:
+    """Give the saved sample ``index`` (0-based) the true ``label`` (0-9) instead of its own.
+
+    Raises ``TeachingError`` if the label is not a digit, there is no such sample or the
+    folder cannot be read or written; the files are then left untouched.
+    """
+    _check_label(label)
+
+    def relabel(pair: IdxPair, saved: Corrections) -> int:
+        labels = saved.labels.copy()
+        labels[index] = label
+        write_idx(pair.labels, labels)  # the images stay: one file, one rename, never half done
+        return len(saved)
+
+    _rewrite(_folder(folder), index, relabel)
+
+
+def export_corrections(folder: str | os.PathLike | None, to: str | os.PathLike,
+                       as_png: bool) -> Path:
+    """Copy the saved samples into the new or empty folder ``to``; return ``to``.
+
+    As PNG: ``to/<label>/<n>.png`` (n: the sample's index), written by ``mnist.py convert
+    --to png``'s own writer, so light ink on black as in MNIST; ``mnist.py pack`` reads them
+    back. As IDX: ``corrections-images-idx3-ubyte`` and ``corrections-labels-idx1-ubyte``,
+    which ``train --extra-data`` and ``fine-tune --extra-data`` read. Raises ``TeachingError``
+    if there is nothing to export, ``to`` is not empty, or a folder cannot be read or written.
+    """
+    folder, to = _folder(folder), Path(to)
+    try:
+        if to.exists() and not (to.is_dir() and not any(to.iterdir())):
+            # never mix an export with other files, nor give --extra-data two datasets
+            raise TeachingError(f"{to} is not an empty folder; export into a new or empty one")
+        saved = _read_locked(folder)
+        if not len(saved):
+            raise TeachingError(f"{folder} holds no corrections to export")
+        to.mkdir(parents=True, exist_ok=True)
+        if as_png:
+            _write_pngs(saved, to)
+        else:
+            _write(IdxPair(to / IMAGES_FILE, to / LABELS_FILE), saved.images, saved.labels)
+    except OSError as err:
+        raise TeachingError(_os_sentence(err, folder)) from err
+    return to
+
+
+def _folder(folder: str | os.PathLike | None) -> Path:
+    return Path(folder) if folder is not None else corrections_dir()
+
+
+def _check_label(label: object) -> None:
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) \
+            or not 0 <= label <= 9:
+        raise TeachingError(f"a label must be a digit 0-9, got {label!r}")
+
+
+def _check_index(index: object, count: int, folder: Path) -> None:
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
+            or not 0 <= index < count:
+        raise TeachingError(f"there is no correction {index!r} in {folder}, which holds {count}")
+
+
+def _rewrite(folder: Path, index: int, edit: Callable[[IdxPair, Corrections], int]) -> int:
+    """Check that sample ``index`` exists, then let ``edit`` rewrite the pair; return its count.
+
+    As ``add_correction``: under the folder's lock, each file written atomically.
+    """
+    if not folder.is_dir():  # checked first: the lock would create the folder
+        raise TeachingError(f"{folder}: no such folder, so no corrections are saved there")
+    try:
+        with _locked(folder):
+            _remove_stale_temporaries(folder)
+            pair = find_idx_pair(folder) or IdxPair(folder / IMAGES_FILE, folder / LABELS_FILE)
+            saved = _read(pair)  # none if neither file exists: the index check refuses
+            _check_index(index, len(saved), folder)
+            return edit(pair, saved)
+    except OSError as err:
+        raise TeachingError(_os_sentence(err, folder)) from err
+
+
+def _read_locked(folder: Path) -> Corrections:
+    """The saved samples, read under the lock so that no save is seen half done."""
+    if not folder.is_dir():
+        return read_corrections(folder)  # none
+    with _locked(folder):
+        return read_corrections(folder)
+
+
+def _write_pngs(saved: Corrections, to: Path) -> None:
+    # Imported here: mnist_cli brings tqdm (~25 ms) and its PNG writer OpenCV, and the
+    # window imports this module while it starts.
+    from digit_recognizer.mnist_cli import CommandError, write_pngs  # noqa: PLC0415
+
+    try:
+        write_pngs(saved.images, saved.labels, to)
+    except (CommandError, ImportError) as err:
+        raise TeachingError(f"could not write PNG files to {to}: {err}") from err
+
+
+def _os_sentence(err: OSError, folder: Path) -> str:
+    where = err.filename or folder
+    return f"{where}: cannot be read or written ({err.strerror or err})"

@@ -7,6 +7,7 @@ methods, so tests can replace them.
 
 from __future__ import annotations
 
+import tkinter as tk
 from functools import partial
 from pathlib import Path
 from tkinter import filedialog
@@ -20,12 +21,14 @@ from digit_recognizer.background import (
     Failed,
     ImageOpened,
     Worker,
+    count_job,
     open_image_job,
     plural,
     render_strokes,
     save_png_job,
     teach_job,
 )
+from digit_recognizer.corrections_manager import corrections_dialog
 from digit_recognizer.teaching import fine_tune_command
 from digit_recognizer.window import MainWindow
 
@@ -80,6 +83,14 @@ class UserFiles:
             self.worker.submit(f"teach-{self._teach_serial}", partial(
                 teach_job, answering.current_input.copy(), digit, self.corrections))
             self.say(f"Saving as a {digit}…")
+
+    def manage_corrections(self) -> tk.Toplevel:
+        """Model ▸ Corrections…: see, delete, relabel and export the saved samples."""
+        return corrections_dialog(self.window.root, self.corrections, on_change=self.recount)
+
+    def recount(self) -> None:
+        """Bring the "N samples saved" count up to date with the folder."""
+        self.worker.submit("count", partial(count_job, self.corrections))
 
     def copy_fine_tune(self) -> str:
         """The command that fine-tunes on the corrections, put on the clipboard."""

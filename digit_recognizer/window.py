@@ -84,7 +84,8 @@ class MainWindow:
         self.file_menu.add_command(label="Quit", accelerator="Ctrl+Q", command=a.quit)
         menubar.add_cascade(label="File", menu=self.file_menu)
         self.model_menu = ModelMenu(menubar, self.model_var, models_dir=models_dir,
-                                    choose=a.select_model, open_file=a.open_model_file)
+                                    choose=a.select_model, open_file=a.open_model_file,
+                                    corrections=partial(self.run, "manage_corrections"))
         menubar.add_cascade(label="Model", menu=self.model_menu)
         self.help_menu = tk.Menu(menubar, tearoff=False)
         self.help_menu.add_command(label="Keyboard shortcuts", accelerator="F1",

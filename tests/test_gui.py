@@ -970,6 +970,21 @@ def test_a_small_digit_in_a_corner_is_read(app):
     assert shown(app) == "7"
 
 
+def test_model_corrections_opens_the_manager_and_a_deletion_updates_the_count(app, tmp_path):
+    draw(app, ONE)
+    settle(app)
+    app.window.teach_bar.buttons[1].invoke()
+    wait_until(app, lambda: app.window.teach_bar.count_label.cget("text") == "1 sample saved")
+    menu = app.window.model_menu
+    menu.invoke(menu_entry(menu, "Corrections"))
+    manager = open_dialog(app)
+    assert len(manager.tiles) == 1
+    manager.select(0)
+    manager.delete_selected()
+    wait_until(app, lambda: app.window.teach_bar.count_label.cget("text") == "")
+    assert len(read_corrections(tmp_path / "corrections")) == 0
+
+
 # -- the helper modules: settings and corrections files ------------------------------------------
 
 
