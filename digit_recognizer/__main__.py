@@ -1,8 +1,8 @@
 """The command line: ``python -m digit_recognizer COMMAND [options]``.
 
-Commands: ``gui`` (the desktop app), ``train``, ``evaluate``, ``predict``, ``export``. Each lives
-in its own module and is imported only when asked for, so ``gui`` starts without importing
-TensorFlow.
+Commands: ``gui`` (the desktop app), ``train``, ``fine-tune``, ``evaluate``, ``predict``,
+``export``. Each lives in its own module and is imported only when asked for, so ``gui`` starts
+without importing TensorFlow.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 COMMANDS = {
     "gui": ("digit_recognizer.gui", "open the drawing window"),
     "train": ("digit_recognizer.train", "train a CNN on MNIST"),
+    "fine-tune": ("digit_recognizer.fine_tune", "teach a model your corrections in seconds"),
     "evaluate": ("digit_recognizer.evaluate", "test-set accuracy of the models"),
     "predict": ("digit_recognizer.predict", "recognize digits in image files"),
     "export": ("digit_recognizer.export", "make the ONNX copies the app runs"),

@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw
 from digit_recognizer.catalogue import is_bundled_choice
 from digit_recognizer.results import ModelError, NumberRecognition, Recognition
 from digit_recognizer.settings import Settings, save_settings
-from digit_recognizer.teaching import TeachingError, add_correction, read_corrections
+from digit_recognizer.teaching import TeachingError, read_corrections, save_correction
 
 if TYPE_CHECKING:  # importing them loads OpenCV: the start path must not
     from digit_recognizer.model_process import ModelProcess
@@ -379,11 +379,12 @@ def save_png_job(image: Image.Image, path: Path) -> Done | Failed:
 def teach_job(image: np.ndarray, label: int, folder: Path) -> Done | Failed:
     """Add the 28x28 ``image`` to the corrections in ``folder`` as a sample of ``label``."""
     try:
-        count = add_correction(image, label, folder)
+        saved = save_correction(image, label, folder)
     except (TeachingError, OSError) as err:
         return Failed("teach", f"Could not save the sample: {err}")
-    return Done("teach", f"Saved as a {label}; {plural(count, 'sample')} saved. To fine-tune "
-                         "on them: Help ▸ Copy fine-tune command.", count)
+    done = "Saved as" if saved.new else "Already saved: now it counts as"
+    return Done("teach", f"{done} a {label}; {plural(saved.count, 'sample')} saved. To "
+                         "fine-tune on them: Help ▸ Copy fine-tune command.", saved.count)
 
 
 def count_job(folder: Path) -> Done | Failed:

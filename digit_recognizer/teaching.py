@@ -4,9 +4,10 @@
         corrections-images-idx3-ubyte   (N, 28, 28) uint8, ink high, like MNIST
         corrections-labels-idx1-ubyte   (N,) uint8
 
-Fine-tune a model on them with ``python -m digit_recognizer train --extra-data DIR``.
+Teach a model them in seconds with ``fine_tune_command()``'s ``python -m digit_recognizer
+fine-tune --extra-data DIR --out FILE``; ``train --extra-data DIR`` retrains from scratch.
 
-This module is the one reader of such a folder, for the window and for ``train --extra-data``
+This module is the one reader of such a folder, for the window, ``fine-tune`` and ``train``
 alike: it takes any ``<name>-images-idx3-ubyte[.gz]`` with its ``<name>-labels-idx1-ubyte[.gz]``
 (so MNIST-style sets from elsewhere work too) and skips hidden names, which are other writers'
 temporary files. It is also the one writer (``add_correction``, and ``delete_correction`` and
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,12 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_recognizer.catalogue import DEFAULT_MODEL
 from digit_recognizer.idx import IdxError, read_idx, write_idx
 
 __all__ = [
     "IMAGES_FILE",
     "LABELS_FILE",
     "Corrections",
+    "CorrectionSaved",
     "IdxPair",
     "TeachingError",
     "add_correction",
@@ -47,6 +51,7 @@ __all__ = [
     "read_corrections",
     "read_idx_pair",
     "relabel_correction",
+    "save_correction",
     "to_uint8_image",
 ]
 
@@ -55,6 +60,7 @@ IMAGES_SUFFIX = "-images-idx3-ubyte"
 LABELS_SUFFIX = "-labels-idx1-ubyte"
 IMAGES_FILE = "corrections" + IMAGES_SUFFIX  # the names a new corrections folder gets
 LABELS_FILE = "corrections" + LABELS_SUFFIX
+PERSONAL_MODEL = "my_model.h5"  # what fine_tune_command writes, beside the corrections folder
 
 
 class TeachingError(Exception):
@@ -80,9 +86,14 @@ def corrections_dir() -> Path:
 
 
 def fine_tune_command(folder: str | os.PathLike | None = None) -> str:
-    """The command that fine-tunes a model on the corrections in ``folder``."""
+    """The command that fine-tunes model 2 on the corrections in ``folder``, for a terminal.
+
+    It writes ``my_model.h5`` beside the folder, in the user's data, never in the bundled
+    models' folder. Paths are shell-quoted, since a home folder may hold a space.
+    """
     folder = Path(folder) if folder is not None else corrections_dir()
-    return f"python -m digit_recognizer train --extra-data {folder}"
+    return shlex.join(["python", "-m", "digit_recognizer", "fine-tune", "--model", DEFAULT_MODEL,
+                       "--extra-data", str(folder), "--out", str(folder.parent / PERSONAL_MODEL)])
 
 
 @dataclass(frozen=True)
@@ -212,25 +223,50 @@ def to_uint8_image(image: np.ndarray) -> np.ndarray:
 
 def add_correction(image: np.ndarray, label: int,
                    folder: str | os.PathLike | None = None) -> int:
-    """Append one 28x28 sample with its true ``label`` (0-9); return how many are saved now.
+    """Save one 28x28 sample with its true ``label`` (0-9); return how many are saved now.
 
-    ``image`` is the network input, float in [0, 1] or uint8, ink high. Raises
-    ``TeachingError`` if the label is not a digit or the saved files are unreadable (they are
-    then left untouched) and ``OSError`` if the folder cannot be written.
+    As ``save_correction``, which also says whether the drawing was new.
     """
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) \
-            or not 0 <= label <= 9:
-        raise TeachingError(f"a label must be a digit 0-9, got {label!r}")
+    return save_correction(image, label, folder).count
+
+
+@dataclass(frozen=True)
+class CorrectionSaved:
+    """What ``save_correction`` did."""
+
+    count: int  # how many samples are saved now
+    new: bool  # False: this very drawing was saved before, and now carries the new label
+
+
+def save_correction(image: np.ndarray, label: int,
+                    folder: str | os.PathLike | None = None) -> CorrectionSaved:
+    """Append one 28x28 sample with its true ``label`` (0-9), unless it is saved already.
+
+    The same drawing (the same 28x28 bytes) taught twice is stored once: repeated, it would
+    weigh twice in a fine-tuning. Taught with another label, the saved one takes ``label``,
+    since the user corrected the correction. ``image`` is the network input, float in [0, 1]
+    or uint8, ink high. Raises ``TeachingError`` if the label is not a digit or the saved files
+    are unreadable (they are then left untouched) and ``OSError`` if the folder cannot be
+    written.
+    """
+    _check_label(label)
     sample = to_uint8_image(image)
-    folder = Path(folder) if folder is not None else corrections_dir()
+    folder = _folder(folder)
     with _locked(folder):
         _remove_stale_temporaries(folder)
         pair = find_idx_pair(folder) or IdxPair(folder / IMAGES_FILE, folder / LABELS_FILE)
         saved = _read(pair)  # cut short by an interrupted save: rewritten equal below
-        images = np.concatenate([saved.images, sample[None]])
-        labels = np.concatenate([saved.labels, np.array([label], np.uint8)])
-        _write(pair, images, labels)
-    return len(labels)
+        same = np.flatnonzero((saved.images == sample).all(axis=(1, 2)))
+        images, labels = saved.images, saved.labels.copy()
+        labels[same] = label
+        if not len(same):
+            images = np.concatenate([images, sample[None]])
+            labels = np.append(labels, np.uint8(label))
+        if not len(same) or saved.note:  # a new sample, or files cut short: both rewritten
+            _write(pair, images, labels)
+        elif (labels != saved.labels).any():
+            write_idx(pair.labels, labels)  # relabelled; the images stay: one file, one rename
+    return CorrectionSaved(len(labels), new=not len(same))
 
 
 # -- managing the saved samples (Model ▸ Corrections…) -----------------------------------------

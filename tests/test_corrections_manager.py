@@ -133,7 +133,7 @@ def test_relabel_to_the_same_label_changes_nothing(dialog, folder, changes):
 
 def test_many_samples_scroll_and_the_selected_one_is_scrolled_into_view(root, tmp_path):
     for k in range(40):  # 5 rows of 8: more than fit
-        add_correction(sample(k % 20), k % 10, tmp_path)
+        add_correction(sample(k % 20) // (1 + k // 20), k % 10, tmp_path)  # 40 drawings
     many = corrections_dialog(root, tmp_path)
     root.update()
     assert many.scrollbar.winfo_ismapped() and many.canvas.yview()[0] == 0

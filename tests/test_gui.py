@@ -691,14 +691,24 @@ def test_ctrl_digit_teaches_that_digit(app, tmp_path):
 def test_taught_samples_are_readable_by_training(app, tmp_path):
     from digit_recognizer.train import load_extra_data
 
-    for label in (1, 2):
-        draw(app, ONE)
+    for drawing, label in ((ONE, 1), (SEVEN, 7)):
+        draw(app, drawing)
         settle(app)
         app.window.teach_bar.buttons[label].invoke()
         settle(app)
         key(app, "<Escape>")
     x, y = load_extra_data(tmp_path / "corrections")
-    assert x.shape == (2, 28, 28) and y.tolist() == [1, 2]
+    assert x.shape == (2, 28, 28) and y.tolist() == [1, 7]
+
+
+def test_teaching_the_same_drawing_twice_stores_it_once_with_the_last_label(app, tmp_path):
+    draw(app, ONE)
+    settle(app)
+    for label in (7, 1):
+        app.window.teach_bar.buttons[label].invoke()
+        settle(app)
+    assert read_corrections(tmp_path / "corrections").labels.tolist() == [1]
+    assert status(app).startswith("Already saved: now it counts as a 1")
 
 
 def test_teach_buttons_disabled_before_a_prediction(app):
@@ -789,7 +799,8 @@ def test_closing_the_window_saves_settings(make_app, tmp_path):
 
 def test_copy_fine_tune_command_puts_it_on_the_clipboard(app, tmp_path):
     app.window.help_menu.invoke(menu_entry(app.window.help_menu, "Copy fine-tune command"))
-    expected = f"python -m digit_recognizer train --extra-data {tmp_path / 'corrections'}"
+    expected = (f"python -m digit_recognizer fine-tune --model model2 --extra-data "
+                f"{tmp_path / 'corrections'} --out {tmp_path / 'my_model.h5'}")
     assert app.root.clipboard_get() == expected
 
 
@@ -1015,8 +1026,8 @@ def test_interrupted_correction_save_keeps_earlier_samples(tmp_path):
 def test_training_reads_an_interrupted_save_as_the_window_does_without_a_repair(tmp_path):
     from digit_recognizer.train import load_extra_data
 
-    for label in (4, 5):
-        add_correction(np.ones((28, 28), np.float32), label, tmp_path)
+    for label, grey in ((4, 1.0), (5, 0.5)):  # two drawings: the same one is stored once
+        add_correction(np.full((28, 28), grey, np.float32), label, tmp_path)
     mnist.write_idx(tmp_path / LABELS_FILE, np.array([4], np.uint8))
     (tmp_path / f".{IMAGES_FILE}.abc.tmp").write_bytes(b"half a file")
     before = sorted((p.name, p.read_bytes()) for p in tmp_path.iterdir())

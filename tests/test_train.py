@@ -291,15 +291,15 @@ def test_window_count_reads_a_cut_short_save_without_rewriting_it(tmp_path):
     from digit_recognizer.background import count_job
     from digit_recognizer.teaching import IMAGES_FILE, LABELS_FILE, add_correction
 
-    for label in (4, 5):
-        add_correction(np.ones((28, 28), np.float32), label, tmp_path)
+    for label, grey in ((4, 1.0), (5, 0.5)):  # two drawings: the same one is stored once
+        add_correction(np.full((28, 28), grey, np.float32), label, tmp_path)
     write_idx(tmp_path / LABELS_FILE, np.array([4], np.uint8))  # killed between the renames
     before = (tmp_path / IMAGES_FILE).read_bytes()
     done = count_job(tmp_path)
     assert done.count == 1 and "kept the first 1" in done.message
     assert (tmp_path / IMAGES_FILE).read_bytes() == before
     # the next save writes both files equal again, with the new sample
-    assert add_correction(np.ones((28, 28), np.float32), 6, tmp_path) == 2
+    assert add_correction(np.full((28, 28), 0.25, np.float32), 6, tmp_path) == 2
     assert read_idx(tmp_path / LABELS_FILE).tolist() == [4, 6]
     assert len(read_idx(tmp_path / IMAGES_FILE)) == 2
 
@@ -509,7 +509,7 @@ import sys, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from digit_recognizer.train import TrainConfig, train
-config = TrainConfig("adadelta", sys.argv[1], epochs=2, limit=2000, data_dir=sys.argv[2])
+config = TrainConfig("adadelta", sys.argv[1], epochs=3, limit=3000, data_dir=sys.argv[2])
 meta = train(config, devices=["/cpu:0", "/cpu:1"], figures=False, verbose=0)
 print("replicas", meta["replicas"], "accuracy", meta["test_accuracy"])
 """
@@ -522,4 +522,6 @@ def test_training_spans_two_logical_devices_with_mirrored_strategy(tmp_path, mni
     assert done.returncode == 0, done.stderr[-2000:]
     words = done.stdout.split()
     assert words[words.index("replicas") + 1] == "2"
-    assert float(words[words.index("accuracy") + 1]) > 0.3  # it learned: chance is 0.1
+    # It learned (chance is 0.1; about 0.97 here). Fewer epochs or images left it near 0.3,
+    # where the order in which the two replicas' gradients add up decided pass or fail.
+    assert float(words[words.index("accuracy") + 1]) > 0.5

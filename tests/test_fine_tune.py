@@ -1,0 +1,205 @@
+"""Fine-tuning on the user's corrections (``fine-tune``) and saving each drawing once."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import cv2
+import numpy as np
+import pytest
+
+from digit_recognizer.__main__ import main as cli
+from digit_recognizer.catalogue import BUNDLED_MODELS, find_bundled, measured_accuracy
+from digit_recognizer.data import dataset_sha256, load_mnist
+from digit_recognizer.idx import read_idx, write_idx
+from digit_recognizer.inference import file_sha256
+from digit_recognizer.teaching import (
+    LABELS_FILE,
+    add_correction,
+    fine_tune_command,
+    save_correction,
+)
+
+
+def continental_ones(ones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """MNIST 1s with a long flag stroke down to the left from the top, as many people write 1.
+
+    Model 2 reads most of them as 7.
+    """
+    flagged = ones.copy()
+    for image in flagged:
+        ys, xs = np.nonzero(image > 128)
+        top = ys.argmin()
+        end = (max(1, round(xs[top] - rng.uniform(7, 10))), round(ys[top] + rng.uniform(3, 6)))
+        cv2.line(image, (int(xs[top]), int(ys[top])), end, 255, 2, lineType=cv2.LINE_AA)
+    return flagged
+
+
+def write_pair(folder, images: np.ndarray, labels: np.ndarray):
+    write_idx(folder / "mine-images-idx3-ubyte", images)
+    write_idx(folder / "mine-labels-idx1-ubyte", labels)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def mnist(mnist_dir):
+    return load_mnist(mnist_dir)
+
+
+# -- what fine-tuning learns and keeps -----------------------------------------------------------
+
+
+def test_model2_fine_tuned_on_continental_ones_reads_them_and_keeps_mnist(mnist):
+    from digit_recognizer.fine_tune import fine_tune
+    from digit_recognizer.recognizer import bundled_path
+    from digit_recognizer.scoring import to_model_input
+
+    (x_train, y_train), (x_test, y_test) = mnist
+    rng = np.random.default_rng(0)
+    taught = continental_ones(x_train[y_train == 1][:50], rng)
+    similar = continental_ones(x_test[y_test == 1][:200], rng)  # drawn by other writers
+
+    model = fine_tune(bundled_path("model2"), taught, np.ones(50, np.uint8),
+                      replay=(x_train, y_train), seed=0)
+
+    def read_as_one(images):
+        return (model.predict(to_model_input(images), verbose=0).argmax(axis=1) == 1).mean()
+
+    assert read_as_one(taught) >= 0.95
+    assert read_as_one(similar) >= 0.9  # the base model reads under 10% of them as 1
+    accuracy = (model.predict(to_model_input(x_test), batch_size=500, verbose=0)
+                .argmax(axis=1) == y_test).mean()
+    assert accuracy >= measured_accuracy("model2") - 0.002
+
+
+def test_fine_tuning_leaves_the_base_model_as_it_was_and_repeats_with_its_seed(mnist):
+    from digit_recognizer.fine_tune import Recipe, fine_tune
+    from digit_recognizer.recognizer import bundled_path, load_keras_file
+
+    (x_train, y_train), _ = mnist
+    base = load_keras_file(bundled_path("model1"))
+    before = [w.copy() for w in base.get_weights()]
+    small = Recipe(correction_copies=20, replay_digits=200, confusable_digits=50)
+    runs = [fine_tune(base, x_train[:5], y_train[:5], replay=(x_train[:2000], y_train[:2000]),
+                      epochs=1, seed=3, recipe=small) for _ in range(2)]
+    assert all(np.array_equal(a, b) for a, b in zip(before, base.get_weights()))
+    first, second = (run.get_weights() for run in runs)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert not all(np.array_equal(a, b) for a, b in zip(before, first))
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+def test_command_writes_a_model_the_app_loads_with_its_metadata(tmp_path, mnist, mnist_dir,
+                                                               capsys):
+    from digit_recognizer.recognizer import Recognizer, bundled_path
+
+    (x_train, y_train), _ = mnist
+    extra = write_pair(tmp_path / "extra", x_train[:8], y_train[:8])
+    out = tmp_path / "mine.h5"
+    assert cli(["fine-tune", "--model", "model1", "--extra-data", str(extra), "--out", str(out),
+                "--epochs", "1", "--data-dir", str(mnist_dir)]) == 0
+    assert "saved" in capsys.readouterr().out
+
+    metadata = json.loads(out.with_suffix(".json").read_text())
+    assert metadata["base_model"] == "model1"
+    assert metadata["base_model_sha256"] == file_sha256(bundled_path("model1"))
+    assert metadata["corrections"] == 8
+    assert metadata["corrections_sha256"] == dataset_sha256(x_train[:8], y_train[:8])
+    assert metadata["test_accuracy"] >= measured_accuracy("model1") - 0.01
+    assert metadata["seconds"] > 0
+    recognizer = Recognizer.load(out)
+    assert recognizer.name == metadata["name"]
+    assert recognizer.predict(x_train[:8] / 255.0).argmax(axis=1).tolist() == \
+        y_train[:8].tolist()
+    assert Recognizer.load_onnx(out).runtime == "onnx"  # its ONNX copy, up to date
+
+
+@pytest.mark.parametrize("model", BUNDLED_MODELS, ids=lambda m: m.key)
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
+def test_out_on_a_bundled_model_file_is_refused_in_one_line(tmp_path, capsys, model, suffix):
+    extra = write_pair(tmp_path, np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8))
+    target = model.path().with_suffix(suffix)
+    before = file_sha256(model.path())
+    assert cli(["fine-tune", "--extra-data", str(extra), "--out", str(target)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "bundled models are never written" in error
+    assert file_sha256(model.path()) == before
+
+
+def bad_extra(tmp_path, problem: str):
+    """A corrections folder with ``problem``."""
+    folder = tmp_path / "extra"
+    if problem == "missing":
+        return folder
+    folder.mkdir()
+    if problem == "empty":
+        write_pair(folder, np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    elif problem == "corrupt":
+        (folder / "mine-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03 not an IDX file")
+        write_idx(folder / "mine-labels-idx1-ubyte", np.zeros(2, np.uint8))
+    return folder  # "no dataset": a folder without one
+
+
+@pytest.mark.parametrize("case, words", [
+    ("missing", "no such folder"),
+    ("no dataset", "no IDX dataset"),
+    ("empty", "holds no samples"),
+    ("corrupt", "unreadable"),
+    ("unknown model", "unknown model 'model3'"),
+    ("damaged model", "not a readable .h5 model"),
+    ("out in a missing folder", "does not exist"),
+    ("out not a model file", "must end in .h5 or .keras"),
+])
+def test_bad_input_gets_a_one_line_error(tmp_path, capsys, case, words):
+    folder = bad_extra(tmp_path, case) if case in ("missing", "no dataset", "empty", "corrupt") \
+        else write_pair(tmp_path, np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8))
+    model, out = "model2", tmp_path / "out.h5"
+    if case == "unknown model":
+        model = "model3"
+    elif case == "damaged model":
+        model = str(tmp_path / "damaged.h5")
+        (tmp_path / "damaged.h5").write_bytes(b"not HDF5")
+    elif case == "out in a missing folder":
+        out = tmp_path / "nowhere" / "out.h5"
+    elif case == "out not a model file":
+        out = tmp_path / "out.txt"
+    assert cli(["fine-tune", "--model", model, "--extra-data", str(folder),
+                "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and error.count("\n") == 1 and words in error
+    assert not out.exists()
+
+
+# -- the corrections: each drawing once, and the command to copy ---------------------------------
+
+
+def test_the_same_drawing_taught_twice_is_stored_once(tmp_path):
+    drawing = np.zeros((28, 28), np.float32)
+    drawing[8:20, 13:15] = 1.0
+    assert save_correction(drawing, 1, tmp_path).new
+    other = np.roll(drawing, 3, axis=1)
+    assert add_correction(other, 1, tmp_path) == 2
+    again = save_correction((drawing * 255).astype(np.uint8), 1, tmp_path)  # the same bytes
+    assert (again.count, again.new) == (2, False)
+    assert read_idx(tmp_path / LABELS_FILE).tolist() == [1, 1]
+
+
+def test_the_same_drawing_taught_with_another_label_takes_the_new_one(tmp_path):
+    drawing = np.zeros((28, 28), np.uint8)
+    drawing[8:20, 10:18] = 255
+    add_correction(drawing, 0, tmp_path)
+    add_correction(np.roll(drawing, 2, axis=0), 0, tmp_path)
+    relabelled = save_correction(drawing, 8, tmp_path)
+    assert (relabelled.count, relabelled.new) == (2, False)
+    assert read_idx(tmp_path / LABELS_FILE).tolist() == [8, 0]
+
+
+def test_fine_tune_command_writes_my_model_beside_the_corrections(tmp_path):
+    folder = tmp_path / "my data" / "corrections"
+    args = shlex.split(fine_tune_command(folder))
+    assert args == ["python", "-m", "digit_recognizer", "fine-tune", "--model", "model2",
+                    "--extra-data", str(folder), "--out", str(folder.parent / "my_model.h5")]
+    assert find_bundled(args[5]) is not None
