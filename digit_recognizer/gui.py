@@ -33,6 +33,7 @@ from typing import Callable
 from digit_recognizer import dialogs
 from digit_recognizer.answering import Answering, result_message
 from digit_recognizer.background import (
+    DRAW_FIRST,
     Done,
     Engine,
     Failed,
@@ -68,7 +69,6 @@ POLL_MS = 20  # how often the Tk thread collects results from the workers
 MAP_TIMEOUT_MS = 1000  # start loading the model by then even if the window is not mapped
 IO_WAIT_S = 5.0  # on closing, how long a file being written may take to finish
 STATES = ("loading", "ready", "predicting", "error")
-DRAW_FIRST = "Draw a digit first."
 READY = "Ready: draw a digit."
 
 

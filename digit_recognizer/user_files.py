@@ -17,6 +17,7 @@ from PIL import Image
 
 from digit_recognizer.answering import Answering
 from digit_recognizer.background import (
+    DRAW_FIRST,
     Done,
     Failed,
     ImageOpened,
@@ -76,7 +77,7 @@ class UserFiles:
         if self.window.number_mode:
             self.say("Teaching works on one digit: turn number mode off.")
         elif answering.current_input is None or not answering.up_to_date:
-            self.say("Draw a digit first." if self.window.canvas.drawing.empty
+            self.say(DRAW_FIRST if self.window.canvas.drawing.empty
                      else "Wait for the answer, then teach.")
         else:
             self._teach_serial += 1  # every sample counts: distinct job kinds never replace
