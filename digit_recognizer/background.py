@@ -309,9 +309,9 @@ class Engine:
 
     def preload(self, choices: Sequence[str]) -> Done:
         """Load ``choices`` ahead of use if they run in this process; quietly skip the rest."""
+        if self.load_in_process is None:
+            return Done("preload", "")
         for choice in choices:
-            if self.load_in_process is None:
-                break
             try:
                 self._get(choice, self.load_in_process)
             except ModelError:

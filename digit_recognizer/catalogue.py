@@ -30,6 +30,7 @@ __all__ = [
     "choice_label",
     "read_metadata",
     "measured_accuracy",
+    "recorded_accuracy",
     "choice_for_file",
 ]
 
@@ -109,7 +110,12 @@ def measured_accuracy(choice: str, models_dir: str | os.PathLike | None = None) 
     file = model.file if model else ENSEMBLE.metadata_file if choice == ENSEMBLE.key else None
     if file is None:
         return None
-    value = read_metadata(Path(models_dir or MODELS_DIR) / file).get("test_accuracy")
+    return recorded_accuracy(Path(models_dir or MODELS_DIR) / file)
+
+
+def recorded_accuracy(path: str | os.PathLike) -> float | None:
+    """The test accuracy (a fraction) in the metadata beside ``path``, if it records one."""
+    value = read_metadata(path).get("test_accuracy")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return value / 100 if value > 1 else float(value)

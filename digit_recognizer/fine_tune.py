@@ -47,7 +47,7 @@ from digit_recognizer.catalogue import (
     choice_for_file,
     choice_label,
     find_bundled,
-    read_metadata,
+    recorded_accuracy,
 )
 from digit_recognizer.data import MnistError, dataset_sha256, load_mnist
 from digit_recognizer.files import atomic_write_text
@@ -262,7 +262,7 @@ def fine_tune_file(choice: str, extra_data: str | os.PathLike, out: str | os.Pat
         "base_model": choice_for_file(base),
         "base_model_file": str(base.resolve()),
         "base_model_sha256": base_sha256,
-        "base_test_accuracy": _recorded_accuracy(base),
+        "base_test_accuracy": recorded_accuracy(base),
         "corrections": len(labels),
         "corrections_sha256": dataset_sha256(images, labels),
         "corrections_folder": str(Path(extra_data).resolve()),
@@ -277,14 +277,6 @@ def fine_tune_file(choice: str, extra_data: str | os.PathLike, out: str | os.Pat
     }
     save_fine_tuned(model, out, metadata, onnx=onnx)
     return metadata
-
-
-def _recorded_accuracy(path: Path) -> float | None:
-    """The test accuracy (a fraction) in the metadata beside ``path``, if it records one."""
-    value = read_metadata(path).get("test_accuracy")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value / 100 if value > 1 else float(value)
 
 
 def save_fine_tuned(model, out: str | os.PathLike, metadata: dict, onnx: bool = True) -> None:
