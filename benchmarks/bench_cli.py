@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
-from benchmarks.table import print_table, row  # noqa: E402
+from benchmarks.table import row, run_and_print  # noqa: E402
 
 from digit_recognizer.background import Stroke, render_strokes  # noqa: E402
 
@@ -142,14 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        rows = run(args)
-    except (BenchmarkError, subprocess.SubprocessError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print_table(rows)
-    return 0
+    return run_and_print(run, build_parser().parse_args(argv), (BenchmarkError, subprocess.SubprocessError))
 
 
 if __name__ == "__main__":

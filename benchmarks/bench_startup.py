@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
-from benchmarks.table import print_table, row  # noqa: E402
+from benchmarks.table import row, run_and_print  # noqa: E402
 from digit_recognizer.xvfb import XvfbError, start_xvfb  # noqa: E402
 
 TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"  # as in digit_recognizer.gui; not imported: it loads Tk
@@ -156,14 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        rows = run(args)
-    except (BenchmarkError, XvfbError, subprocess.SubprocessError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print_table(rows)
-    return 0
+    return run_and_print(run, build_parser().parse_args(argv), (BenchmarkError, XvfbError, subprocess.SubprocessError))
 
 
 if __name__ == "__main__":

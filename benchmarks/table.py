@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
+from collections.abc import Callable
 
 
 def row(benchmark: str, measure: str, value: float, unit: str, target: str = "-") -> dict:
@@ -31,3 +34,15 @@ def print_table(rows: list[dict]) -> None:
               f"{result['unit']} | {target} | {verdict(result)} |")
     print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
           "(other work on the machine stretches wall times)")
+
+
+def run_and_print(run: Callable[[argparse.Namespace], list[dict]], args: argparse.Namespace,
+                  errors: tuple[type[Exception], ...]) -> int:
+    """A benchmark's command edge: run it, print its table; exit 1 with one line on ``errors``."""
+    try:
+        rows = run(args)
+    except errors as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print_table(rows)
+    return 0
