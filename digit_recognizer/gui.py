@@ -156,7 +156,8 @@ class DigitRecognizerApp:
         if kind in ("start", "move"):
             if live:
                 self.answering.schedule_live()
-            self._set_state()
+            if kind == "start":  # Undo and Clear come alive; a moving pen changes no control
+                self._set_state()
         elif kind == "end":
             if live:
                 self._request(explicit=False)
