@@ -18,7 +18,6 @@ loads in a child process (``digit_recognizer.model_process``).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import shutil
 import statistics
@@ -32,9 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print  # noqa: E402
-from digit_recognizer.xvfb import XvfbError, start_xvfb  # noqa: E402
+from digit_recognizer.startup_trace import TRACE_ENV, read_trace  # noqa: E402
+from digit_recognizer.xvfb import XvfbError, draw_with_pointer, start_xvfb  # noqa: E402
 
-TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"  # as in digit_recognizer.gui; not imported: it loads Tk
+SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]  # corners of a 7, fractions of the canvas
 TIMEOUT_S = 180.0
 
 MEASURES = (  # (trace event, what it measures, target)
@@ -53,16 +53,6 @@ class BenchmarkError(RuntimeError):
     """The benchmark cannot run here (no Xvfb, the window never appeared, ...)."""
 
 
-def read_trace(path: Path) -> dict[str, list[list[str]]]:
-    """Trace lines grouped by event: {event: [[time, values...], ...]}."""
-    events: dict[str, list[list[str]]] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            event, *rest = line.split()
-            events.setdefault(event, []).append(rest)
-    return events
-
-
 def wait_for(path: Path, event: str, process: subprocess.Popen) -> list[str]:
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline:
@@ -73,22 +63,6 @@ def wait_for(path: Path, event: str, process: subprocess.Popen) -> list[str]:
             raise BenchmarkError(f"the app exited ({process.returncode}) before '{event}'")
         time.sleep(0.005)
     raise BenchmarkError(f"no '{event}' within {TIMEOUT_S:.0f} s")
-
-
-def draw_seven(display: str, x: int, y: int, size: int) -> None:
-    """Draw a 7 on the canvas at screen position (x, y) with real pointer events."""
-    corners = [(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]
-    points = []
-    for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
-        n = max(1, int(math.hypot(x1 - x0, y1 - y0) * size / 8))
-        points += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(n)]
-    points.append(corners[-1])
-    screen = [(str(round(x + px * size)), str(round(y + py * size))) for px, py in points]
-    command = ["xdotool", "mousemove", *screen[0], "mousedown", "1"]
-    for sx, sy in screen[1:]:
-        command += ["sleep", "0.008", "mousemove", sx, sy]
-    command += ["mouseup", "1"]
-    subprocess.run(command, env={**os.environ, "DISPLAY": display}, check=True, timeout=60)
 
 
 def one_run(display: str, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
@@ -105,9 +79,9 @@ def one_run(display: str, args: argparse.Namespace, workdir: Path) -> dict[str, 
                                stderr=subprocess.DEVNULL)
     try:
         _, x, y, size = wait_for(trace, "mapped", process)
-        draw_seven(display, int(x), int(y), int(size))  # while the model loads
+        draw_with_pointer(SEVEN, int(x), int(y), int(size), env)  # while the model loads
         wait_for(trace, "shown", process)
-        draw_seven(display, int(x), int(y), int(size))  # with predictions running
+        draw_with_pointer(SEVEN, int(x), int(y), int(size), env)  # with predictions running
         time.sleep(1.0)  # let the last live predictions finish
     finally:
         process.terminate()

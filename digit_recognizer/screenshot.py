@@ -14,7 +14,6 @@ never do.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import shutil
 import subprocess
@@ -24,11 +23,11 @@ import time
 from pathlib import Path
 
 from digit_recognizer.files import atomic_path
-from digit_recognizer.xvfb import XvfbError, start_xvfb
+from digit_recognizer.startup_trace import TRACE_ENV, read_trace
+from digit_recognizer.xvfb import XvfbError, draw_with_pointer, start_xvfb
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "docs" / "screenshot.png"
-TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"  # as in the window; not imported from it: that loads Tk
 SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]  # corners of a 7, fractions of the canvas
 TIMEOUT_S = 120.0
 SETTLE_S = 1.0  # after the first answer: live predictions of the finished 7 and the bars' redraw
@@ -88,7 +87,9 @@ def shoot(workdir: Path, env: dict[str, str], out: Path, model: str | None) -> N
     try:
         _, x, y, size = wait_for(trace, "mapped", app, log)
         wait_for(trace, "ready", app, log)  # the model loaded and the window laid out
-        draw_seven(env, int(x), int(y), int(size))
+        draw_with_pointer(SEVEN, int(x), int(y), int(size), env)
+        subprocess.run(["xdotool", "mousemove", "0", "0"], env=env, check=True,
+                       timeout=10)  # the pointer out of the picture
         wait_for(trace, "shown", app, log)
         time.sleep(SETTLE_S)
         with atomic_path(out) as tmp:
@@ -96,16 +97,6 @@ def shoot(workdir: Path, env: dict[str, str], out: Path, model: str | None) -> N
     finally:
         app.terminate()
         app.wait(30)
-
-
-def read_trace(path: Path) -> dict[str, list[str]]:
-    """The first line of each event in the window's trace: {event: [time, values...]}."""
-    events: dict[str, list[str]] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            event, *rest = line.split()
-            events.setdefault(event, rest)
-    return events
 
 
 def wait_for(trace: Path, event: str, app: subprocess.Popen, log: Path) -> list[str]:
@@ -117,30 +108,13 @@ def wait_for(trace: Path, event: str, app: subprocess.Popen, log: Path) -> list[
     while time.monotonic() < deadline:
         found = read_trace(trace).get(event)
         if found:
-            return found
+            return found[0]
         if app.poll() is not None:
             last = log.read_text(errors="replace").strip().splitlines()[-1:]
             raise ScreenshotError(f"the app exited ({app.returncode}) before '{event}'"
                                   + (f": {last[0]}" if last else ""))
         time.sleep(0.02)
     raise ScreenshotError(f"the window did not report '{event}' within {TIMEOUT_S:.0f} s")
-
-
-def draw_seven(env: dict[str, str], x: int, y: int, size: int) -> None:
-    """Draw a 7 with real pointer events on the canvas at screen position (x, y), ``size`` px."""
-    points = []
-    for (x0, y0), (x1, y1) in zip(SEVEN, SEVEN[1:]):
-        # A point every ~8 px, at a hand's pace, so the stroke is as smooth as a person's.
-        steps = max(1, int(math.hypot(x1 - x0, y1 - y0) * size / 8))
-        points += [(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)
-                   for i in range(steps)]
-    points.append(SEVEN[-1])
-    screen = [(str(round(x + px * size)), str(round(y + py * size))) for px, py in points]
-    command = ["xdotool", "mousemove", *screen[0], "mousedown", "1"]
-    for sx, sy in screen[1:]:
-        command += ["sleep", "0.008", "mousemove", sx, sy]
-    command += ["mouseup", "1", "mousemove", "0", "0"]  # the pointer out of the picture
-    subprocess.run(command, env=env, check=True, timeout=60)
 
 
 def window_geometry(env: dict[str, str], x: int, y: int) -> tuple[int, int, int, int]:

@@ -14,10 +14,20 @@ import tkinter as tk
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["StartupTrace", "TRACE_ENV"]
+__all__ = ["StartupTrace", "TRACE_ENV", "read_trace"]
 
 TRACE_ENV = "DIGIT_RECOGNIZER_TRACE"
 HEARTBEAT_MS = 10  # the event loop's pulse while tracing
+
+
+def read_trace(path: str | os.PathLike) -> dict[str, list[list[str]]]:
+    """A trace file's lines grouped by event: {event: [[time, values...], ...]}."""
+    events: dict[str, list[list[str]]] = {}
+    if Path(path).exists():
+        for line in Path(path).read_text().splitlines():
+            event, *rest = line.split()
+            events.setdefault(event, []).append(rest)
+    return events
 
 
 class StartupTrace:

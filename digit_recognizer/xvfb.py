@@ -11,6 +11,7 @@ Nothing in the app uses it; it lives in the package so that tests, ``benchmarks/
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import select
 import shutil
@@ -66,6 +67,24 @@ def virtual_display() -> Iterator[str]:
             os.environ.pop("DISPLAY", None)
         else:
             os.environ["DISPLAY"] = previous
+
+
+def draw_with_pointer(corners: list[tuple[float, float]], x: int, y: int, size: int,
+                      env: dict[str, str]) -> None:
+    """Press, move through ``corners`` (fractions of a ``size``-px canvas at screen (x, y)) and
+    release, with xdotool: real pointer events, at a hand's pace (a point every ~8 px)."""
+    points = []
+    for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
+        steps = max(1, int(math.hypot(x1 - x0, y1 - y0) * size / 8))
+        points += [(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)
+                   for i in range(steps)]
+    points.append(corners[-1])
+    screen = [(str(round(x + px * size)), str(round(y + py * size))) for px, py in points]
+    command = ["xdotool", "mousemove", *screen[0], "mousedown", "1"]
+    for sx, sy in screen[1:]:
+        command += ["sleep", "0.008", "mousemove", sx, sy]
+    command += ["mouseup", "1"]
+    subprocess.run(command, env=env, check=True, timeout=60)
 
 
 def read_line(fd: int, timeout: float) -> str:
