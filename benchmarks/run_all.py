@@ -1,7 +1,7 @@
 """Every benchmark, one table: data loading, start-up, model switching, the command line,
-recognition and training throughput.
+recognition, training throughput and fine-tuning on a user's corrections.
 
-    python benchmarks/run_all.py            # the full set (about 15 minutes on 2 cores)
+    python benchmarks/run_all.py            # the full set (about 30 minutes on 2 cores)
     python benchmarks/run_all.py --quick    # fewer digits and runs, to check it works
 
 Each part also runs alone: ``python benchmarks/bench_<part>.py --help``.
@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a c
 
 from benchmarks import (  # noqa: E402
     bench_cli,
+    bench_fine_tune,
     bench_load,
     bench_recognition,
     bench_startup,
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             ["--limit", "500"] if quick else [])),
         lambda: bench_train.run(bench_train.build_parser().parse_args(
             ["--batches", "5" if quick else "30"])),
+        lambda: bench_fine_tune.run(bench_fine_tune.parse(["--quick"] if quick else [])),
     ]
     for part in parts:
         print_table(part())  # part by part: a later part that fails loses nothing measured

@@ -1,8 +1,8 @@
 """The command line: ``python -m digit_recognizer COMMAND [options]``.
 
 Commands: ``gui`` (the desktop app), ``train``, ``fine-tune``, ``evaluate``, ``predict``,
-``export``. Each lives in its own module and is imported only when asked for, so ``gui`` starts
-without importing TensorFlow.
+``export``, ``calibrate``. Each lives in its own module and is imported only when asked for,
+so ``gui`` starts without importing TensorFlow.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ COMMANDS = {
     "evaluate": ("digit_recognizer.evaluate", "test-set accuracy of the models"),
     "predict": ("digit_recognizer.predict", "recognize digits in image files"),
     "export": ("digit_recognizer.export", "make the ONNX copies the app runs"),
+    "calibrate": ("digit_recognizer.calibration", "choose where \"not a digit\" begins"),
 }
 
 

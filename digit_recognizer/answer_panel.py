@@ -3,7 +3,8 @@ its probabilities.
 
 ``AnswerPanel`` only shows what it is given (a ``Recognition``, a ``NumberRecognition``, a
 short message or nothing); the app decides when. ``describe`` words the model's certainty for
-the panel and for the status bar alike.
+the panel and for the status bar alike. A drawing the model flags as not a digit gets the words
+"That doesn't look like a digit" instead of a digit, its best guess only small beneath.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageTk
 
 from digit_recognizer.background import plural
-from digit_recognizer.results import NumberRecognition, Recognition
+from digit_recognizer.results import NOT_A_DIGIT, NumberRecognition, Recognition
 from digit_recognizer.widgets import (
     ACCENT,
     BARS_WIDTH,
@@ -28,7 +29,7 @@ from digit_recognizer.widgets import (
 )
 
 __all__ = ["CLOSE_CALL", "LOW_CONFIDENCE", "AnswerPanel", "DigitChart", "chart_grid",
-           "describe"]
+           "closest_guess", "describe", "is_sure"]
 
 LOW_CONFIDENCE = 0.6  # below this the panel says the model is not sure...
 CLOSE_CALL = 0.2  # ...and also when the runner-up is within this of the winner
@@ -51,6 +52,21 @@ def describe(probabilities: np.ndarray) -> tuple[str, bool]:
     if top < LOW_CONFIDENCE or top - runner_up < CLOSE_CALL:
         return f"not sure: {first} or {second}?", False
     return f"{top:.0%} sure", True
+
+
+NO_CLOSEST = 0.2  # a top probability under this, on a non-digit, singles out no digit
+
+
+def closest_guess(result: Recognition) -> str:
+    """The best guess for a drawing flagged as not a digit, e.g. "closest: 4, 31%"."""
+    if result.confidence < NO_CLOSEST:  # ten bars of about 10%: naming one would mislead
+        return "no digit comes close"
+    return f"closest: {result.digit}, {result.confidence:.0%}"
+
+
+def is_sure(result: Recognition) -> bool:
+    """Whether ``result`` names a digit with confidence (never when it is not a digit)."""
+    return not result.not_a_digit and describe(result.probabilities)[1]
 
 
 def _top_two(probabilities: np.ndarray) -> tuple[int, int]:
@@ -83,11 +99,13 @@ class DigitChart(ProbabilityBars):
         self.digit: int | None = None
 
     def show_recognition(self, recognition: Recognition) -> None:
-        """Bars for ``recognition``'s probabilities; the caption says the digit, or the two
-        it hesitates between."""
+        """Bars for ``recognition``'s probabilities; the caption says the digit, the two it
+        hesitates between, or "?" and its closest guess when it is not a digit."""
         first, second = _top_two(recognition.probabilities)
-        _, sure = describe(recognition.probabilities)
-        caption = f"{first}  {recognition.confidence:.0%}" if sure else f"{first} or {second}?"
+        sure = is_sure(recognition)
+        caption = (f"?  ({first}, {recognition.confidence:.0%})" if recognition.not_a_digit
+                   else f"{first}  {recognition.confidence:.0%}" if sure
+                   else f"{first} or {second}?")
         self.itemconfigure(self.caption, text=caption, fill=ACCENT if sure else WARN)
         self.digit = recognition.digit
         self.show(recognition.probabilities, sure)
@@ -156,10 +174,17 @@ class AnswerPanel(ttk.Frame):
     # -- what the window calls -----------------------------------------------------------------
 
     def show_digit(self, result: Recognition) -> None:
-        """One digit: the digit, how sure, what the model saw and its ten probabilities."""
-        text, sure = describe(result.probabilities)
-        self._show_answer(str(result.digit), text.replace(": ", ":\n"), sure)
-        self._show_single_bars(result.probabilities, sure)
+        """One digit: the digit, how sure, what the model saw and its ten probabilities.
+
+        A drawing flagged as not a digit gets the words instead, and its closest digit small.
+        """
+        if result.not_a_digit:
+            self._show_answer(NOT_A_DIGIT, closest_guess(result), False, message=True)
+            self._show_single_bars(result.probabilities, False)
+        else:
+            text, sure = describe(result.probabilities)
+            self._show_answer(str(result.digit), text.replace(": ", ":\n"), sure)
+            self._show_single_bars(result.probabilities, sure)
         self._show_view([result.input])
 
     def show_number(self, number: NumberRecognition) -> None:
@@ -168,9 +193,14 @@ class AnswerPanel(ttk.Frame):
             self.show_nothing()
             return
         count = len(number.digits)
-        sure = number.confidence >= LOW_CONFIDENCE
-        self._show_answer(number.text, f"{plural(count, 'digit')}\n"
-                                       f"{number.confidence:.0%} sure", sure)
+        strangers = sum(digit.not_a_digit for digit in number.digits)
+        if strangers:  # the "?" in the number says which parts
+            self._show_answer(number.text, f"{plural(count, 'part')}\n"
+                                           f"{strangers} not a digit", False)
+        else:
+            self._show_answer(number.text, f"{plural(count, 'digit')}\n"
+                                           f"{number.confidence:.0%} sure",
+                              number.confidence >= LOW_CONFIDENCE)
         self._show_charts(number.digits)
         self._show_view([digit.input for digit in number.digits])
 

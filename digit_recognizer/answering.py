@@ -11,9 +11,9 @@ from functools import partial
 
 import numpy as np
 
-from digit_recognizer.answer_panel import describe
+from digit_recognizer.answer_panel import closest_guess, describe, is_sure
 from digit_recognizer.background import Engine, Predicted, Request, Worker
-from digit_recognizer.results import NumberRecognition, Recognition
+from digit_recognizer.results import NOT_A_DIGIT, NOT_A_DIGIT_MARK, NumberRecognition, Recognition
 from digit_recognizer.window import MainWindow
 
 __all__ = ["Answering", "LIVE_INTERVAL_MS", "result_message"]
@@ -75,7 +75,8 @@ class Answering:
         if isinstance(result, NumberRecognition):
             self.window.answer.show_number(result)
             self.current_input = None
-            boxes = [(d.box, str(d.digit), describe(d.probabilities)[1]) for d in result.digits]
+            boxes = [(d.box, NOT_A_DIGIT_MARK if d.not_a_digit else str(d.digit), is_sure(d))
+                     for d in result.digits]
             shape = request.photo.shape if request.photo is not None else None
             self.window.canvas.show_boxes(boxes, shape, font=self.window.mid_font)
         else:
@@ -104,6 +105,13 @@ class Answering:
 def result_message(result: Recognition | NumberRecognition) -> str:
     """The status bar's sentence about an answer."""
     if isinstance(result, NumberRecognition):
+        strangers = sum(digit.not_a_digit for digit in result.digits)
+        if strangers:
+            which = ("the part marked {} doesn't look like a digit" if strangers == 1 else
+                     "the parts marked {} don't look like digits").format(NOT_A_DIGIT_MARK)
+            return f"Read {result.text}: {which}."
         return f"Read the number {result.text} ({result.confidence:.0%} sure)."
+    if result.not_a_digit:
+        return f"{NOT_A_DIGIT} ({closest_guess(result)})."
     text, sure = describe(result.probabilities)
     return f"It looks like a {result.digit} ({text})." if sure else f"Hmm, {text}"

@@ -1,7 +1,8 @@
 """Training data augmentation: digits varied the way drawings vary, served in shuffled batches.
 
     batches = make_batches(x_fit, y_fit, batch_size=128, seed=0)   # a keras.utils.PyDataset
-    images, labels = batches[0]   # float32 (128, 28, 28, 1) in [0, 1], uint8 (128,)
+    images, targets = batches[0]   # float32 (128, 28, 28, 1) in [0, 1], float32 (128, 10)
+    batches = make_batches(x_fit, y_fit, 128, 0, variants=make_variants(x_fit, y_fit, 0, 5000))
 
 NumPy and OpenCV only (Keras just for the ``PyDataset`` base class), so the same batches feed
 TensorFlow and JAX alike.
@@ -9,23 +10,46 @@ TensorFlow and JAX alike.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from digit_recognizer.quiet_tf import import_keras
 from digit_recognizer.scoring import to_model_input
 
-__all__ = ["augment_digits", "make_batches", "random_affine", "warp_digits"]
+if TYPE_CHECKING:
+    from digit_recognizer.variants import TrainingVariants
+
+__all__ = ["Mix", "augment_digits", "make_batches", "random_affine", "warp_digits"]
+
+NUM_CLASSES = 10
 
 # OpenCV 5 filters at most 128 channels in one call.
 MAX_CHANNELS = 128
 
 
-def make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment: bool = True):
-    """A ``keras.utils.PyDataset`` of shuffled, augmented batches: float32 (B, 28, 28, 1), labels.
+@dataclass(frozen=True)
+class Mix:
+    """How often each batch shows the digits' variants (``variants.TrainingVariants``)."""
 
-    Every image appears once per epoch; the order and the augmentation come from ``seed``.
+    restroked: float = 0.3  # share of digits shown re-drawn with the app's brush
+    styled: float = 0.5  # share of digits with a style edit shown in that style
+    non_digits: float = 0.125  # non-digits added to each batch, as a share of its digits
+
+
+def make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment: bool = True,
+                 variants: TrainingVariants | None = None, mix: Mix = Mix(),
+                 rotation: float = 10.0, zoom: float = 0.1):
+    """A ``keras.utils.PyDataset`` of shuffled, augmented batches: float32 (B, 28, 28, 1), targets.
+
+    Targets are (B, 10) float32 rows: one-hot for digits, uniform (0.1 each) for the
+    non-digits of ``variants``, which teaches the network to be unsure of what is not a digit.
+    Every digit appears once per epoch, as itself or as one of its ``variants`` as ``mix``
+    says; the order, the choices and the augmentation come from ``seed``.
     """
     keras = import_keras()
+    targets = np.eye(NUM_CLASSES, dtype=np.float32)[y]
 
     class AugmentedBatches(keras.utils.PyDataset):
         def __init__(self) -> None:
@@ -38,13 +62,32 @@ def make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augme
 
         def __getitem__(self, index: int):
             picked = self.order[index * batch_size:(index + 1) * batch_size]
-            images = augment_digits(x[picked], self.rng) if augment else x[picked]
-            return to_model_input(images), y[picked]
+            images, labels = x[picked], targets[picked]
+            if variants is not None:
+                images, labels = with_variants(images, labels, picked, variants, mix, self.rng)
+            if augment:
+                images = augment_digits(images, self.rng, rotation, zoom)
+            return to_model_input(images), labels
 
         def on_epoch_end(self) -> None:
             self.order = self.rng.permutation(len(x))
 
     return AugmentedBatches()
+
+
+def with_variants(images: np.ndarray, labels: np.ndarray, picked: np.ndarray,
+                  variants: TrainingVariants, mix: Mix, rng: np.random.Generator):
+    """The batch's digits, some swapped for their variants, plus non-digits with uniform targets."""
+    images = images.copy()
+    restroked = rng.random(len(picked)) < mix.restroked
+    images[restroked] = variants.restroked[picked[restroked]]
+    styled = (rng.random(len(picked)) < mix.styled) & variants.has_style[picked]
+    images[styled] = variants.styled[picked[styled]]
+    # A fixed count: every new batch shape costs a compilation under JAX and XLA.
+    count = int(round(len(picked) * mix.non_digits)) if len(variants.non_digits) else 0
+    others = variants.non_digits[rng.integers(0, len(variants.non_digits), count)]
+    uniform = np.full((count, NUM_CLASSES), 1 / NUM_CLASSES, np.float32)
+    return np.concatenate([images, others]), np.concatenate([labels, uniform])
 
 
 def augment_digits(images: np.ndarray, rng: np.random.Generator, rotation: float = 10.0,

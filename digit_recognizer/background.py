@@ -5,7 +5,9 @@ Nothing here touches a widget (Tk is not thread-safe): a ``Worker`` puts each jo
 one of the result classes below, in its ``results`` queue, which the window polls from the Tk
 thread. OpenCV is imported inside the jobs, on the workers, never at import time, so that
 importing this module keeps the window's start fast; TensorFlow is imported only by the model's
-child process (``model_process``), never in the window's process.
+child process (``model_process``), never in the window's process. Teaching fine-tunes the
+user's personal model there too (``Engine.personalise``), on the model worker, so the answer
+that follows is the new model's.
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ from PIL import Image, ImageDraw
 from digit_recognizer.catalogue import is_bundled_choice
 from digit_recognizer.results import ModelError, NumberRecognition, Recognition
 from digit_recognizer.settings import Settings, save_settings
-from digit_recognizer.teaching import TeachingError, read_corrections, save_correction
+from digit_recognizer.personal_model import remove_personal
+from digit_recognizer.teaching import (
+    TeachingError,
+    clear_corrections,
+    read_corrections,
+    save_correction,
+)
 
 if TYPE_CHECKING:  # importing them loads OpenCV: the start path must not
     from digit_recognizer.model_process import ModelProcess
@@ -40,6 +48,8 @@ __all__ = [
     "ImageOpened",
     "Done",
     "Failed",
+    "Lesson",
+    "Learned",
     "Worker",
     "Engine",
     "load_model_choice",
@@ -134,6 +144,7 @@ class Done:
     kind: str
     message: str
     count: int | None = None  # samples saved, for teaching jobs
+    label: int | None = None  # the digit taught, for teaching jobs
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,28 @@ class Failed:
     kind: str  # the job kind: "load", "predict", "image", "teach-…", …
     message: str
     subject: Any = None  # the model choice or the Request that failed
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A fine-tuning of the personal model ``out`` on the corrections in ``folder``."""
+
+    base: str  # the bundled model it starts from
+    folder: Path
+    out: Path
+    label: int | None = None  # the digit just taught; None: the corrections were edited
+    select: bool = True  # make it the model in use
+    forget: bool = False  # instead: delete the corrections and the personal model
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A lesson is done: ``loaded`` is the new personal model, or None when it is gone (the
+    corrections were forgotten, or none are left)."""
+
+    lesson: Lesson
+    loaded: Loaded | None
+    count: int  # the corrections it knows
 
 
 # -- the threads and the jobs they run --------------------------------------------------------
@@ -252,15 +285,60 @@ class ModelLoader:
 
     The child starts with the first model that needs it and keeps every model it loads, so
     coming back to one is instant and another loads without importing TensorFlow again.
+
+    It is also the window's teacher: the same child fine-tunes the personal model at
+    ``personal`` (``personalise``), and that model runs from its ONNX copy in this process
+    when the copy is up to date, as the bundled ones do.
     """
 
-    def __init__(self, models_dir: str | os.PathLike | None = None) -> None:
+    def __init__(self, models_dir: str | os.PathLike | None = None, *,
+                 personal: str | os.PathLike | None = None, options: Any = None) -> None:
+        """``options``: a ``model_process.PersonaliseOptions`` (MNIST folder, replay size)."""
         self.models_dir = models_dir
+        self.personal = str(personal) if personal is not None else None
+        self.options = options
         self._process: ModelProcess | None = None
         self._lock = threading.Lock()
 
     def __call__(self, choice: str) -> Recognizer:
+        if choice == self.personal:
+            from digit_recognizer.inference import OnnxCopyError
+            from digit_recognizer.recognizer import Recognizer
+
+            try:
+                return Recognizer.load_onnx(choice)
+            except OnnxCopyError:
+                pass  # not made yet, or a kill cut it short: the child loads the .h5
         return load_model_choice(choice, self.models_dir, child=self._child)
+
+    def warm_up(self, base: str) -> Done | Failed:
+        """Import TensorFlow, ``base`` and MNIST in the child before the first teach."""
+        try:
+            self._child().warm_up(base, *self._options())
+        except ModelError as err:
+            return Failed("warm", str(err))
+        return Done("warm", "")
+
+    def personalise(self, base: str, images: np.ndarray, labels: np.ndarray,
+                    out: Path) -> Recognizer:
+        """Fine-tune ``base`` on the corrections into ``out``; the recognizer that runs it in
+        the child. Raises ``ModelError``."""
+        from digit_recognizer.model_process import load_in_child
+
+        child = self._child()
+        child.personalise(base, images, labels, out, *self._options())
+        return load_in_child(str(out), process=child)  # the child has it: no loading
+
+    def export(self, path: Path) -> Done | Failed:
+        """Make the ONNX copy of ``path``, so the next start runs it without TensorFlow."""
+        try:
+            self._child().export(path)
+        except ModelError as err:
+            return Failed("export", str(err))
+        return Done("export", "")
+
+    def _options(self) -> tuple:
+        return () if self.options is None else (self.options,)
 
     def in_process(self, choice: str) -> Recognizer:
         """A bundled model without TensorFlow, or ``ModelError``: for preloading."""
@@ -290,10 +368,13 @@ class Engine:
     """
 
     def __init__(self, load_recognizer: Callable[[str], Any],
-                 load_in_process: Callable[[str], Any] | None = None) -> None:
-        """``load_in_process``: a loader that never starts a child, for ``preload``."""
+                 load_in_process: Callable[[str], Any] | None = None,
+                 teacher: Callable[..., Any] | None = None) -> None:
+        """``load_in_process``: a loader that never starts a child, for ``preload``;
+        ``teacher(base, images, labels, out)``: fine-tunes and returns the recognizer."""
         self.load_recognizer = load_recognizer
         self.load_in_process = load_in_process
+        self.teacher = teacher
         self.recognizer = None
         self._kept: dict[str, Any] = {}
 
@@ -329,6 +410,28 @@ class Engine:
         recognizer = (load or self.load_recognizer)(choice)
         self._kept[choice] = recognizer
         return recognizer
+
+    def personalise(self, lesson: Lesson) -> Learned | Failed:
+        """Fine-tune the personal model on every saved correction, or forget them all."""
+        choice, started = str(lesson.out), time.monotonic()
+        try:
+            if lesson.forget:
+                clear_corrections(lesson.folder)
+            saved = read_corrections(lesson.folder)
+            if not len(saved):  # nothing left to learn: the personal model is the base again
+                remove_personal(lesson.out)
+                self._kept.pop(choice, None)
+                return Learned(lesson, None, 0)
+            if self.teacher is None:
+                raise ModelError("This window has no model process to fine-tune in.")
+            recognizer = self.teacher(lesson.base, saved.images, saved.labels, lesson.out)
+        except (TeachingError, OSError, ModelError) as err:
+            return Failed("learn", str(err), lesson)
+        self._kept[choice] = recognizer
+        if lesson.select or self.recognizer is not None and self.recognizer.path == lesson.out:
+            self.recognizer = recognizer
+        return Learned(lesson, Loaded(choice, recognizer, time.monotonic() - started),
+                       len(saved))
 
     def predict(self, request: Request) -> Predicted | Failed:
         """Recognize the drawing or image in ``request`` with the current recognizer."""
@@ -384,7 +487,8 @@ def teach_job(image: np.ndarray, label: int, folder: Path) -> Done | Failed:
         return Failed("teach", f"Could not save the sample: {err}")
     done = "Saved as" if saved.new else "Already saved: now it counts as"
     return Done("teach", f"{done} a {label}; {plural(saved.count, 'sample')} saved. To "
-                         "fine-tune on them: Help ▸ Copy fine-tune command.", saved.count)
+                         "fine-tune on them: Help ▸ Copy fine-tune command.", saved.count,
+                label)
 
 
 def count_job(folder: Path) -> Done | Failed:

@@ -3,12 +3,14 @@
     load_dataset("mnist")                 # MNIST's 10,000 test digits
     load_dataset("usps")                  # USPS' 2,007 test digits (split="train": 7,291)
     load_dataset("styles")                # writing styles MNIST under-represents (styles.py)
+    load_dataset("nondigits")             # drawings that are no digit (nondigits.py)
     load_dataset("my-digits/")            # an IDX pair, or subfolders 0/ ... 9/ of images
 
 Every set comes as uint8 (N, 28, 28) images, ink high, the way MNIST is and the models expect
-(the digit's box fitted in 20×20, its centre of mass at the middle of 28×28), with (N,) labels.
-A name that is not one of the three is a folder's path (write ``./usps`` for a folder of that
-name). Problems raise :class:`DatasetError` with one sentence.
+(the digit's box fitted in 20×20, its centre of mass at the middle of 28×28), with (N,) labels;
+the non-digit set has no labels (None), only each drawing's family. A name that is not one of
+the four is a folder's path (write ``./usps`` for a folder of that name). Problems raise
+:class:`DatasetError` with one sentence.
 
 USPS (``../shared/data/usps``, or ``usps_dir``, or ``$USPS_DIR``) is real handwriting from
 envelopes, deslanted and scaled to 16×16 grey levels in [-1, 1]; each digit is padded with
@@ -53,7 +55,7 @@ __all__ = [
     "usps_to_mnist",
 ]
 
-DATASETS = ("mnist", "usps", "styles")
+DATASETS = ("mnist", "usps", "styles", "nondigits")
 SPLITS = ("test", "train")
 ROOT = Path(__file__).resolve().parent.parent
 USPS_DEFAULT = ROOT.parent / "shared" / "data" / "usps"
@@ -74,28 +76,39 @@ class DatasetError(Exception):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Digits with their labels; ``styles`` names each digit's writing style, where known."""
+    """Digits with their labels; ``styles`` names each digit's writing style, where known.
+
+    In the non-digit set ``labels`` is None (no image is a digit) and ``styles`` names each
+    drawing's family ("letter A", "star", ...).
+    """
 
     name: str  # for reports: "MNIST test", "USPS test", "styles (seed 0)" or the folder
     images: np.ndarray  # uint8 (N, 28, 28), ink high
-    labels: np.ndarray  # uint8 (N,), 0-9
+    labels: np.ndarray | None  # uint8 (N,), 0-9; None: none of the images is a digit
     styles: np.ndarray | None = None  # (N,) str
 
     def __len__(self) -> int:
-        return len(self.labels)
+        return len(self.images)
+
+    @property
+    def digits(self) -> bool:
+        """True when the images are labelled digits, False for the non-digit set."""
+        return self.labels is not None
 
     def head(self, count: int) -> Dataset:
-        """The first ``count`` digits."""
+        """The first ``count`` images."""
         styles = None if self.styles is None else self.styles[:count]
-        return Dataset(self.name, self.images[:count], self.labels[:count], styles)
+        labels = None if self.labels is None else self.labels[:count]
+        return Dataset(self.name, self.images[:count], labels, styles)
 
 
 def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike | None = None,
                  usps_dir: str | os.PathLike | None = None, seed: int = 0) -> Dataset:
-    """'mnist', 'usps' or 'styles', or the path of a folder (see the module's docstring).
+    """'mnist', 'usps', 'styles' or 'nondigits', or the path of a folder (see the module's
+    docstring).
 
-    ``split`` ('test' or 'train') picks MNIST's or USPS' part; the styles set and folders have
-    none. ``seed`` draws the styles set. Raises DatasetError.
+    ``split`` ('test' or 'train') picks MNIST's or USPS' part; the styles and non-digit sets
+    and folders have none. ``seed`` draws the styles and non-digit sets. Raises DatasetError.
     """
     if split not in SPLITS:
         raise DatasetError(f"unknown split {split!r}: use test or train")
@@ -117,6 +130,12 @@ def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike
 
         built = build_styles(seed)
         return Dataset(f"styles (seed {seed})", built.images, built.labels, built.styles)
+    if name == "nondigits":
+        # Here too, for the same reason: training must never have these drawings' code.
+        from digit_recognizer.nondigits import build_nondigits  # noqa: PLC0415
+
+        drawn = build_nondigits(seed)
+        return Dataset(f"non-digits (seed {seed})", drawn.images, None, drawn.families)
     return Dataset(str(name), *load_folder(name))
 
 

@@ -5,12 +5,16 @@
     python -m digit_recognizer evaluate --model my_model.keras --limit 1000
     python -m digit_recognizer evaluate --dataset usps   # real handwriting (USPS' test split)
     python -m digit_recognizer evaluate --dataset styles # styles MNIST under-represents
+    python -m digit_recognizer evaluate --dataset nondigits   # drawings that are no digit
     python -m digit_recognizer evaluate --dataset my-digits/   # an IDX pair or 0/ ... 9/ images
+    python -m digit_recognizer evaluate --dataset nondigits --not-a-digit-threshold 0.9
 
 MNIST's test set by default; ``datasets`` finds and converts the others. The styles set also
-gets each style's accuracy. Prints a plain-text report by default and one JSON object with
-``--json``. Exit code 2 when the data or a model cannot be loaded (every model that can be
-loaded is still evaluated).
+gets each style's accuracy. A model that records a not-a-digit threshold (or any model, with
+``--not-a-digit-threshold``) also gets the share of digits it wrongly flags as not a digit;
+on the non-digit set, the share it rightly flags, overall and per family, is all there is to
+score. Prints a plain-text report by default and one JSON object with ``--json``. Exit code 2
+when the data or a model cannot be loaded (every model that can be loaded is still evaluated).
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ import numpy as np
 from digit_recognizer.datasets import DATASETS, SPLITS, Dataset, DatasetError, load_dataset
 from digit_recognizer.files import atomic_write_text
 from digit_recognizer.scoring import score_probabilities, to_model_input
-from digit_recognizer.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
-from digit_recognizer.recognizer import Recognizer, add_runtime_argument
-from digit_recognizer.results import ModelError
+from digit_recognizer.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR, read_metadata
+from digit_recognizer.recognizer import Recognizer, add_runtime_argument, ensemble_threshold
+from digit_recognizer.results import ModelError, flag_not_a_digit, valid_threshold
 
 
 RUNTIME_NAMES = {"onnx": "OpenCV (ONNX copy)", "keras": "Keras", "mixed": "OpenCV and Keras"}
@@ -61,7 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "../shared/data/usps beside the repository)"
     )
     parser.add_argument("--seed", type=int, default=0,
-                        help="seed that draws the styles set (default: 0)")
+                        help="seed that draws the styles and non-digit sets (default: 0)")
+    parser.add_argument(
+        "--not-a-digit-threshold", type=threshold_argument, metavar="T",
+        help="flag an image as not a digit when its highest probability is below T (between "
+             "0 and 1), for every model scored (default: each model's recorded threshold, if "
+             "any)",
+    )
     add_runtime_argument(parser)
     parser.add_argument("--limit", type=int, help="score the first N test images only")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a text report")
@@ -84,29 +94,53 @@ def load_recognizers(
         except ModelError as err:
             problems.append(str(err))
     if len(loaded) == len(BUNDLED_MODELS):
-        loaded.append(Recognizer.ensemble(loaded))
+        loaded.append(Recognizer.ensemble(
+            loaded, not_a_digit_threshold=ensemble_threshold(models_dir)))
     return loaded, problems
 
 
-def score(recognizer: Recognizer, data: Dataset) -> dict:
-    """One model's report: name, file, accuracy, per-class accuracy, confusion matrix, and
-    each style's accuracy when ``data`` knows its digits' styles.
+def threshold_argument(text: str) -> float:
+    """``--not-a-digit-threshold``'s value: a number strictly between 0 and 1."""
+    try:
+        threshold = valid_threshold(float(text))
+    except ValueError:
+        threshold = None
+    if threshold is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1")
+    return threshold
 
-    A digit the data has no image of has no accuracy (None), rather than a misleading 0.
-    """
-    report = score_probabilities(recognizer.predict(to_model_input(data.images)), data.labels)
-    counts = np.array(report["confusion_matrix"]).sum(axis=1)
-    result = {
+
+def _model_fields(recognizer: Recognizer, data: Dataset, threshold: float | None) -> dict:
+    """What every report starts with: which model, run by what, on how many images."""
+    return {
         "name": recognizer.name,
         "path": str(recognizer.path) if recognizer.path else None,
         "runtime": recognizer.runtime,
         "test_images": len(data),
+        "not_a_digit_threshold": threshold,
+    }
+
+
+def score(recognizer: Recognizer, data: Dataset, threshold: float | None = None) -> dict:
+    """One model's report on labelled digits: name, file, accuracy, per-class accuracy,
+    confusion matrix, each style's accuracy when ``data`` knows its digits' styles, and with
+    a not-a-digit ``threshold`` the share of digits it would wrongly flag.
+
+    A digit the data has no image of has no accuracy (None), rather than a misleading 0.
+    """
+    probabilities = recognizer.predict(to_model_input(data.images))
+    report = score_probabilities(probabilities, data.labels)
+    counts = np.array(report["confusion_matrix"]).sum(axis=1)
+    result = {
+        **_model_fields(recognizer, data, threshold),
         "errors": int((report["predicted"] != data.labels).sum()),
         "accuracy": report["accuracy"],
         "per_class_accuracy": [a if n else None
                                for a, n in zip(report["per_class_accuracy"], counts)],
         "confusion_matrix": report["confusion_matrix"],
     }
+    if threshold is not None:
+        result.update(_flagged_fields(flag_not_a_digit(probabilities.max(axis=1), threshold)))
     if data.styles is not None:
         right = report["predicted"] == data.labels
         result["per_style_accuracy"] = {
@@ -114,6 +148,56 @@ def score(recognizer: Recognizer, data: Dataset) -> dict:
             for style in dict.fromkeys(data.styles)
         }
     return result
+
+
+def score_nondigits(recognizer: Recognizer, data: Dataset, threshold: float | None) -> dict:
+    """One model's report on the non-digit set: the share it flags as not a digit, overall and
+    per family, and the digits it names for the rest (without a threshold: for all)."""
+    probabilities = recognizer.predict(to_model_input(data.images))
+    flagged = flag_not_a_digit(probabilities.max(axis=1), threshold)
+    named = probabilities.argmax(axis=1)[~flagged]
+    result = {
+        **_model_fields(recognizer, data, threshold),
+        **_flagged_fields(flagged),
+        "named_as_digits": np.bincount(named, minlength=10).tolist(),
+    }
+    if data.styles is not None:
+        result["per_family_flagged"] = {
+            str(family): round(float(flagged[data.styles == family].mean()), 5)
+            for family in dict.fromkeys(data.styles)
+        }
+    return result
+
+
+def _flagged_fields(flagged: np.ndarray) -> dict:
+    """How many images the not-a-digit flag caught, and their share."""
+    return {"flagged_as_not_a_digit": round(float(flagged.mean()), 5),
+            "flagged_images": int(flagged.sum())}
+
+
+def format_flagged(result: dict, what: str) -> str:
+    """The line on the not-a-digit flag: how many ``what`` ('digits', 'drawings') it flags."""
+    threshold = result["not_a_digit_threshold"]
+    if threshold is None:
+        return "  flagged as not a digit: none (no threshold recorded; try --not-a-digit-threshold)"
+    return (f"  flagged as not a digit: {result['flagged_as_not_a_digit']:.2%} "
+            f"({result['flagged_images']} of {result['test_images']} {what}; "
+            f"threshold {threshold:g})")
+
+
+def format_nondigits_report(result: dict) -> str:
+    """A model's scores on the non-digit set: the share flagged, then per family."""
+    where = f" ({result['path']})" if result["path"] else ""
+    lines = [f"{result['name']}{where}, run by {RUNTIME_NAMES[result['runtime']]}",
+             format_flagged(result, "drawings")]
+    families = result.get("per_family_flagged", {})
+    if families and result["not_a_digit_threshold"] is not None:
+        lines.append("  flagged per family")
+        width = max(map(len, families))
+        lines += [f"    {name:<{width}}  {share:>7.2%}" for name, share in families.items()]
+    lines.append("  named as digits (not flagged)  " + "  ".join(
+        f"{d}: {n}" for d, n in enumerate(result["named_as_digits"])))
+    return "\n".join(lines)
 
 
 def format_report(result: dict) -> str:
@@ -131,6 +215,8 @@ def format_report(result: dict) -> str:
     ]
     for digit, row in enumerate(result["confusion_matrix"]):
         lines.append(f"  {digit:<13}" + "".join(f"{n:>7}" for n in row))
+    if result["not_a_digit_threshold"] is not None:
+        lines.append(format_flagged(result, "digits"))
     styles = result.get("per_style_accuracy", {})
     if styles:
         lines.append("  accuracy per style")
@@ -143,12 +229,14 @@ def save_ensemble_metadata(result: dict, models_dir: str | None) -> None:
     """Record the average's full test-set accuracy beside the models, for the app's menu.
 
     Only the ensemble needs this: each model's own accuracy is in the metadata its training
-    wrote. No date, so re-running the evaluation on the same models changes nothing.
+    wrote. No date, so re-running the evaluation on the same models changes nothing. What
+    else the file holds (the not-a-digit threshold training chose) is kept.
     """
-    metadata = {key: result[key] for key in ("name", "accuracy", "per_class_accuracy")}
-    metadata["test_accuracy"] = metadata.pop("accuracy")
-    metadata["measured_by"] = "python -m digit_recognizer evaluate"
     path = Path(models_dir or MODELS_DIR) / ENSEMBLE.metadata_file
+    metadata = read_metadata(path)
+    metadata.update({key: result[key] for key in ("name", "per_class_accuracy")})
+    metadata["test_accuracy"] = result["accuracy"]
+    metadata["measured_by"] = "python -m digit_recognizer evaluate"
     atomic_write_text(path, json.dumps(metadata, indent=2) + "\n")
 
 
@@ -167,7 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
     for notice in dict.fromkeys(n for r in recognizers for n in r.notices):
         print(f"note: {notice}", file=sys.stderr)
-    results = [score(r, data) for r in recognizers]
+    scorer, formatter = (score, format_report) if data.digits else (score_nondigits,
+                                                                    format_nondigits_report)
+    results = [scorer(r, data, args.not_a_digit_threshold or r.not_a_digit_threshold)
+               for r in recognizers]
     complete = args.model is None and not args.limit and len(results) == len(BUNDLED_MODELS) + 1
     if complete and (args.dataset, args.split) == ("mnist", "test"):  # what the app shows
         save_ensemble_metadata(results[-1], args.models_dir)
@@ -176,5 +267,5 @@ def main(argv: list[str] | None = None) -> int:
                          indent=2))
     elif results:
         print(f"{data.name}: {len(data)} images\n")
-        print("\n\n".join(format_report(r) for r in results))
+        print("\n\n".join(formatter(r) for r in results))
     return 2 if problems else 0

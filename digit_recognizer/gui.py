@@ -14,8 +14,11 @@ then loads the bundled models from their ONNX copies, which OpenCV runs (``infer
 milliseconds, no TensorFlow), and keeps them, so switching between them is instant. A model
 file of the user's, or a bundled model whose ONNX copy is missing or out of date, loads with
 TensorFlow in a child process (``model_process``), whose import would otherwise freeze the
-window. Tk is not thread-safe: the workers (``background``) never touch a widget; they put
-results in a queue that the Tk thread polls with ``after``.
+window. Once the window is up, that child also imports TensorFlow ahead of time: teaching
+(a digit button, Ctrl+<digit>) saves the correction, then fine-tunes the user's personal model
+there in a few seconds (``user_files.PersonalTeaching``, ``personal_model``). Tk is not
+thread-safe: the workers (``background``) never touch a widget; they put results in a queue
+that the Tk thread polls with ``after``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from digit_recognizer.background import (
     Engine,
     Failed,
     ImageOpened,
+    Learned,
     Loaded,
     ModelLoader,
     Predicted,
@@ -58,7 +62,8 @@ from digit_recognizer.settings import load_settings, save_settings, settings_pat
 from digit_recognizer.startup_trace import TRACE_ENV, StartupTrace
 from digit_recognizer.teaching import corrections_dir
 from digit_recognizer.terminal_log import log_details_to_terminal
-from digit_recognizer.user_files import FILE_JOBS, UserFiles
+from digit_recognizer.personal_model import personal_path
+from digit_recognizer.user_files import FILE_JOBS, PersonalTeaching, UserFiles
 from digit_recognizer.window import MainWindow
 
 __all__ = ["DigitRecognizerApp", "build_parser", "main"]
@@ -70,17 +75,18 @@ MAP_TIMEOUT_MS = 1000  # start loading the model by then even if the window is n
 IO_WAIT_S = 5.0  # on closing, how long a file being written may take to finish
 STATES = ("loading", "ready", "predicting", "error")
 READY = "Ready: draw a digit."
+TEACHER_JOBS = ("learn", "warm", "export")  # their failures are the personal model's
 
 
 class DigitRecognizerApp:
     """The main window's state and what the user's actions do; ``window`` holds the parts,
-    ``answering`` takes drawings to answers, ``files`` opens, saves and teaches.
+    ``answering`` takes drawings to answers, ``files`` opens, saves and teaches, ``teaching``
+    fine-tunes the personal model.
 
     ``load_recognizer(choice)`` turns a model choice ('model1', 'model2', 'both' or a file
-    path) into a recognizer; it runs on a worker thread and raises ``ModelError`` for an
-    unusable model. Tests pass a small or slow one. ``preload(choice)``, if given, loads a
-    bundled choice without TensorFlow: once the first model is up, the others are loaded
-    with it, so that switching to them is instant.
+    path) into a recognizer on a worker thread; it raises ``ModelError`` for an unusable model.
+    ``preload(choice)``, if given, loads a bundled choice without TensorFlow, so that switching
+    to it is instant. ``teacher`` (a ``background.ModelLoader``), if given, fine-tunes.
     """
 
     def __init__(self, root: tk.Tk, load_recognizer: Callable[[str], object], *,
@@ -88,7 +94,7 @@ class DigitRecognizerApp:
                  models_dir: str | os.PathLike | None = None,
                  settings_file: str | os.PathLike | None = None,
                  corrections: str | os.PathLike | None = None,
-                 trace: str | os.PathLike | None = None) -> None:
+                 trace: str | os.PathLike | None = None, teacher: object | None = None) -> None:
         self.root = root
         self.models_dir = Path(models_dir) if models_dir is not None else MODELS_DIR
         self.settings_file = Path(settings_file) if settings_file else settings_path()
@@ -96,7 +102,7 @@ class DigitRecognizerApp:
         self.settings = load_settings(self.settings_file)
         if model is not None:
             self.settings.model = model
-        self.engine = Engine(load_recognizer, preload)
+        self.engine = Engine(load_recognizer, preload, getattr(teacher, "personalise", None))
         self.model_worker = Worker("digit-recognizer-model")
         self.io_worker = Worker("digit-recognizer-files")
         self.state, self.recognizer, self.active_choice = "loading", None, None
@@ -105,8 +111,10 @@ class DigitRecognizerApp:
         root.title(TITLE)
         self.window = MainWindow(root, self, settings=self.settings, models_dir=self.models_dir)
         self.answering = Answering(self.window, self.model_worker, self.engine)
+        self.teaching = PersonalTeaching(self, teacher)
         self.files = UserFiles(self.window, self.io_worker, self.answering, self.corrections,
-                               self._say, lambda title, text: self.show_error(title, text))
+                               self.say, lambda title, text: self.show_error(title, text),
+                               self.teaching)
         self.trace = StartupTrace(root, trace, lambda: "ready" if self.recognizer else "loading")
         self._set_state("loading", "Loading the model… you can draw meanwhile.")
         root.protocol("WM_DELETE_WINDOW", self.quit)
@@ -121,14 +129,13 @@ class DigitRecognizerApp:
 
     def _set_state(self, state: str | None = None, message: str | None = None, *,
                    details: str | None = None, tone: str = "info") -> None:
-        """Enter ``state`` and show ``message`` (None: keep the status text); bring the
-        widgets up to date."""
+        """Enter ``state``, show ``message`` (None: keep it), bring the widgets up to date."""
         assert state is None or state in STATES, state
         self.state = state or self.state
         w = self.window
         if message is not None:
             w.status.show(message, details=details, tone=tone)
-        w.status.busy(self.state == "loading")
+        w.status.busy(self.state == "loading" or self.teaching.learning)
         w.model_menu.enable(self.state != "loading")
         w.toolbar.enable(undo=w.canvas.can_undo, redo=w.canvas.can_redo,
                          clear=not w.canvas.drawing.empty)
@@ -137,7 +144,7 @@ class DigitRecognizerApp:
                            and self.answering.up_to_date)
         w.status.set_model(self.recognizer.name if self.recognizer else "no model")
 
-    def _say(self, message: str, details: str | None = None, tone: str = "info") -> None:
+    def say(self, message: str, details: str | None = None, tone: str = "info") -> None:
         self._set_state(message=message, details=details, tone=tone)
 
     def _resting_state(self) -> str:
@@ -181,7 +188,7 @@ class DigitRecognizerApp:
         self.settings.number_mode = self.window.number_mode
         self._remember()
         self.window.canvas.remove_boxes()
-        self._answer_again()
+        self.answer_again()
 
     def live_changed(self) -> None:
         self.settings.live = self.window.live
@@ -189,7 +196,7 @@ class DigitRecognizerApp:
         self._set_state(message="Live answers: the answer follows the pen." if self.settings.live
                         else "Live answers off: press Predict (or Enter) for an answer.")
 
-    def _answer_again(self) -> None:
+    def answer_again(self) -> None:
         if not self.window.canvas.drawing.empty:
             self._request(explicit=False)
         else:
@@ -218,7 +225,8 @@ class DigitRecognizerApp:
         """Collect what the workers finished (Tk thread only) and show it."""
         # Rescheduled first, so that an error while showing one result stops nothing else.
         self._poll_after = self.root.after(POLL_MS, self._poll)
-        for result in self.model_worker.finished() + self.io_worker.finished():
+        for result in (self.model_worker.finished() + self.io_worker.finished()
+                       + self.teaching.finished()):
             self._dispatch(result)
 
     def _dispatch(self, result: object) -> None:
@@ -227,7 +235,7 @@ class DigitRecognizerApp:
             return
         handlers = {Loaded: self._on_loaded, Predicted: self._on_predicted,
                     ImageOpened: self.files.on_image_opened, Done: self.files.on_done,
-                    Failed: self._on_failed}
+                    Failed: self._on_failed, Learned: self.teaching.on_learned}
         handlers[type(result)](result)
 
     def _on_predicted(self, predicted: Predicted) -> None:
@@ -241,7 +249,7 @@ class DigitRecognizerApp:
         elif self.state == "predicting" and not self.answering.up_to_date:
             self._set_state()  # the answer to Predict is still to come
         else:
-            self._set_state("ready", result_message(predicted.result))
+            self._set_state("ready", self.teaching.take_note() or result_message(predicted.result))
 
     # -- models --------------------------------------------------------------------------------
 
@@ -270,32 +278,34 @@ class DigitRecognizerApp:
         if path:  # the bundled file picked by hand is its own menu entry, not a new one
             self.select_model(choice_for_file(path, self.models_dir))
 
-    def _on_loaded(self, loaded: Loaded) -> None:
+    def use_model(self, loaded: Loaded) -> None:
+        """Make ``loaded`` the model in use: the menu's mark, the settings."""
         self.recognizer, self.active_choice = loaded.recognizer, loaded.choice
         self.window.model_var.set(loaded.choice)
-        if loaded.choice not in MODEL_CHOICES:
+        if loaded.choice not in (*MODEL_CHOICES, self.teaching.choice):
             self.window.model_menu.add_file(loaded.choice)
         if self.settings.model != loaded.choice:
             self.settings.model = loaded.choice
             self._remember()
+
+    def _on_loaded(self, loaded: Loaded) -> None:
+        self.use_model(loaded)
         self.trace.event("ready")
         if self.model_worker.has_pending("load"):  # another model was asked for meanwhile
             return
-        notices = getattr(loaded.recognizer, "notices", ())
-        if notices:
-            self._set_state("ready", f"{loaded.recognizer.name} runs on Keras: slower to "
-                                     "start, same answers.", details=" ".join(notices),
-                            tone="warning")
-        else:
-            self._set_state("ready", f"{loaded.recognizer.name} is ready.")
-        self._answer_again()
+        message, details, tone = _ready_message(loaded.recognizer, self.teaching.take_note())
+        self._set_state("ready", message, details=details, tone=tone)
+        self.answer_again()
         if not self._preloaded:
             self._preloaded = True
             self.model_worker.submit("preload", partial(self.engine.preload, MODEL_CHOICES))
+            self.teaching.warm_up()  # TensorFlow loads now, not at the first teach
 
     def _on_failed(self, failed: Failed) -> None:
         if failed.kind == "load":
             self._on_load_failed(failed)
+        elif failed.kind in TEACHER_JOBS:
+            self.teaching.on_failed(failed)
         elif failed.kind == "predict" and isinstance(failed.subject, Request):
             if self.answering.drop(failed.subject):
                 self._set_state(self._resting_state(), failed.message)
@@ -303,18 +313,18 @@ class DigitRecognizerApp:
             self._set_state(message=failed.message, tone="error")
 
     def _on_load_failed(self, failed: Failed) -> None:
+        if self.teaching.load_failed(failed):
+            return  # the personal model: set aside, its base is on its way
         choice = str(failed.subject or self.window.model_var.get())
         self.failed_choices.add(choice)
         self.window.model_var.set(self.active_choice or "")
         if self.model_worker.has_pending("load"):
             return
-        if self.recognizer is not None:
-            self._set_state("ready", f"Kept {self.recognizer.name}: {choice_label(choice)} "
-                                     "could not be used.", details=failed.message,
-                            tone="warning")
-        else:
-            self._set_state("error", "No model could be loaded.", details=failed.message,
-                            tone="error")
+        kept = self.recognizer is not None
+        self._set_state("ready" if kept else "error", f"Kept {self.recognizer.name}: "
+                        f"{choice_label(choice)} could not be used." if kept else
+                        "No model could be loaded.", details=failed.message,
+                        tone="warning" if kept else "error")
         self.show_error("Cannot use this model", failed.message)
         if self.recognizer is None and DEFAULT_MODEL not in self.failed_choices:
             self.select_model(DEFAULT_MODEL)  # e.g. a remembered model file that is gone
@@ -348,6 +358,7 @@ class DigitRecognizerApp:
         self.trace.stop()
         self.window.status.busy(False)
         self.model_worker.stop()  # a model still loading is not waited for
+        self.teaching.close()
         # A settings or sample file still being written finishes first, so that the final
         # save below is the last word and no sample is cut short.
         self.io_worker.stop(wait=IO_WAIT_S)
@@ -367,6 +378,17 @@ class DigitRecognizerApp:
 
     def show_error(self, title: str, message: str) -> None:
         messagebox.showerror(title, message, parent=self.root)
+
+
+def _ready_message(recognizer, note: str | None) -> tuple[str, str | None, str]:
+    """The status once a model is loaded: message, details and tone."""
+    notices = getattr(recognizer, "notices", ())
+    if note:  # e.g. the personal model was set aside and this is its base
+        return note, None, "warning"
+    if notices:
+        return (f"{recognizer.name} runs on Keras: slower to start, same answers.",
+                " ".join(notices), "warning")
+    return f"{recognizer.name} is ready.", None, "info"
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -393,9 +415,10 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     except tk.TclError as err:
         print(f"error: cannot open a window ({err}); is a display available?", file=sys.stderr)
         return 1
-    loader = ModelLoader(args.models_dir)
+    loader = ModelLoader(args.models_dir, personal=personal_path(corrections_dir()))
     DigitRecognizerApp(root, loader, preload=loader.in_process, model=args.model,
-                       models_dir=args.models_dir, trace=os.environ.get(TRACE_ENV) or None)
+                       models_dir=args.models_dir, trace=os.environ.get(TRACE_ENV) or None,
+                       teacher=loader)
     try:
         root.mainloop()
     finally:

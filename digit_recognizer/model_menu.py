@@ -1,4 +1,5 @@
-"""The Model menu: one entry per model in the catalogue, the files the user opened, and Open.
+"""The Model menu: one entry per model in the catalogue, the user's personal model, the files
+the user opened, and Open; then the corrections and "Forget my corrections…".
 
 Built from ``catalogue``, so a model added there appears here with nothing else to change.
 Each bundled entry shows the test accuracy its metadata records.
@@ -14,7 +15,9 @@ from typing import Callable
 
 from digit_recognizer.catalogue import MODEL_CHOICES, choice_label, measured_accuracy
 
-__all__ = ["ModelMenu", "entry_label"]
+FORGET_LABEL = "Forget my corrections…"
+
+__all__ = ["ModelMenu", "entry_label", "FORGET_LABEL"]
 
 
 def entry_label(choice: str, models_dir: str | os.PathLike | None) -> str:
@@ -52,6 +55,29 @@ class ModelMenu(tk.Menu):
             self.insert_radiobutton(len(values), label=Path(choice).name, value=choice,
                                     variable=self.variable,
                                     command=partial(self.choose, choice))
+
+    def show_personal(self, choice: str, label: str) -> None:
+        """Give the personal model its entry right after the bundled ones, or relabel it."""
+        index = self._entry_for(choice)
+        if index is None:
+            self.insert_radiobutton(len(MODEL_CHOICES), label=label, value=choice,
+                                    variable=self.variable, command=partial(self.choose, choice))
+        else:
+            self.entryconfigure(index, label=label)
+
+    def hide_personal(self, choice: str) -> None:
+        """Remove the personal model's entry (forgotten, or set aside)."""
+        index = self._entry_for(choice)
+        if index is not None:
+            self.delete(index)
+
+    def add_forget(self, forget: Callable[[], object]) -> None:
+        """Add "Forget my corrections…" after Corrections…."""
+        self.add_command(label=FORGET_LABEL, command=forget)
+
+    def _entry_for(self, choice: str) -> int | None:
+        return next((i for i in self.radio_entries() if self.entrycget(i, "value") == choice),
+                    None)
 
     def enable(self, on: bool) -> None:
         """Grey the entries out while a model loads."""

@@ -47,7 +47,8 @@ def _pool_and_classify(units: int) -> list[layers.Layer]:
 
 
 def _compiled(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> keras.Model:
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+    # Soft targets: one-hot rows for digits, uniform rows for non-digits (outlier exposure).
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy",
                   metrics=["accuracy"])
     return model
 

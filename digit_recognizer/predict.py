@@ -4,8 +4,12 @@
     python -m digit_recognizer predict --model both --number number.png
     python -m digit_recognizer predict --model my_model.keras --photo photo.jpg
 
-Each line is ``{"file", "digit", "confidence", "probabilities"}``; with ``--number``
-``{"file", "number", "confidence", "digits": [{"digit", "confidence", "box", "probabilities"}]}``.
+Each line is ``{"file", "digit", "confidence", "not_a_digit", "probabilities"}``; with
+``--number`` ``{"file", "number", "confidence", "digits": [{"digit", "confidence", "not_a_digit",
+"box", "probabilities"}]}``. ``not_a_digit`` is true when the model's metadata records a
+not-a-digit threshold and the drawing's highest probability is below it; the entry then also
+says ``"message": "That doesn't look like a digit"``, ``digit`` is only the closest guess, and in
+``number`` that part is a "?".
 A file that cannot be used gets ``{"file", "error"}`` and the rest are still processed; the exit
 code is then 1. A model that cannot be loaded stops everything with exit code 2.
 """
@@ -24,7 +28,7 @@ from digit_recognizer.preprocess import (
 )
 from digit_recognizer.catalogue import DEFAULT_MODEL
 from digit_recognizer.recognizer import Recognizer, add_runtime_argument
-from digit_recognizer.results import ModelError, Recognition
+from digit_recognizer.results import NOT_A_DIGIT, ModelError, Recognition
 
 DECIMALS = 4
 
@@ -62,8 +66,11 @@ def describe(result: Recognition) -> dict:
     entry = {
         "digit": result.digit,
         "confidence": round(result.confidence, DECIMALS),
+        "not_a_digit": result.not_a_digit,
         "probabilities": [round(float(p), DECIMALS) for p in result.probabilities],
     }
+    if result.not_a_digit:
+        entry["message"] = NOT_A_DIGIT
     if result.box is not None:
         entry["box"] = [int(v) for v in result.box]
     return entry

@@ -2,7 +2,8 @@
 
     from digit_recognizer.recognizer import Recognizer
     recognizer = Recognizer.bundled("model2")    # or Recognizer.load("my_model.keras")
-    result = recognizer.recognize(canvas)        # result.digit, result.confidence
+    result = recognizer.recognize(canvas)        # result.digit, result.confidence,
+                                                 # result.not_a_digit
 
 A bundled model runs from its ONNX copy through OpenCV (``inference``), which loads in
 milliseconds; when that copy is missing or stale, Keras loads the ``.h5`` instead and
@@ -40,13 +41,21 @@ from digit_recognizer.catalogue import (
 )
 from digit_recognizer.inference import OnnxCopyError, load_onnx_copy
 from digit_recognizer.preprocess import canvas_to_mnist, photo_to_mnist, segment_digits
-from digit_recognizer.results import ModelError, NumberRecognition, Recognition
+from digit_recognizer.results import (
+    THRESHOLD_KEY,
+    ModelError,
+    NumberRecognition,
+    Recognition,
+    valid_threshold,
+)
 
 __all__ = [
     "Recognizer",
     "bundled_path",
     "load_keras_file",
     "add_runtime_argument",
+    "ensemble_accuracy",
+    "ensemble_threshold",
 ]
 
 MODEL_SUFFIXES = (".h5", ".hdf5", ".keras")
@@ -78,6 +87,9 @@ class Recognizer:
         self.metadata = metadata
         self.runtime = "keras"  # what runs the network: 'keras', 'onnx' (OpenCV) or 'mixed'
         self.notices: tuple[str, ...] = ()  # why a slower path was taken, for the user
+        # Below this highest probability a drawing is "not a digit"; None (no valid value in
+        # the metadata: users' models, models older than the flag) never flags.
+        self.not_a_digit_threshold = _read_threshold(metadata, name)
 
     def __repr__(self) -> str:
         return f"Recognizer(name={self.name!r}, path={self.path!r})"
@@ -129,9 +141,16 @@ class Recognizer:
 
     @classmethod
     def ensemble(
-        cls, members: Sequence[Recognizer], test_accuracy: float | None = None
+        cls,
+        members: Sequence[Recognizer],
+        test_accuracy: float | None = None,
+        not_a_digit_threshold: float | None = None,
     ) -> Recognizer:
-        """A recognizer whose probabilities are the mean of ``members``' probabilities."""
+        """A recognizer whose probabilities are the mean of ``members``' probabilities.
+
+        The members' own thresholds do not carry over: the mean of two networks is surer or
+        less sure than either, so the average has its own (``not_a_digit_threshold``).
+        """
         if not members:
             raise ValueError("an ensemble needs at least one member")
         members = list(members)
@@ -140,6 +159,8 @@ class Recognizer:
             return np.mean([m._locked_forward(x) for m in members], axis=0)
 
         metadata = {"test_accuracy": test_accuracy, "members": [m.name for m in members]}
+        if not_a_digit_threshold is not None:
+            metadata[THRESHOLD_KEY] = not_a_digit_threshold
         ensemble = cls(forward, name=ENSEMBLE.label, path=None, metadata=metadata)
         runtimes = {m.runtime for m in members}
         ensemble.runtime = runtimes.pop() if len(runtimes) == 1 else "mixed"
@@ -158,7 +179,8 @@ class Recognizer:
             return cls.bundled(choice, models_dir, runtime)
         if choice == ENSEMBLE.key:
             members = [cls.bundled(m.key, models_dir, runtime) for m in BUNDLED_MODELS]
-            return cls.ensemble(members, test_accuracy=ensemble_accuracy(models_dir))
+            return cls.ensemble(members, test_accuracy=ensemble_accuracy(models_dir),
+                                not_a_digit_threshold=ensemble_threshold(models_dir))
         return cls.load(choice)
 
     @classmethod
@@ -198,7 +220,8 @@ class Recognizer:
         ``preprocess.EmptyDrawingError`` when there is nothing drawn.
         """
         mnist = photo_to_mnist(image) if photo else canvas_to_mnist(image)
-        return Recognition.from_probabilities(self.predict(mnist[None])[0], mnist)
+        return Recognition.from_probabilities(self.predict(mnist[None])[0], mnist,
+                                              threshold=self.not_a_digit_threshold)
 
     def recognize_number(self, image) -> NumberRecognition:
         """Recognise several digits written side by side, all in one call to the network.
@@ -209,7 +232,8 @@ class Recognizer:
         probabilities = self.predict(np.stack([mnist for mnist, _ in pieces]))
         return NumberRecognition(
             [
-                Recognition.from_probabilities(p, mnist, tuple(int(v) for v in box))
+                Recognition.from_probabilities(p, mnist, tuple(int(v) for v in box),
+                                               threshold=self.not_a_digit_threshold)
                 for p, (mnist, box) in zip(probabilities, pieces)
             ]
         )
@@ -249,8 +273,26 @@ def add_runtime_argument(parser: argparse.ArgumentParser) -> None:
 
 def ensemble_accuracy(models_dir: str | os.PathLike | None = None) -> float | None:
     """The average's test accuracy as ``evaluate`` measured it, if it has."""
-    return read_metadata(Path(models_dir or MODELS_DIR) / ENSEMBLE.metadata_file).get(
-        "test_accuracy")
+    return _ensemble_metadata(models_dir).get("test_accuracy")
+
+
+def ensemble_threshold(models_dir: str | os.PathLike | None = None) -> float | None:
+    """The average's not-a-digit threshold as training recorded it, if it is a valid one."""
+    return _read_threshold(_ensemble_metadata(models_dir), ENSEMBLE.label)
+
+
+def _ensemble_metadata(models_dir: str | os.PathLike | None) -> dict:
+    return read_metadata(Path(models_dir or MODELS_DIR) / ENSEMBLE.metadata_file)
+
+
+def _read_threshold(metadata: dict, name: str) -> float | None:
+    """The valid not-a-digit threshold in ``metadata``, or None (logged if one was invalid)."""
+    value = metadata.get(THRESHOLD_KEY)
+    threshold = valid_threshold(value)
+    if value is not None and threshold is None:
+        _log.warning("%s: ignoring %s=%r: it must be a number between 0 and 1", name,
+                     THRESHOLD_KEY, value)
+    return threshold
 
 
 def load_keras_file(path: Path):

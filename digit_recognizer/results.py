@@ -1,7 +1,8 @@
 """What recognizing returns, and the error a model that cannot be used raises.
 
 The window, the model process and the commands all share these; this module imports only
-NumPy, so any of them can import it at the top.
+NumPy, so any of them can import it at the top. A model whose metadata records a threshold
+(``THRESHOLD_KEY``) flags a drawing as not a digit when its highest probability is below it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ModelError", "Recognition", "NumberRecognition"]
+__all__ = [
+    "ModelError",
+    "Recognition",
+    "NumberRecognition",
+    "NOT_A_DIGIT",
+    "NOT_A_DIGIT_MARK",
+    "THRESHOLD_KEY",
+    "valid_threshold",
+    "flag_not_a_digit",
+]
+
+NOT_A_DIGIT = "That doesn't look like a digit"  # what the window and the commands say
+NOT_A_DIGIT_MARK = "?"  # a part of a number that is not a digit, in the number's text
+# The key in a model's metadata JSON (and the ensemble's) under which training records the
+# threshold below which the highest probability means "not a digit".
+THRESHOLD_KEY = "not_a_digit_threshold"
 
 
 class ModelError(Exception):
@@ -26,13 +42,24 @@ class Recognition:
     probabilities: np.ndarray  # (10,) float32, sums to 1
     input: np.ndarray  # (28, 28) float32 in [0, 1], ink high: what the network saw
     box: tuple[int, int, int, int] | None = None  # (x, y, w, h) in the image, number mode only
+    # True when the model's best guess is too weak to name a digit: the drawing is something
+    # else. ``digit`` and ``confidence`` then still hold that best guess.
+    not_a_digit: bool = False
 
     @classmethod
     def from_probabilities(
-        cls, probabilities: np.ndarray, mnist: np.ndarray, box: tuple | None = None
+        cls,
+        probabilities: np.ndarray,
+        mnist: np.ndarray,
+        box: tuple | None = None,
+        threshold: float | None = None,
     ) -> Recognition:
+        """The answer for ``probabilities``; flagged as not a digit when the highest of them is
+        below ``threshold`` (None: never flagged)."""
         digit = int(np.argmax(probabilities))
-        return cls(digit, float(probabilities[digit]), probabilities, mnist, box)
+        confidence = float(probabilities[digit])
+        flagged = bool(flag_not_a_digit(confidence, threshold))
+        return cls(digit, confidence, probabilities, mnist, box, flagged)
 
 
 @dataclass(frozen=True)
@@ -44,9 +71,31 @@ class NumberRecognition:
     @property
     def text(self) -> str:
         """The number as written, e.g. ``"42"``."""
-        return "".join(str(d.digit) for d in self.digits)
+        return "".join(NOT_A_DIGIT_MARK if d.not_a_digit else str(d.digit) for d in self.digits)
 
     @property
     def confidence(self) -> float:
         """Product of the digits' confidences: how sure the model is that every digit is right."""
         return float(np.prod([d.confidence for d in self.digits]))
+
+
+def valid_threshold(value: object) -> float | None:
+    """``value`` as a threshold for :func:`flag_not_a_digit`, or None if it is not one.
+
+    Only a number strictly between 0 and 1 is one: at 0 nothing is ever flagged and at 1
+    nearly everything is, so either is a mistake in the metadata, not a choice.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if 0.0 < value < 1.0 else None  # NaN fails both comparisons
+
+
+def flag_not_a_digit(confidence: float | np.ndarray, threshold: float | None) -> np.ndarray:
+    """True where the highest probability ``confidence`` is below ``threshold``.
+
+    Works on one confidence or an array of them; with no threshold nothing is flagged.
+    """
+    confidence = np.asarray(confidence)
+    if threshold is None:
+        return np.zeros(confidence.shape, bool)
+    return confidence < threshold

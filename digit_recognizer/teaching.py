@@ -11,7 +11,8 @@ This module is the one reader of such a folder, for the window, ``fine-tune`` an
 alike: it takes any ``<name>-images-idx3-ubyte[.gz]`` with its ``<name>-labels-idx1-ubyte[.gz]``
 (so MNIST-style sets from elsewhere work too) and skips hidden names, which are other writers'
 temporary files. It is also the one writer (``add_correction``, and ``delete_correction`` and
-``relabel_correction`` for the window's corrections manager).
+``relabel_correction`` for the window's corrections manager, ``clear_corrections`` for its
+"Forget my corrections…").
 
 Appending rewrites both files, each atomically (``idx.write_idx``: temporary file + rename), the
 images first and the labels last, so the labels file acts as the commit record. A crash or kill
@@ -43,6 +44,7 @@ __all__ = [
     "IdxPair",
     "TeachingError",
     "add_correction",
+    "clear_corrections",
     "corrections_dir",
     "delete_correction",
     "export_corrections",
@@ -305,6 +307,26 @@ def relabel_correction(index: int, label: int, folder: str | os.PathLike | None 
         return len(saved)
 
     _rewrite(_folder(folder), index, relabel)
+
+
+def clear_corrections(folder: str | os.PathLike | None = None) -> None:
+    """Delete every saved sample (the window's "Forget my corrections…").
+
+    The labels file goes first, as it is the commit record: a kill in between leaves images
+    without labels, which read as none. Raises ``TeachingError`` if a file cannot be deleted.
+    """
+    folder = _folder(folder)
+    if not folder.is_dir():
+        return  # nothing saved: nothing to forget
+    try:
+        with _locked(folder):
+            _remove_stale_temporaries(folder)
+            pair = find_idx_pair(folder)
+            if pair is not None:
+                pair.labels.unlink(missing_ok=True)
+                pair.images.unlink(missing_ok=True)
+    except OSError as err:
+        raise TeachingError(_os_sentence(err, folder)) from err
 
 
 def export_corrections(folder: str | os.PathLike | None, to: str | os.PathLike,

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digit_recognizer.augment import make_batches
+from digit_recognizer.augment import Mix, make_batches
 from digit_recognizer.catalogue import BUNDLED_MODELS, DEFAULT_MODEL, find_bundled, for_architecture
 from digit_recognizer.checkpoint import (
     ResumeError,
@@ -54,6 +54,7 @@ from digit_recognizer.quiet_tf import import_keras
 from digit_recognizer.results import ModelError
 from digit_recognizer.scoring import score_probabilities, to_model_input
 from digit_recognizer.teaching import TeachingError, read_idx_pair
+from digit_recognizer.variants import TrainingVariants, make_variants
 
 VALIDATION_SIZE = 5000
 
@@ -72,6 +73,13 @@ class TrainConfig:
     patience: int = 6  # epochs without validation gain before stopping
     augment: bool = True
     data_dir: str | None = None  # the MNIST files; None: $MNIST_DIR, then the Keras cache
+    variants: bool = True  # show re-drawn and style-edited digits and non-digits (``variants``)
+    restroked: float = 0.3  # share of digits shown re-drawn with the app's brush
+    styled: float = 0.5  # share of 0s, 1s, 5s and 7s shown in a style MNIST lacks
+    non_digits: float = 0.125  # non-digits per batch, as a share of its digits
+    non_digit_pool: int = 20000  # non-digits drawn for the run
+    rotation: float = 10.0  # augmentation: ± degrees
+    zoom: float = 0.1  # augmentation: ± share of the size
 
     def __post_init__(self) -> None:
         # Python callers pass Path objects; the JSON copies of the configuration need strings.
@@ -91,6 +99,7 @@ class RunData:
     x_test: np.ndarray
     y_test: np.ndarray
     sha256: str  # of the training images and labels before the split
+    variants: TrainingVariants | None = None  # of ``x_fit``
 
 
 def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | None = None,
@@ -111,7 +120,9 @@ def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | Non
     first_epoch = state.epoch if state else 0
     stream = stream_seed(config.seed, first_epoch)
     keras.utils.set_random_seed(stream)  # initial weights, order, augmentation, dropout
-    batches = make_batches(data.x_fit, data.y_fit, config.batch_size, stream, config.augment)
+    mix = Mix(config.restroked, config.styled, config.non_digits)
+    batches = make_batches(data.x_fit, data.y_fit, config.batch_size, stream, config.augment,
+                           data.variants, mix, config.rotation, config.zoom)
     strategy = choose_distribution(devices)
     model = prepare_model(config, state, strategy, len(batches) * (config.epochs - first_epoch))
 
@@ -137,8 +148,11 @@ def load_data(config: TrainConfig) -> RunData:
         y_train = np.concatenate([y_train, y_extra])
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE,
                                                       config.seed)
+    variants = None
+    if config.variants:
+        variants = make_variants(x_fit, y_fit, config.seed, config.non_digit_pool)
     return RunData(x_fit, y_fit, x_val, y_val, x_test, y_test,
-                   dataset_sha256(x_train, y_train))
+                   dataset_sha256(x_train, y_train), variants)
 
 
 def load_extra_data(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
@@ -212,7 +226,7 @@ def fit(model, batches, data: RunData, config: TrainConfig, state: RunState | No
                                    ema=model.optimizer.use_ema)
     history = model.fit(
         batches,
-        validation_data=(to_model_input(data.x_val), data.y_val),
+        validation_data=(to_model_input(data.x_val), np.eye(10, dtype=np.float32)[data.y_val]),
         initial_epoch=state.epoch if state else 0,
         epochs=config.epochs,
         callbacks=callbacks,
@@ -272,6 +286,8 @@ def report(model, config: TrainConfig, data: RunData, history: dict, state: RunS
         "training_data_sha256": data.sha256,
         "config": asdict(config),
     }
+    if config.variants:  # trained to be unsure of non-digits: where "not a digit" begins
+        metadata.update(not_a_digit_threshold(model, data, config.seed))
     out = Path(config.out)
     atomic_write_text(out.with_suffix(".json"), json.dumps(metadata, indent=2) + "\n")
     if figures:
@@ -280,6 +296,16 @@ def report(model, config: TrainConfig, data: RunData, history: dict, state: RunS
         save_training_figures(out, history, scores, data.x_test, data.y_test)
     export_copy(out)
     return metadata
+
+
+def not_a_digit_threshold(model, data: RunData, seed: int) -> dict:
+    """The threshold and its validation figures (``calibration``), for the metadata."""
+    from digit_recognizer.calibration import calibrate, validation_digits
+
+    def forward(x: np.ndarray) -> np.ndarray:
+        return model.predict(x, batch_size=500, verbose=0)
+
+    return calibrate(forward, validation_digits(data.x_val, seed))
 
 
 def evaluate_arrays(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
@@ -356,6 +382,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="epochs without validation gain before stopping (default: 6)")
     parser.add_argument("--no-augment", action="store_true",
                         help="train on the images as they are (default: augment)")
+    parser.add_argument("--no-variants", action="store_true",
+                        help="train on MNIST's digits only: no re-drawn or style-edited digits, "
+                             "no non-digits (default: all three; see digit_recognizer/variants.py)")
+    defaults = TrainConfig("", "")
+    for name, text in (("restroked", "share of digits shown re-drawn with the app's brush"),
+                       ("styled", "share of 0s, 1s, 5s and 7s shown in a style MNIST lacks"),
+                       ("non-digits", "non-digits per batch, as a share of its digits"),
+                       ("rotation", "augmentation: largest turn, in degrees"),
+                       ("zoom", "augmentation: largest change of size, as a share")):
+        default = getattr(defaults, name.replace("-", "_"))
+        parser.add_argument(f"--{name}", type=float, default=default,
+                            help=f"{text} (default: {default})")
     parser.add_argument("--no-figures", action="store_true", help="skip the matplotlib figures")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run that wrote --out from its checkpoint "
@@ -369,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         architecture=args.model, out=args.out or str(for_architecture(args.model).path()),
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,
         extra_data=args.extra_data, patience=args.patience, augment=not args.no_augment,
-        data_dir=args.data_dir)
+        data_dir=args.data_dir, variants=not args.no_variants, restroked=args.restroked,
+        styled=args.styled, non_digits=args.non_digits, rotation=args.rotation, zoom=args.zoom)
     try:
         metadata = train(config, resume=args.resume, figures=not args.no_figures)
     except (MnistError, IdxError, TeachingError, ResumeError) as err:

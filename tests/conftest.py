@@ -33,7 +33,7 @@ def small_model_path(tmp_path_factory, mnist_dir) -> Path:
     from digit_recognizer.train import TrainConfig, train
 
     path = tmp_path_factory.mktemp("small-model") / "m.h5"
-    train(TrainConfig("adadelta", path, epochs=2, limit=3000, data_dir=mnist_dir),
+    train(TrainConfig("adadelta", path, epochs=2, limit=3000, data_dir=mnist_dir, variants=False),
           figures=False, verbose=0)
     return path
 

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from digit_recognizer.data import load_mnist
+from digit_recognizer.preprocess import load_image
 from digit_recognizer.recognizer import Recognizer
+from digit_recognizer.results import NOT_A_DIGIT, THRESHOLD_KEY
 from digit_recognizer.synthetic import render_drawn_digit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +110,8 @@ def test_predict_exits_non_zero_when_a_file_failed(predicted):
 @pytest.fixture(scope="module")
 def predicted_number(small_model_path, images) -> subprocess.CompletedProcess:
     """One predict run in number mode over a drawing of a 7 and a 2 side by side."""
-    return run_command("predict", "--number", "--model", str(small_model_path), str(images["number"]))
+    return run_command("predict", "--number", "--model", str(small_model_path),
+                       str(images["number"]))
 
 
 def test_predict_number_mode_reads_digits_left_to_right(predicted_number, mnist_test):
@@ -121,8 +124,53 @@ def test_predict_exits_zero_when_every_file_is_read(predicted_number):
     assert predicted_number.returncode == 0, predicted_number.stderr
 
 
+def test_predict_without_a_threshold_flags_nothing(predicted, predicted_number):
+    entries = [e for e in json_lines(predicted) if "error" not in e]
+    entries += json_lines(predicted_number)[0]["digits"]
+    assert [e["not_a_digit"] for e in entries] == [False] * 4
+    assert not any("message" in e for e in entries)
+
+
+@pytest.fixture(scope="module")
+def split_by_threshold(small_model_path, images, tmp_path_factory) -> tuple[Path, dict]:
+    """A copy of the small model whose metadata records a threshold between the seven's and
+    the two's highest probability, and those two probabilities."""
+    recognizer = Recognizer.load(small_model_path)
+    confidence = {name: recognizer.recognize(load_image(images[name])).confidence
+                  for name in ("seven", "two")}
+    low, high = sorted(confidence.values())
+    assert high - low > 1e-4, "the small model is equally sure of both: no threshold splits them"
+    path = tmp_path_factory.mktemp("threshold") / "m.h5"
+    shutil.copy(small_model_path, path)
+    metadata = json.loads(small_model_path.with_suffix(".json").read_text())
+    path.with_suffix(".json").write_text(json.dumps({**metadata, THRESHOLD_KEY: (low + high) / 2}))
+    return path, {name: c == low for name, c in confidence.items()}
+
+
+def test_predict_says_when_a_drawing_does_not_look_like_a_digit(split_by_threshold, images):
+    path, flagged = split_by_threshold
+    result = run_command("predict", "--model", str(path), *(str(images[n]) for n in flagged))
+    assert result.returncode == 0, result.stderr
+    for entry, name in zip(json_lines(result), flagged):
+        assert entry["not_a_digit"] is flagged[name]
+        assert entry.get("message") == (NOT_A_DIGIT if flagged[name] else None)
+        assert entry["confidence"] == max(entry["probabilities"])  # the closest guess stays
+
+
+def test_predict_number_writes_a_part_that_is_no_digit_as_a_question_mark(split_by_threshold,
+                                                                        images, mnist_test):
+    path, flagged = split_by_threshold
+    result = run_command("predict", "--number", "--model", str(path), str(images["number"]))
+    (entry,) = json_lines(result)
+    expected = ["?" if flagged[name] else str(mnist_test[1][i])
+                for i, name in enumerate(("seven", "two"))]
+    assert entry["number"] == "".join(expected)
+    assert [d["not_a_digit"] for d in entry["digits"]] == [flagged["seven"], flagged["two"]]
+
+
 def test_predict_photo_mode_reads_the_digit(small_model_path, images, mnist_test):
-    result = run_command("predict", "--photo", "--model", str(small_model_path), str(images["seven"]))
+    result = run_command("predict", "--photo", "--model", str(small_model_path),
+                         str(images["seven"]))
     assert json_lines(result)[0]["digit"] == mnist_test[1][0]
 
 

@@ -24,7 +24,10 @@ from digit_recognizer.datasets import (
     load_usps,
     usps_to_mnist,
 )
+from digit_recognizer.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
 from digit_recognizer.idx import write_idx
+from digit_recognizer.nondigits import FAMILIES
+from digit_recognizer.results import THRESHOLD_KEY
 from digit_recognizer.styles import STYLES, build_styles, parse_variant
 from digit_recognizer.synthetic import render_drawn_digit
 
@@ -176,10 +179,15 @@ def test_styles_set_holds_every_style_with_its_label():
     assert {name: found[name] for name in LISTED_STYLES} == LISTED_STYLES
 
 
-def test_training_code_never_imports_the_styles():
-    code = ("import sys, digit_recognizer.train, digit_recognizer.augment, "
-            "digit_recognizer.synthetic, digit_recognizer.datasets; "
-            "print('digit_recognizer.styles' in sys.modules)")
+# What training runs; outliers (the non-digits it learns from) once it exists.
+TRAINING_MODULES = [name for name in ("train", "augment", "synthetic", "outliers", "datasets")
+                    if (ROOT / "digit_recognizer" / f"{name}.py").is_file()]
+
+
+@pytest.mark.parametrize("test_set", ["styles", "nondigits"])
+def test_training_code_never_imports_the_test_sets(test_set):
+    modules = ", ".join(f"digit_recognizer.{name}" for name in TRAINING_MODULES)
+    code = f"import sys, {modules}; print('digit_recognizer.{test_set}' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, timeout=120, check=True)
     assert result.stdout.strip() == "False"
@@ -266,13 +274,121 @@ def test_evaluate_folder_without_usable_digits_exits_2(tmp_path, capsys, make, m
 
 def test_evaluate_unknown_dataset_exits_2_naming_the_choices(capsys):
     assert evaluate.main(["--dataset", "no-such-set"]) == 2
-    assert "use mnist, usps, styles or the path of a folder" in capsys.readouterr().err
+    assert "use mnist, usps, styles, nondigits or the path of a folder" in capsys.readouterr().err
 
 
-def test_evaluate_styles_has_no_training_split(capsys):
-    assert evaluate.main(["--dataset", "styles", "--split", "train"]) == 2
+@pytest.mark.parametrize("name", ["styles", "nondigits"])
+def test_evaluate_made_sets_have_no_training_split(capsys, name):
+    assert evaluate.main(["--dataset", name, "--split", "train"]) == 2
     assert "measuring only" in capsys.readouterr().err
 
 
 def test_load_dataset_mnist_train_split_is_the_training_set(mnist_dir):
     assert len(load_dataset("mnist", split="train", mnist_dir=mnist_dir)) == 60000
+
+
+# -- evaluate and the not-a-digit flag ---------------------------------------------------------
+
+
+def models_with_thresholds(folder: Path, model: object, both: object) -> Path:
+    """The bundled networks (linked) with metadata recording ``model`` as each model's
+    threshold and ``both`` as the average's; None records none."""
+    for bundled in BUNDLED_MODELS:
+        for suffix in (".h5", ".onnx"):
+            source = bundled.path().with_suffix(suffix)
+            (folder / source.name).symlink_to(source)
+    names = [m.path().with_suffix(".json").name for m in BUNDLED_MODELS]
+    for name, value in [(n, model) for n in names] + [(ENSEMBLE.metadata_file, both)]:
+        source = MODELS_DIR / name
+        metadata = json.loads(source.read_text()) if source.is_file() else {}
+        metadata.pop(THRESHOLD_KEY, None)
+        if value is not None:
+            metadata[THRESHOLD_KEY] = value
+        (folder / name).write_text(json.dumps(metadata))
+    return folder
+
+
+def evaluate_report(capsys, *args: str) -> dict:
+    assert evaluate.main(["--json", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_evaluate_nondigits_reports_the_share_flagged_overall_and_per_family(tmp_path, capsys):
+    # 0.999 flags about half of this set with the models bundled before outlier exposure.
+    folder = models_with_thresholds(tmp_path, model=0.999, both=0.99)
+    report = evaluate_report(capsys, "--dataset", "nondigits", "--models-dir", str(folder))
+    assert report["dataset"] == "non-digits (seed 0)"
+    model1, model2, both = report["models"]
+    assert [m["not_a_digit_threshold"] for m in report["models"]] == [0.999, 0.999, 0.99]
+    for model in report["models"]:
+        flagged, families = model["flagged_as_not_a_digit"], model["per_family_flagged"]
+        assert 0 < flagged < 1
+        assert list(families) == [family.name for family in FAMILIES]
+        assert np.mean(list(families.values())) == pytest.approx(flagged, abs=1e-4)  # equal
+        assert sum(model["named_as_digits"]) == report["images"] - model["flagged_images"]
+        assert model["flagged_images"] == round(flagged * report["images"])
+
+
+def test_evaluate_nondigits_text_report_names_each_family(tmp_path, capsys):
+    folder = models_with_thresholds(tmp_path, model=0.999, both=None)
+    assert evaluate.main(["--dataset", "nondigits", "--model", "model2", "--models-dir",
+                          str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "flagged as not a digit: " in out and "threshold 0.999)" in out
+    assert all(f"    {family.name} " in out for family in FAMILIES)
+
+
+def test_evaluate_nondigits_without_a_threshold_flags_nothing(tmp_path, capsys):
+    folder = models_with_thresholds(tmp_path, model=None, both=None)
+    args = ("--dataset", "nondigits", "--model", "both", "--models-dir", str(folder))
+    (model,) = evaluate_report(capsys, *args)["models"]
+    assert model["not_a_digit_threshold"] is None and model["flagged_as_not_a_digit"] == 0
+    assert sum(model["named_as_digits"]) == model["test_images"]
+    assert evaluate.main(list(args)) == 0
+    assert "flagged as not a digit: none (no threshold recorded" in capsys.readouterr().out
+
+
+def test_evaluate_threshold_option_overrides_every_models_own(tmp_path, capsys):
+    folder = models_with_thresholds(tmp_path, model=0.999, both=None)
+    report = evaluate_report(capsys, "--dataset", "nondigits", "--limit", "100",
+                             "--models-dir", str(folder), "--not-a-digit-threshold", "0.5")
+    assert [m["not_a_digit_threshold"] for m in report["models"]] == [0.5, 0.5, 0.5]
+
+
+@pytest.mark.parametrize("value", ["0", "1", "1.2", "nan", "half"])
+def test_evaluate_threshold_option_outside_0_to_1_is_refused(value, capsys):
+    with pytest.raises(SystemExit) as caught:
+        evaluate.main(["--not-a-digit-threshold", value])
+    assert caught.value.code == 2
+    assert "is not a number between 0 and 1" in capsys.readouterr().err
+
+
+def test_evaluate_usps_reports_digits_wrongly_flagged(tmp_path, usps_dir, capsys):
+    folder = models_with_thresholds(tmp_path, model=0.999, both=0.999)
+    args = ("--dataset", "usps", "--usps-dir", str(usps_dir), "--limit", "300", "--model",
+            "model2", "--models-dir", str(folder))
+    (model,) = evaluate_report(capsys, *args)["models"]
+    assert 0 < model["flagged_as_not_a_digit"] < 0.5  # real digits: mostly sure
+    assert evaluate.main(list(args)) == 0
+    share, count = model["flagged_as_not_a_digit"], model["flagged_images"]
+    assert count == round(share * 300)
+    assert (f"flagged as not a digit: {share:.2%} ({count} of 300 digits; threshold 0.999)"
+            in capsys.readouterr().out)
+
+
+def test_evaluate_digits_without_a_threshold_say_nothing_of_the_flag(tmp_path, capsys):
+    folder = models_with_thresholds(tmp_path, model=None, both=None)
+    args = ("--dataset", "styles", "--limit", "50", "--model", "model1", "--models-dir",
+            str(folder))
+    (model,) = evaluate_report(capsys, *args)["models"]
+    assert "flagged_as_not_a_digit" not in model
+    assert evaluate.main(list(args)) == 0
+    assert "not a digit" not in capsys.readouterr().out
+
+
+def test_recording_the_averages_accuracy_keeps_its_threshold(tmp_path):
+    folder = models_with_thresholds(tmp_path, model=None, both=0.8)
+    result = {"name": ENSEMBLE.label, "accuracy": 0.9961, "per_class_accuracy": [0.99] * 10}
+    evaluate.save_ensemble_metadata(result, str(folder))
+    metadata = json.loads((folder / ENSEMBLE.metadata_file).read_text())
+    assert metadata[THRESHOLD_KEY] == 0.8 and metadata["test_accuracy"] == 0.9961

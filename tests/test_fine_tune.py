@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -20,6 +22,9 @@ from digit_recognizer.teaching import (
     fine_tune_command,
     save_correction,
 )
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def continental_ones(ones: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -87,6 +92,150 @@ def test_fine_tuning_leaves_the_base_model_as_it_was_and_repeats_with_its_seed(m
     first, second = (run.get_weights() for run in runs)
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
     assert not all(np.array_equal(a, b) for a, b in zip(before, first))
+
+
+# -- the fast path the window calls after each teach: personalise --------------------------------
+
+
+@pytest.fixture(scope="module")
+def model2(mnist):
+    from digit_recognizer.recognizer import bundled_path, load_keras_file
+
+    return load_keras_file(bundled_path("model2"))
+
+
+def test_personalised_model_reads_what_was_taught_and_keeps_mnist(mnist, model2):
+    from digit_recognizer.fine_tune import personalise
+    from digit_recognizer.scoring import to_model_input
+
+    (x_train, y_train), (x_test, y_test) = mnist
+    rng = np.random.default_rng(1)
+    taught = continental_ones(x_train[y_train == 1][:20], rng)
+    similar = continental_ones(x_test[y_test == 1][:100], rng)
+    sample = rng.choice(len(x_test), 2000, replace=False)
+    before = [w.copy() for w in model2.get_weights()]
+
+    model = personalise(model2, taught, np.ones(20, np.uint8), replay=(x_train, y_train))
+
+    def read(m, images):
+        return m.predict(to_model_input(images), batch_size=500, verbose=0).argmax(axis=1)
+
+    assert (read(model, taught) == 1).all()
+    assert (read(model, similar) == 1).mean() >= 0.9
+    base_accuracy = (read(model2, x_test[sample]) == y_test[sample]).mean()
+    assert (read(model, x_test[sample]) == y_test[sample]).mean() >= base_accuracy - 0.003
+    assert all(np.array_equal(a, b) for a, b in zip(before, model2.get_weights()))
+    assert all(layer.trainable for layer in model.layers)  # saved like the base
+
+
+def test_later_calls_reuse_the_trunk_outputs_of_the_same_base(mnist, model2):
+    from digit_recognizer.fine_tune import Personaliser
+
+    (x_train, y_train), _ = mnist
+    replay = (x_train, y_train)
+    personaliser = Personaliser()
+    prepared = personaliser.prepare(model2, replay)
+    first = personaliser.personalise(model2, x_train[:5], y_train[:5], replay=replay)
+    kept = [w.copy() for w in first.get_weights()]
+    second = personaliser.personalise(model2, x_train[:50], y_train[:50], replay=replay)
+    assert personaliser.pools_built == 1
+    assert personaliser.prepare(model2, replay) is prepared
+    assert personaliser.prepare(model2, (x_train[:], y_train)) is prepared  # a view: the same
+    assert second is not first and second is not model2
+    assert all(np.array_equal(a, b) for a, b in zip(kept, first.get_weights()))
+
+
+def test_a_base_whose_weights_changed_gets_new_trunk_outputs(mnist, small_model_path):
+    from digit_recognizer.fine_tune import Personaliser
+    from digit_recognizer.recognizer import load_keras_file
+
+    (x_train, y_train), _ = mnist
+    replay = (x_train[:3000], y_train[:3000])
+    base = load_keras_file(small_model_path)
+    personaliser = Personaliser()
+    personaliser.prepare(base, replay)
+    personaliser.prepare(base, replay)
+    assert personaliser.pools_built == 1
+    base.set_weights([w * 1.01 for w in base.get_weights()])
+    personaliser.prepare(base, replay)
+    assert personaliser.pools_built == 2
+
+
+def test_personalise_repeats_with_its_seed(mnist, small_model_path):
+    from digit_recognizer.fine_tune import Personaliser, Recipe
+    from digit_recognizer.recognizer import load_keras_file
+
+    (x_train, y_train), _ = mnist
+    replay = (x_train[:2000], y_train[:2000])
+    base = load_keras_file(small_model_path)
+    small = Recipe(correction_copies=20, replay_digits=200, confusable_digits=50, non_digits=30,
+                   replay_pool=500, non_digit_pool=60)
+    personaliser = Personaliser(small)
+    runs = [personaliser.personalise(base, x_train[:5], y_train[:5], replay=replay, seed=seed)
+            for seed in (4, 4, 5)]
+    first, again, other = (run.get_weights() for run in runs)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_each_epoch_mixes_copies_replay_confusable_digits_and_non_digits():
+    from digit_recognizer.fine_tune import Prepared, Recipe, epoch_mix
+
+    rng = np.random.default_rng(0)
+    recipe = Recipe(replay_digits=40, confusable_digits=20, non_digits=10)
+    pool_labels = np.arange(100, dtype=np.uint8) % 10
+    targets = rng.dirichlet(np.ones(10), 30).astype(np.float32)  # what the base answered
+    prepared = Prepared(base=None, replay=None, weights=[], digest=b"", work=None, start=1,
+                        trunk=None, head=None, pool=pool_labels[:, None].astype(np.float16),
+                        pool_labels=pool_labels, others=np.full((30, 1), -1, np.float16),
+                        other_targets=targets)
+    taught = np.full((8, 1), 100, np.float16)
+    x, y = epoch_mix(prepared, taught, np.ones(8, np.uint8), np.array([7, 7]), recipe, rng)
+    assert x.dtype == np.float16 and len(x) == len(y) == 8 + 40 + 20 + 10
+    assert np.allclose(y.sum(axis=1), 1)
+    assert (y[x[:, 0] == 100].argmax(axis=1) == 1).all()  # the copies, as taught
+    digits = (x[:, 0] >= 0) & (x[:, 0] < 10)
+    assert np.array_equal(y[digits].argmax(axis=1), x[digits, 0].astype(int))
+    assert (x[digits, 0] == 7).sum() >= 20  # the confusable class, on top of its replay share
+    non_digits = y[x[:, 0] == -1]
+    assert len(non_digits) == 10 and all(any(np.array_equal(r, t) for t in targets)
+                                         for r in non_digits)
+
+
+@pytest.mark.parametrize("images, labels, replay, words", [
+    (np.zeros((2, 28, 28), np.float32), [1, 2], None, "uint8 (N, 28, 28)"),
+    (np.zeros((2, 32, 32), np.uint8), [1, 2], None, "uint8 (N, 28, 28)"),
+    (np.zeros((0, 28, 28), np.uint8), [], None, "no corrections"),
+    (np.zeros((2, 28, 28), np.uint8), [1], None, "need 2 labels"),
+    (np.zeros((2, 28, 28), np.uint8), [1, 10], None, "digits 0-9"),
+    (np.zeros((2, 28, 28), np.uint8), [1, 2], "not a pair", "a pair"),
+    (np.zeros((2, 28, 28), np.uint8), [1, 2], (np.zeros((3, 28, 28)), np.zeros(3)), "uint8"),
+    (np.zeros((2, 28, 28), np.uint8), [1, 2], (np.zeros((3, 28, 28), np.uint8), np.zeros(2)),
+     "need 3 labels"),
+], ids=["float images", "wrong size", "none", "labels short", "label 10", "replay not a pair",
+        "replay float", "replay labels short"])
+def test_personalise_refuses_bad_input_with_its_reason(images, labels, replay, words):
+    from digit_recognizer.fine_tune import FineTuneError, personalise
+
+    replay = replay or (np.zeros((3, 28, 28), np.uint8), np.zeros(3, np.uint8))
+    with pytest.raises(FineTuneError, match=re.escape(words)):
+        personalise("unused.h5", images, np.asarray(labels), replay=replay)
+
+
+def test_personalise_refuses_a_model_that_is_not_a_digit_model(mnist):
+    from digit_recognizer.fine_tune import personalise
+    from digit_recognizer.quiet_tf import import_keras
+    from digit_recognizer.results import ModelError
+
+    keras = import_keras()
+    five = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                             keras.layers.Dense(5, activation="softmax")])
+    (x_train, y_train), _ = mnist
+    with pytest.raises(ModelError, match="not a digit model"):
+        personalise(five, x_train[:2], y_train[:2], replay=(x_train[:10], y_train[:10]))
+    with pytest.raises(ModelError, match="does not exist"):
+        personalise(ROOT / "no such model.h5", x_train[:2], y_train[:2],
+                    replay=(x_train[:10], y_train[:10]))
 
 
 # -- the command ---------------------------------------------------------------------------------

@@ -201,3 +201,51 @@ def test_child_exits_when_its_parent_is_killed(small_model_path):
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
     assert wait_gone(pid)
+
+
+# -- fine-tuning the personal model in the child -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def teacher(mnist_dir):
+    """A model process that fine-tunes model 2, with a small replay set for speed."""
+    from digit_recognizer.model_process import PersonaliseOptions
+
+    model_process = ModelProcess()
+    options = PersonaliseOptions(data_dir=str(mnist_dir), replay_limit=6000)
+    model_process.warm_up("model2", options)
+    yield model_process, options
+    model_process.close()
+
+
+def test_personalise_saves_the_model_and_runs_it_in_the_child(teacher, test_images,
+                                                             mnist_dir, tmp_path):
+    process, options = teacher
+    _, (_, y_test) = load_mnist(mnist_dir)
+    out = tmp_path / "my_model.h5"
+    loaded = process.personalise("model2", test_images[:5], y_test[:5], out, options)
+    assert loaded.name == "Model 2 + 5 corrections" and loaded.path == out
+    assert loaded.metadata["base_model"] == "model2" and loaded.metadata["corrections"] == 5
+    assert Recognizer.load(out).name == "Model 2 + 5 corrections"  # saved, with its metadata
+    probabilities = process.forward(str(out), to_model_input(test_images[:2]))
+    assert probabilities.shape == (2, 10)
+
+
+def test_personalise_without_mnist_says_why_in_one_sentence(teacher, test_images, tmp_path):
+    from digit_recognizer.model_process import PersonaliseOptions
+
+    process, _ = teacher
+    with pytest.raises(ModelError, match="^MNIST's training digits, which it replays"):
+        process.personalise("model2", test_images[:1], np.array([1]), tmp_path / "m.h5",
+                            PersonaliseOptions(data_dir=str(tmp_path / "none")))
+    assert not (tmp_path / "m.h5").exists()
+
+
+def test_a_model_file_replaced_on_disk_is_loaded_again(teacher, small_model_path, tmp_path):
+    process, _ = teacher
+    path = tmp_path / "mine.h5"
+    shutil.copy(small_model_path, path)
+    assert process.load(str(path)).metadata == {}
+    shutil.copy(small_model_path.with_suffix(".json"), path.with_suffix(".json"))
+    os.replace(shutil.copy(small_model_path, tmp_path / "new.h5"), path)  # a new file there
+    assert process.load(str(path)).metadata != {}

@@ -13,9 +13,14 @@ import pytest
 
 from digit_recognizer.data import load_mnist
 from digit_recognizer.preprocess import EmptyDrawingError
-from digit_recognizer.catalogue import ENSEMBLE
-from digit_recognizer.recognizer import Recognizer, refuse_code
-from digit_recognizer.results import ModelError
+from digit_recognizer.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
+from digit_recognizer.recognizer import (
+    Recognizer,
+    ensemble_accuracy,
+    ensemble_threshold,
+    refuse_code,
+)
+from digit_recognizer.results import THRESHOLD_KEY, ModelError, Recognition
 from digit_recognizer.synthetic import render_drawn_digit
 
 
@@ -344,3 +349,128 @@ def test_ensemble_names_its_members(recognizer):
     assert both.name == ENSEMBLE.label
     assert both.metadata == {"test_accuracy": 0.99, "members": [recognizer.name] * 2}
 
+
+
+# -- "not a digit" -----------------------------------------------------------------------------
+
+
+def fixed_recognizer(top: float, metadata: dict | None = None) -> Recognizer:
+    """A recognizer whose network always gives 4 the probability ``top``, the rest evenly."""
+    probabilities = np.full(10, (1 - top) / 9, np.float32)
+    probabilities[4] = top
+    return Recognizer(lambda x: np.tile(probabilities, (len(x), 1)), name="fixed", path=None,
+                      metadata=metadata or {})
+
+
+def ink(width: int = 280) -> np.ndarray:
+    """Something drawn on a white canvas: a dark bar, ``width`` pixels of paper wide."""
+    canvas = np.full((280, width), 255, np.uint8)
+    canvas[60:220, width // 2 - 10 : width // 2 + 10] = 0
+    return canvas
+
+
+def test_best_guess_below_the_metadatas_threshold_is_not_a_digit():
+    result = fixed_recognizer(0.6, {THRESHOLD_KEY: 0.7}).recognize(ink())
+    assert result.not_a_digit
+    assert (result.digit, result.confidence) == (4, pytest.approx(0.6))  # still the guess
+
+
+def test_best_guess_at_the_threshold_is_a_digit():
+    assert not fixed_recognizer(0.75, {THRESHOLD_KEY: 0.75}).recognize(ink()).not_a_digit
+
+
+def test_model_without_a_threshold_never_flags():
+    recognizer = fixed_recognizer(0.11)
+    assert recognizer.not_a_digit_threshold is None
+    assert not recognizer.recognize(ink()).not_a_digit
+
+
+@pytest.mark.parametrize("value", [0, 1, 1.5, -0.2, float("nan"), "0.5", True, [0.5], None])
+def test_invalid_threshold_in_metadata_is_ignored(value, caplog):
+    recognizer = fixed_recognizer(0.2, {THRESHOLD_KEY: value})
+    assert recognizer.not_a_digit_threshold is None
+    assert not recognizer.recognize(ink()).not_a_digit
+    assert (THRESHOLD_KEY in caplog.text) == (value is not None)  # said once, in the log
+
+
+def test_number_flags_each_part_and_writes_it_as_a_question_mark():
+    probabilities = {1: [0.95, 0.05], 2: [0.5, 0.5]}  # the wide part is unsure
+
+    def forward(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(x), 10), np.float32)
+        for row, image in zip(out, x):
+            wide = (image[..., 0].max(axis=0) > 0).sum() > 10
+            row[[3, 8]] = probabilities[2 if wide else 1]
+        return out
+
+    recognizer = Recognizer(forward, name="f", path=None, metadata={THRESHOLD_KEY: 0.8})
+    canvas = np.full((280, 560), 255, np.uint8)
+    canvas[60:220, 120:140] = 0  # a bar: narrow in the model's view
+    canvas[120:160, 300:500] = 0  # a slab: wide
+    number = recognizer.recognize_number(canvas)
+    assert [d.not_a_digit for d in number.digits] == [False, True]
+    assert number.text == "3?"
+
+
+def test_keras_file_reads_the_threshold_beside_it(small_model_path, tmp_path, mnist_test):
+    path = tmp_path / "m.h5"
+    shutil.copy(small_model_path, path)
+    metadata = json.loads(small_model_path.with_suffix(".json").read_text())
+    path.with_suffix(".json").write_text(json.dumps({**metadata, THRESHOLD_KEY: 0.999999}))
+    recognizer = Recognizer.load(path)
+    assert recognizer.not_a_digit_threshold == 0.999999
+    results = [recognizer.recognize(d) for d in drawn_digits(mnist_test[0], 5)]
+    assert [r.not_a_digit for r in results] == [r.confidence < 0.999999 for r in results]
+    assert any(r.not_a_digit for r in results)  # a 2-epoch model is never that sure
+
+
+def test_ensemble_uses_its_own_threshold_not_its_members():
+    members = [fixed_recognizer(0.6, {THRESHOLD_KEY: 0.9})] * 2
+    assert not Recognizer.ensemble(members).recognize(ink()).not_a_digit
+    both = Recognizer.ensemble(members, not_a_digit_threshold=0.65)
+    assert both.metadata[THRESHOLD_KEY] == 0.65
+    assert both.recognize(ink()).not_a_digit
+
+
+def bundled_copy(folder: Path, thresholds: dict[str, object]) -> Path:
+    """The bundled models (linked) with metadata whose thresholds are ``thresholds``, by file."""
+    for model in BUNDLED_MODELS:
+        for suffix in (".h5", ".onnx"):
+            source = model.path().with_suffix(suffix)
+            (folder / source.name).symlink_to(source)
+    for name, value in thresholds.items():
+        source = MODELS_DIR / name
+        metadata = json.loads(source.read_text()) if source.is_file() else {}
+        (folder / name).write_text(json.dumps({**metadata, THRESHOLD_KEY: value}))
+    return folder
+
+
+def test_both_reads_its_threshold_from_the_ensembles_metadata(tmp_path):
+    folder = bundled_copy(tmp_path, {ENSEMBLE.metadata_file: 0.75, "digit_model.json": 0.5})
+    assert ensemble_threshold(folder) == 0.75
+    both = Recognizer.from_choice("both", folder, runtime="onnx")
+    assert both.not_a_digit_threshold == 0.75
+    assert both.metadata["test_accuracy"] == ensemble_accuracy(folder)
+    assert Recognizer.from_choice("model1", folder, runtime="onnx").not_a_digit_threshold == 0.5
+    assert Recognizer.from_choice("model2", folder, runtime="onnx").not_a_digit_threshold is None
+
+
+def test_both_ignores_an_invalid_threshold_in_the_ensembles_metadata(tmp_path):
+    folder = bundled_copy(tmp_path, {ENSEMBLE.metadata_file: 2})
+    assert Recognizer.from_choice("both", folder, runtime="onnx").not_a_digit_threshold is None
+
+
+def test_recognizer_built_from_a_childs_metadata_flags_too():
+    """``model_process.load_in_child`` builds the parent's recognizer from the metadata the
+    child sends; the flag must come with it."""
+    child = fixed_recognizer(0.3, {THRESHOLD_KEY: 0.5})
+    parent = Recognizer(child._forward, name=child.name, path=None, metadata=child.metadata)
+    assert parent.recognize(ink()).not_a_digit
+
+
+def test_recognition_is_a_digit_unless_flagged():
+    probabilities = np.eye(10, dtype=np.float32)[7] * 0.4 + 0.06
+    image = np.zeros((28, 28), np.float32)
+    assert not Recognition.from_probabilities(probabilities, image).not_a_digit
+    assert Recognition.from_probabilities(probabilities, image, threshold=0.5).not_a_digit
+    assert not Recognition(7, 0.46, probabilities, image).not_a_digit

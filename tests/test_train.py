@@ -65,8 +65,8 @@ def test_plateau_schedule_lowers_learning_rate_on_val_accuracy(tmp_path):
     # network learns, and the schedule must fire.
     rng = np.random.default_rng(0)
     x = rng.random((192, 28, 28, 1), dtype=np.float32)
-    y = rng.integers(0, 10, 192)
-    x_val, y_val = np.repeat(x[:1], 60, axis=0), np.arange(60) % 10
+    y = np.eye(10)[rng.integers(0, 10, 192)]  # the models train on target rows
+    x_val, y_val = np.repeat(x[:1], 60, axis=0), np.eye(10)[np.arange(60) % 10]
     model = build_model("rmsprop")
     callbacks = training_callbacks(tmp_path / "m.checkpoint.keras", tmp_path / "m.log.csv",
                                    patience=20, config={})
@@ -152,10 +152,12 @@ def test_batches_cover_every_image_once_per_epoch():
     from digit_recognizer.augment import make_batches
 
     x = np.repeat(np.arange(100, dtype=np.uint8)[:, None, None], 28 * 28).reshape(100, 28, 28)
-    batches = make_batches(x, np.arange(100, dtype=np.uint8), 32, seed=0, augment=False)
-    labels = np.concatenate([batches[i][1] for i in range(len(batches))])
-    assert sorted(labels.tolist()) == list(range(100))
-    images, _ = batches[0]
+    batches = make_batches(x, np.arange(100, dtype=np.uint8) % 10, 32, seed=0, augment=False)
+    seen = np.concatenate([np.round(batches[i][0][:, 0, 0, 0] * 255)
+                           for i in range(len(batches))])  # each image is its own index
+    assert sorted(seen.astype(int).tolist()) == list(range(100))
+    images, targets = batches[0]
+    np.testing.assert_array_equal(targets.argmax(axis=1), np.round(images[:, 0, 0, 0] * 255) % 10)
     assert images.shape == (32, 28, 28, 1) and images.dtype == np.float32
     assert 0.0 <= images.min() and images.max() <= 1.0
 
@@ -168,7 +170,8 @@ def test_a_resumed_run_draws_new_batches_not_a_replay_of_its_first_epochs():
     y = np.arange(100, dtype=np.uint8)
 
     def first_batch(first_epoch: int) -> list[int]:
-        return make_batches(x, y, 32, stream_seed(0, first_epoch), augment=False)[0][1].tolist()
+        images = make_batches(x, y % 10, 32, stream_seed(0, first_epoch), augment=False)[0][0]
+        return np.round(images[:, 0, 0, 0] * 255).astype(int).tolist()
 
     assert stream_seed(0, 0) == 0  # a fresh run keeps the seed it was given
     assert first_batch(0) == first_batch(0) and first_batch(5) == first_batch(5)
@@ -370,7 +373,7 @@ def test_checkpoint_holds_the_optimizer_state_and_run_state(tmp_path):
 
     rng = np.random.default_rng(0)
     model = build_model("rmsprop")
-    model.fit(rng.random((96, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 96),
+    model.fit(rng.random((96, 28, 28, 1), dtype=np.float32), np.eye(10)[rng.integers(0, 10, 96)],
               batch_size=32, epochs=1, verbose=0)
     model.optimizer.learning_rate.assign(0.25)  # as the plateau schedule might have left it
     config = {"architecture": "rmsprop", "seed": 0, "limit": 96}

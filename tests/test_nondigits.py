@@ -1,0 +1,59 @@
+"""The non-digit test set (``nondigits``): what it holds, and that it is the same for a seed.
+
+``evaluate --dataset nondigits`` and the not-a-digit flag in ``evaluate`` are tested in
+test_datasets.py, beside the other sets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digit_recognizer.datasets import load_dataset
+from digit_recognizer.nondigits import FAMILIES, build_nondigits
+from digit_recognizer.styles import parse_variant
+
+# Letters that look like digits (O 0, I l 1, Z 2, S 5, G 6, b 6, B 8, g q 9) must stay out.
+DIGIT_LIKE = {"O", "I", "L", "Z", "S", "G", "B", "Q"}
+
+
+def test_nondigits_have_twelve_families_or_more_of_ten_variants_or_more():
+    assert len(FAMILIES) >= 12
+    assert len({family.name for family in FAMILIES}) == len(FAMILIES)
+    for family in FAMILIES:
+        assert len(family.variants) >= 10, family.name
+        assert len(set(family.variants)) == len(family.variants), family.name
+
+
+def test_nondigits_leave_out_letters_that_look_like_digits():
+    letters = {f.name.removeprefix("letter ").upper() for f in FAMILIES
+               if f.name.startswith("letter ")}
+    assert len(letters) >= 8 and not letters & DIGIT_LIKE
+
+
+def test_nondigit_strokes_stay_in_the_unit_box():
+    for family in FAMILIES:
+        for text in family.variants:
+            points = np.concatenate([pen.points for pen in parse_variant(text)])
+            assert points.min() >= 0 and points.max() <= 1.05, (family.name, text)
+
+
+def test_nondigit_set_is_the_same_for_the_same_seed():
+    first, again = build_nondigits(seed=3, renderings=1), build_nondigits(seed=3, renderings=1)
+    assert np.array_equal(first.images, again.images)
+    assert not np.array_equal(first.images, build_nondigits(seed=4, renderings=1).images)
+
+
+def test_nondigit_set_holds_every_variant_of_every_family_as_mnist_images():
+    drawn = build_nondigits(seed=0, renderings=2)
+    variants = sum(len(family.variants) for family in FAMILIES)
+    assert drawn.images.shape == (2 * variants, 28, 28) and drawn.images.dtype == np.uint8
+    assert list(dict.fromkeys(drawn.families.tolist())) == [f.name for f in FAMILIES]
+    assert (drawn.images.reshape(len(drawn.images), -1).max(axis=1) == 255).all()  # ink high
+
+
+def test_load_dataset_nondigits_has_families_and_no_labels():
+    data = load_dataset("nondigits", seed=1)
+    assert data.name == "non-digits (seed 1)" and not data.digits and data.labels is None
+    assert set(data.styles) == {family.name for family in FAMILIES}
+    head = data.head(5)
+    assert len(head) == 5 and head.labels is None and head.styles.shape == (5,)

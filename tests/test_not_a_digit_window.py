@@ -1,0 +1,187 @@
+"""The window says "That doesn't look like a digit" for a drawing that is none, driven like a
+person drives it: pointer events in a real Tk window on a virtual display (Xvfb).
+
+The models are the bundled ones, loaded by the window's own loader, and the threshold is the
+one their training recorded in their metadata.
+
+    MNIST_DIR=../shared/data/mnist python -m pytest tests/test_not_a_digit_window.py -q
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import time
+import tkinter as tk
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digit_recognizer.background import load_model_choice
+from digit_recognizer.catalogue import BUNDLED_MODELS, DEFAULT_MODEL, ENSEMBLE, find_bundled
+from digit_recognizer.gui import DigitRecognizerApp
+from digit_recognizer.results import NOT_A_DIGIT, THRESHOLD_KEY, valid_threshold
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DIR = ROOT / "models"
+# Drawings as a person makes them: strokes of points, as fractions of the canvas side.
+CROSS = [[(0.35, 0.2), (0.65, 0.8)], [(0.65, 0.2), (0.35, 0.8)]]
+SCRIBBLE = [[(0.3, 0.5), (0.38, 0.25), (0.45, 0.75), (0.52, 0.3), (0.6, 0.72), (0.68, 0.3),
+             (0.34, 0.62), (0.66, 0.5), (0.3, 0.4)]]
+STAR = [[(0.5, 0.2), (0.68, 0.78), (0.22, 0.42), (0.78, 0.42), (0.32, 0.78), (0.5, 0.2)]]
+THREE = [[(0.32, 0.28), (0.45, 0.2), (0.6, 0.22), (0.66, 0.32), (0.6, 0.44), (0.48, 0.48),
+          (0.62, 0.54), (0.68, 0.66), (0.6, 0.78), (0.45, 0.8), (0.32, 0.72)]]
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def collect_garbage_on_tk_thread():
+    """Tk objects must be freed on Tk's thread, never by a collection a worker triggers."""
+    gc.collect()
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()
+
+
+def recorded_threshold(models_dir: Path, choice: str) -> float | None:
+    model = find_bundled(choice)
+    name = model.path(models_dir).with_suffix(".json").name if model else ENSEMBLE.metadata_file
+    path = models_dir / name
+    metadata = json.loads(path.read_text()) if path.is_file() else {}
+    return valid_threshold(metadata.get(THRESHOLD_KEY))
+
+
+@pytest.fixture(scope="module")
+def models_dir() -> Path:
+    """The bundled models, whose training recorded their thresholds."""
+    return BUNDLED_DIR
+
+
+@pytest.fixture
+def app(display, tmp_path, monkeypatch, models_dir):
+    """A window with the default model loaded by the window's own loader, ready."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    gc.collect()
+    window = DigitRecognizerApp(
+        tk.Tk(), partial(load_model_choice, models_dir=models_dir),
+        preload=partial(load_model_choice, models_dir=models_dir, in_child=False),
+        models_dir=models_dir, settings_file=tmp_path / "config" / "settings.json",
+        corrections=tmp_path / "corrections")
+    window.show_error = lambda title, message: pytest.fail(f"{title}: {message}")
+    wait_until(window, lambda: window.recognizer is not None and window.state == "ready")
+    yield window
+    window.close()
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def wait_until(app: DigitRecognizerApp, condition, timeout: float = 120.0) -> None:
+    """Run the window's event loop until ``condition()`` holds; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.root.update()
+        if condition():
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"timed out after {timeout} s; status: {app.window.status.text!r}")
+
+
+def settle(app: DigitRecognizerApp) -> None:
+    """Wait until the workers are idle and the newest request's answer is on screen."""
+    wait_until(app, lambda: not app.model_worker.busy and app.model_worker.results.empty()
+               and app.answering.up_to_date)
+    app.root.update()
+
+
+def draw(app: DigitRecognizerApp, strokes, *, dx: float = 0.0, scale: float = 1.0) -> None:
+    """Draw ``strokes`` (fractions of the canvas) with pointer events, every 4 pixels."""
+    canvas, size = app.window.canvas, app.window.canvas.side
+    for stroke in strokes:
+        corners = [((0.5 + (x - 0.5) * scale + dx) * size, (0.5 + (y - 0.5) * scale) * size)
+                   for x, y in stroke]
+        points = [corners[0]]
+        for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
+            n = max(1, int(math.hypot(x1 - x0, y1 - y0) / 4))
+            points += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
+        points = [(round(x), round(y)) for x, y in points]
+        canvas.event_generate("<ButtonPress-1>", x=points[0][0], y=points[0][1])
+        for x, y in points[1:]:
+            canvas.event_generate("<B1-Motion>", x=x, y=y)
+            app.root.update()
+        canvas.event_generate("<ButtonRelease-1>", x=points[-1][0], y=points[-1][1])
+        app.root.update()
+
+
+def shown(app: DigitRecognizerApp) -> str:
+    """What the answer panel shows in the digit's place."""
+    return str(app.window.answer.digit_label.cget("text"))
+
+
+# -- tests -------------------------------------------------------------------------------------
+
+
+def test_the_models_used_record_a_threshold(models_dir):
+    for choice in (DEFAULT_MODEL, ENSEMBLE.key):
+        assert recorded_threshold(models_dir, choice) is not None, choice
+
+
+def test_drawn_cross_is_not_a_digit(app):
+    draw(app, CROSS)
+    settle(app)
+    assert shown(app) == NOT_A_DIGIT
+    assert app.recognizer.not_a_digit_threshold is not None
+    closest = str(app.window.answer.confidence_label.cget("text"))
+    # The closest digit, unless none stands out of a flat output.
+    assert closest == "no digit comes close" or (closest.startswith("closest: ")
+                                                 and closest.endswith("%"))
+    assert max(app.window.answer.bars.heights()) > 0  # the bars still show the guesses
+    assert app.window.status.text.startswith(NOT_A_DIGIT)
+
+
+@pytest.mark.parametrize("drawing", [SCRIBBLE, STAR], ids=["scribble", "star"])
+def test_drawn_scribble_and_star_are_not_digits(app, drawing):
+    draw(app, drawing)
+    settle(app)
+    assert shown(app) == NOT_A_DIGIT
+
+
+def test_drawn_three_is_a_digit(app):
+    draw(app, THREE)
+    settle(app)
+    assert shown(app) == "3"
+    assert "not sure" not in str(app.window.answer.confidence_label.cget("text"))
+
+
+def test_drawn_three_after_a_cross_replaces_the_message(app):
+    draw(app, CROSS)
+    settle(app)
+    assert shown(app) == NOT_A_DIGIT
+    app.window.canvas.focus_force()
+    app.root.update()
+    app.window.canvas.event_generate("<Escape>")  # Clear
+    app.root.update()
+    assert shown(app) == ""
+    draw(app, THREE)
+    settle(app)
+    assert shown(app) == "3"
+
+
+def test_number_mode_marks_the_cross_with_a_question_mark(app):
+    app.window.toolbar.number_check.invoke()
+    draw(app, THREE, dx=-0.22, scale=0.6)
+    draw(app, CROSS, dx=0.2, scale=0.6)
+    settle(app)
+    assert shown(app) == "3?"
+    canvas = app.window.canvas
+    labels = [canvas.itemcget(i, "text") for i in canvas.find_withtag("box")
+              if canvas.type(i) == "text"]
+    assert sorted(labels) == ["3", "?"]
+    assert [bool(np.any(b.heights())) for b in app.window.answer.number_bars] == [True, True]

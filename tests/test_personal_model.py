@@ -1,0 +1,136 @@
+"""The personal model's files: where it lives, what the window calls it, and saving, setting
+aside and forgetting it without losing the user's data.
+
+    python -m pytest tests/test_personal_model.py -x -q
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from digit_recognizer.personal_model import (
+    PersonalModel,
+    base_for,
+    is_personal,
+    learned_message,
+    menu_label,
+    personal_path,
+    read_personal,
+    remove_personal,
+    save_personal,
+    set_aside,
+)
+from digit_recognizer.teaching import clear_corrections, read_corrections, save_correction
+
+
+def write_personal(folder, base="model2", corrections=6, model=b"model v1"):
+    path = folder / "my_model.h5"
+    path.write_bytes(model)
+    path.with_suffix(".json").write_text(json.dumps({"base_model": base,
+                                                     "corrections": corrections}))
+    path.with_suffix(".onnx").write_bytes(b"onnx v1")
+    return path
+
+
+# -- where it lives and what it is called --------------------------------------------------------
+
+
+def test_the_personal_model_lives_beside_the_corrections(tmp_path):
+    assert personal_path(tmp_path / "corrections") == tmp_path / "my_model.h5"
+    assert is_personal(str(tmp_path / "my_model.h5"), tmp_path / "corrections")
+    assert not is_personal("model2", tmp_path / "corrections")
+
+
+def test_menu_label_names_the_base_and_the_corrections():
+    assert menu_label("model2", 6) == "My model: Model 2 + 6 corrections"
+    assert menu_label("model1", 1) == "My model: Model 1 + 1 correction"
+
+
+def test_learned_message_says_what_was_learned():
+    assert learned_message(1, 6, "model2", "model2") == \
+        "Learned: this is a 1. Your model now knows 6 corrections."
+
+
+def test_learned_message_for_both_models_says_which_one_learned():
+    message = learned_message(4, 1, "both", "model2")
+    assert message.startswith("Learned: this is a 4. Your model now knows 1 correction. ")
+    assert "It is Model 2 with your corrections" in message
+
+
+def test_a_saved_personal_model_is_read_with_its_base_and_count(tmp_path):
+    path = write_personal(tmp_path, base="model1", corrections=3)
+    assert read_personal(path) == PersonalModel(path, "model1", 3)
+    assert read_personal(path).label == "My model: Model 1 + 3 corrections"
+
+
+def test_no_personal_model_reads_as_none(tmp_path):
+    assert read_personal(tmp_path / "my_model.h5") is None
+
+
+def test_unreadable_metadata_gives_the_default_base_and_no_count(tmp_path):
+    path = write_personal(tmp_path)
+    path.with_suffix(".json").write_text("{not json")
+    with pytest.warns(UserWarning):
+        assert read_personal(path) == PersonalModel(path, "model2", 0)
+
+
+@pytest.mark.parametrize("selected, expected", [
+    ("model1", "model1"), ("model2", "model2"), ("both", "model2"), ("/x/mine.h5", "model2"),
+    (None, "model2")])
+def test_fine_tuning_starts_from_the_selected_bundled_model(selected, expected):
+    assert base_for(selected, None) == expected
+
+
+def test_the_personal_model_is_refitted_from_its_own_base(tmp_path):
+    personal = PersonalModel(tmp_path / "my_model.h5", "model1", 2)
+    assert base_for(personal.choice, personal) == "model1"
+
+
+# -- setting aside, forgetting, saving -----------------------------------------------------------
+
+
+def test_set_aside_renames_the_model_and_its_side_files_and_deletes_nothing(tmp_path):
+    path = write_personal(tmp_path)
+    aside = set_aside(path, now=datetime(2024, 5, 1, 12, 30, 5))
+    assert aside == tmp_path / "my_model.h5.corrupt-20240501-123005"
+    assert aside.read_bytes() == b"model v1"
+    assert (tmp_path / "my_model.onnx.corrupt-20240501-123005").read_bytes() == b"onnx v1"
+    assert (tmp_path / "my_model.json.corrupt-20240501-123005").is_file()
+    assert read_personal(path) is None
+
+
+def test_remove_personal_deletes_the_model_and_its_side_files(tmp_path):
+    path = write_personal(tmp_path)
+    (tmp_path / "other.h5").write_bytes(b"keep")
+    remove_personal(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.h5"]
+
+
+def test_clear_corrections_forgets_every_sample(tmp_path):
+    for label in (1, 2):
+        save_correction(np.full((28, 28), label * 40, np.uint8), label, tmp_path)
+    clear_corrections(tmp_path)
+    assert len(read_corrections(tmp_path)) == 0
+    clear_corrections(tmp_path / "never-made")  # nothing saved: nothing to do
+
+
+class BrokenModel:
+    """A Keras-like model whose save is killed half-way through writing."""
+
+    def save(self, path, **_options):
+        with open(path, "wb") as file:
+            file.write(b"half a mod")
+        raise KeyboardInterrupt  # as a kill or Ctrl-C would interrupt it
+
+
+def test_a_save_cut_short_leaves_the_previous_personal_model(tmp_path):
+    path = write_personal(tmp_path, corrections=6)
+    with pytest.raises(KeyboardInterrupt):
+        save_personal(BrokenModel(), path, {"base_model": "model2", "corrections": 7})
+    assert path.read_bytes() == b"model v1"
+    assert read_personal(path).corrections == 6
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
