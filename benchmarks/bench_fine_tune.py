@@ -45,7 +45,12 @@ from digit_recognizer.preprocess import canvas_to_mnist  # noqa: E402
 from digit_recognizer.recognizer import bundled_path, load_keras_file  # noqa: E402
 from digit_recognizer.results import THRESHOLD_KEY, ModelError  # noqa: E402
 from digit_recognizer.scoring import to_model_input  # noqa: E402
-from digit_recognizer.styles import STYLES, build_styles, parse_variant, render_variant  # noqa: E402
+from digit_recognizer.styles import (  # noqa: E402
+    STYLES,
+    build_styles,
+    parse_variant,
+    render_variant,
+)
 
 SIZES = (5, 50, 500)  # corrections per timed call
 TIME_TARGETS = {5: "<= 3", 50: "<= 3", 500: "<= 8"}
@@ -153,9 +158,12 @@ def writer_rows(personaliser: Personaliser, base, replay, hands: int, seed: int,
     return rows, total_before, total_after
 
 
-def fewer(before: int, after: int) -> float:
-    """The drop in errors, in %; 0 when there were none to drop."""
-    return 100 * (before - after) / before if before else 0.0
+def fewer(measure: str, before: int, after: int) -> dict:
+    """The drop in errors, in %; without errors before there is none to measure (no target)."""
+    if not before:
+        return row("same writer", f"{measure}: no errors before, {after} after; fewer", 0.0, "%")
+    return row("same writer", f"{measure}: errors {before} before, {after} after; fewer",
+               100 * (before - after) / before, "%", ">= 60")
 
 
 def run(args: argparse.Namespace) -> list[dict]:
@@ -174,11 +182,9 @@ def run(args: argparse.Namespace) -> list[dict]:
                              read_metadata(path).get(THRESHOLD_KEY))
         writers, model_before, model_after = writer_rows(personaliser, base, replay,
                                                          args.hands, args.seed, key)
-        rows += writers + [row("same writer", f"{key}: fewer errors over all writers",
-                               fewer(model_before, model_after), "%", ">= 60")]
+        rows += writers + [fewer(f"{key}, all writers", model_before, model_after)]
         before, after = before + model_before, after + model_after
-    rows.append(row("same writer", f"all models: errors {before} before, {after} after; fewer",
-                    fewer(before, after), "%", ">= 60"))
+    rows.append(fewer("all models and writers", before, after))
     return rows
 
 

@@ -46,7 +46,12 @@ from benchmarks.table import print_table, row  # noqa: E402
 import cv2  # noqa: E402
 
 from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
-from digit_recognizer.datasets import DatasetError, load_usps  # noqa: E402
+from digit_recognizer.datasets import (  # noqa: E402
+    DatasetError,
+    load_usps,
+    load_usps_grids,
+    usps_paper,
+)
 from digit_recognizer.idx import IdxError  # noqa: E402
 from digit_recognizer.preprocess import canvas_to_mnist  # noqa: E402
 from digit_recognizer.catalogue import BUNDLED_MODELS  # noqa: E402
@@ -201,6 +206,8 @@ def real_handwriting_rows(recognizers: dict, usps_dir: str | None, seed: int) ->
     same canvases, and the set stays exactly what ``evaluate --dataset styles`` scores.
     """
     x_usps, y_usps = load_usps("test", usps_dir)
+    naive_usps = np.stack([naive_input(usps_paper(grid))
+                           for grid in load_usps_grids("test", usps_dir)[0]])
     styles = build_styles(seed)
     naive = np.stack([naive_input(canvas) for canvas, _, _ in style_canvases(seed)])
     usps_bench = f"real handwriting, USPS test ({len(y_usps)} digits)"
@@ -210,6 +217,8 @@ def real_handwriting_rows(recognizers: dict, usps_dir: str | None, seed: int) ->
         name = label(recognizer)
         rows.append(row(usps_bench, name, accuracy(recognizer, x_usps / 255, y_usps), "%",
                         USPS_TARGET))
+        rows.append(row(usps_bench, f"{name}: naive whole-canvas resize",
+                        accuracy(recognizer, naive_usps, y_usps), "%"))
         predicted = recognizer.predict(styles.images / 255).argmax(axis=1)
         right = predicted == styles.labels
         rows.append(row(styles_bench, f"{name}: all styles", 100 * float(right.mean()), "%",

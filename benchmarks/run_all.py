@@ -23,6 +23,7 @@ from benchmarks import (  # noqa: E402
     bench_recognition,
     bench_startup,
     bench_switch,
+    bench_teach,
     bench_train,
 )
 from benchmarks.table import print_table  # noqa: E402
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         lambda: bench_train.run(bench_train.build_parser().parse_args(
             ["--batches", "5" if quick else "30"])),
         lambda: bench_fine_tune.run(bench_fine_tune.parse(["--quick"] if quick else [])),
+        lambda: bench_teach.run(bench_teach.build_parser().parse_args(
+            ["--counts", "5", "50", "--repeats", "1"] if quick else [])),
     ]
     for part in parts:
         print_table(part())  # part by part: a later part that fails loses nothing measured

@@ -159,11 +159,17 @@ def load_usps(split: str = "test", usps_dir: str | os.PathLike | None = None
     The file's decompressed content must match the SHA-256 its README publishes. Raises
     DatasetError when the file is missing, corrupt or not USPS.
     """
-    file, sha256, count = USPS_FILES[split]
-    path = find_usps(usps_dir) / file
-    grids, labels = _parse_usps(_read_verified(path, sha256), path, count)
+    grids, labels = load_usps_grids(split, usps_dir)
     images = np.stack([usps_to_mnist(grid) for grid in grids])
     return images, labels
+
+
+def load_usps_grids(split: str = "test", usps_dir: str | os.PathLike | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """USPS' ``split`` as it is: float32 (N, 16, 16) grey values in [-1, 1] (1 is ink), labels."""
+    file, sha256, count = USPS_FILES[split]
+    path = find_usps(usps_dir) / file
+    return _parse_usps(_read_verified(path, sha256), path, count)
 
 
 def _read_verified(path: Path, sha256: str) -> bytes:
@@ -198,9 +204,13 @@ def usps_to_mnist(grid: np.ndarray) -> np.ndarray:
     looks for the paper, so the digit gets a margin of paper first; then it is dark ink on
     light paper, as on the app's canvas, and the app's preprocessing does the rest.
     """
-    paper = np.round((1 - np.clip(grid, -1, 1)) * 127.5).astype(np.uint8)  # ink 0, paper 255
-    paper = cv2.copyMakeBorder(paper, PAD, PAD, PAD, PAD, cv2.BORDER_CONSTANT, value=255)
-    return np.round(canvas_to_mnist(paper) * 255).astype(np.uint8)
+    return np.round(canvas_to_mnist(usps_paper(grid)) * 255).astype(np.uint8)
+
+
+def usps_paper(grid: np.ndarray) -> np.ndarray:
+    """One USPS digit as the app's canvas holds a drawing: uint8, ink 0 on paper 255, margin."""
+    paper = np.round((1 - np.clip(grid, -1, 1)) * 127.5).astype(np.uint8)
+    return cv2.copyMakeBorder(paper, PAD, PAD, PAD, PAD, cv2.BORDER_CONSTANT, value=255)
 
 
 # -- folders ----------------------------------------------------------------------------------

@@ -323,13 +323,24 @@ class _Teacher:
         model = personalise_model(self._base(base), images, labels, self._replay(options),
                                   seed=options.seed)
         metadata = personal_metadata(base, len(labels), dataset_sha256(images, labels),
-                                     time.monotonic() - started, options.seed)
+                                     time.monotonic() - started, options.seed,
+                                     base_threshold(base, self.models_dir))
         save_personal(model, out, metadata)
         recognizer = Recognizer(_eager_forward(model), name=metadata["name"], path=Path(out),
                                 metadata=metadata)
         models[out] = recognizer  # replaces the model of the previous fine-tuning
         self.stamps[out] = file_stamp(out)
         return recognizer.name, Path(out), metadata, "keras", ()
+
+
+def base_threshold(base: str, models_dir: str | os.PathLike | None) -> float | None:
+    """The bundled base model's not-a-digit threshold, which its fine-tuned copy keeps: the
+    fine-tuning replays non-digits too, so what is flat for the base stays flat."""
+    from digit_recognizer.catalogue import read_metadata
+    from digit_recognizer.recognizer import bundled_path
+    from digit_recognizer.results import THRESHOLD_KEY, valid_threshold
+
+    return valid_threshold(read_metadata(bundled_path(base, models_dir)).get(THRESHOLD_KEY))
 
 
 def _eager_forward(model):

@@ -27,6 +27,7 @@ from digit_recognizer.catalogue import (
     find_bundled,
     read_metadata,
 )
+from digit_recognizer.results import THRESHOLD_KEY
 from digit_recognizer.teaching import PERSONAL_MODEL
 
 __all__ = [
@@ -148,9 +149,13 @@ def remove_personal(path: str | os.PathLike) -> None:
 
 
 def personal_metadata(base: str, corrections: int, corrections_sha256: str,
-                      seconds: float, seed: int) -> dict:
-    """The metadata saved beside a personal model; ``name`` is what the window shows."""
-    return {
+                      seconds: float, seed: int, threshold: float | None = None) -> dict:
+    """The metadata saved beside a personal model; ``name`` is what the window shows.
+
+    ``threshold``: the base model's not-a-digit threshold, which the personal model keeps.
+    """
+    found = {THRESHOLD_KEY: threshold} if threshold is not None else {}
+    return found | {
         "name": f"{short_name(base)} + {corrections} correction{'' if corrections == 1 else 's'}",
         "base_model": base,
         "corrections": corrections,

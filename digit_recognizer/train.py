@@ -353,6 +353,21 @@ def write_log(path: Path, history: dict[str, list[float]]) -> None:
             writer.writerow([epoch, *values])
 
 
+def share(text: str, most: float = 1.0, what: str = "a share from 0 to 1") -> float:
+    """A command-line share: a number from 0 to ``most``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= most:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+    return value
+
+
+def degrees(text: str) -> float:
+    return share(text, 180.0, "a turn from 0 to 180 degrees")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m digit_recognizer train",
                                      description="Train a CNN on MNIST and save it.")
@@ -392,8 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
                        ("rotation", "augmentation: largest turn, in degrees"),
                        ("zoom", "augmentation: largest change of size, as a share")):
         default = getattr(defaults, name.replace("-", "_"))
-        parser.add_argument(f"--{name}", type=float, default=default,
-                            help=f"{text} (default: {default})")
+        parser.add_argument(f"--{name}", type=degrees if name == "rotation" else share,
+                            default=default, help=f"{text} (default: {default})")
     parser.add_argument("--no-figures", action="store_true", help="skip the matplotlib figures")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run that wrote --out from its checkpoint "

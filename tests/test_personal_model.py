@@ -134,3 +134,16 @@ def test_a_save_cut_short_leaves_the_previous_personal_model(tmp_path):
     assert path.read_bytes() == b"model v1"
     assert read_personal(path).corrections == 6
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_personal_model_keeps_its_bases_not_a_digit_threshold():
+    from digit_recognizer.catalogue import MODELS_DIR
+    from digit_recognizer.model_process import base_threshold
+    from digit_recognizer.personal_model import personal_metadata
+    from digit_recognizer.recognizer import Recognizer
+
+    threshold = base_threshold("model2", MODELS_DIR)
+    assert threshold == Recognizer.bundled("model2").metadata["not_a_digit_threshold"]
+    metadata = personal_metadata("model2", 3, "0" * 64, 1.0, 0, threshold)
+    assert metadata["not_a_digit_threshold"] == threshold
+    assert "not_a_digit_threshold" not in personal_metadata("model2", 3, "0" * 64, 1.0, 0)

@@ -300,8 +300,13 @@ def test_small_seven_in_a_corner_gives_a_digit_shaped_input(corner):
 
 
 @pytest.mark.parametrize("corner", CORNERS)
-def test_small_seven_in_a_corner_is_read_as_a_seven_by_model_2(model2, corner):
-    assert model2.recognize(draw(blank(320, 320), HOOKED_SEVEN, *corner, 18, brush=18)).digit == 7
+def test_small_seven_in_a_corner_is_never_named_another_digit_by_model_2(model2, corner):
+    # On the canvas this 7 is a blob (its pen is as wide as it is tall). The models trained
+    # before outlier exposure read 7 in the re-drawn strokes; the bundled ones are unsure of
+    # a blob and say so rather than name a digit. What must not happen is a confident wrong
+    # digit. The same 7 drawn 40 px tall is read as 7 (the window test).
+    result = model2.recognize(draw(blank(320, 320), HOOKED_SEVEN, *corner, 18, brush=18))
+    assert result.digit == 7 or result.not_a_digit
 
 
 def test_digit_too_small_for_its_brush_asks_to_draw_it_bigger():

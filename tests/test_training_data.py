@@ -127,3 +127,54 @@ def test_the_bundled_models_flag_non_digits_but_few_real_digits(choice, mnist_di
     false_flags = recognizer.predict(to_model_input(digits)).max(axis=1) < threshold
     assert flagged.mean() >= 0.9
     assert false_flags.mean() <= 0.015
+
+
+@pytest.mark.parametrize("option", ["--restroked=1.5", "--non-digits=-0.1", "--styled=x",
+                                    "--rotation=200"])
+def test_train_refuses_a_share_or_turn_out_of_range_in_one_line(option, capsys):
+    from digit_recognizer.train import main
+
+    with pytest.raises(SystemExit) as stop:
+        main([option])
+    assert stop.value.code == 2
+    assert option.split("=")[1] in capsys.readouterr().err
+
+
+def test_calibrate_records_the_bundled_thresholds_again(tmp_path, mnist_dir, capsys):
+    """The command that chose the bundled thresholds, re-run on a copy: the same numbers."""
+    import json
+    import shutil
+
+    from digit_recognizer.calibration import main
+    from digit_recognizer.catalogue import MODELS_DIR
+
+    folder = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, folder)
+    recorded = {p.name: json.loads(p.read_text())["not_a_digit_threshold"]
+                for p in folder.glob("*.json") if not p.name.endswith(".config.json")}
+    for path in folder.glob("*.json"):
+        metadata = json.loads(path.read_text())
+        metadata.pop("not_a_digit_threshold", None)
+        path.write_text(json.dumps(metadata))
+    assert main(["--models-dir", str(folder), "--data-dir", str(mnist_dir)]) == 0
+    again = {p.name: json.loads(p.read_text())["not_a_digit_threshold"]
+             for p in folder.glob("*.json") if not p.name.endswith(".config.json")}
+    assert again == pytest.approx(recorded, abs=2e-4)
+    assert "not a digit below" in capsys.readouterr().out
+
+
+def test_calibrate_refuses_models_that_held_out_different_digits(tmp_path, mnist_dir, capsys):
+    import json
+    import shutil
+
+    from digit_recognizer.calibration import main
+    from digit_recognizer.catalogue import MODELS_DIR
+
+    folder = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, folder)
+    path = folder / "digit_model.json"
+    metadata = json.loads(path.read_text())
+    metadata["config"]["seed"] = 5
+    path.write_text(json.dumps(metadata))
+    assert main(["--models-dir", str(folder), "--data-dir", str(mnist_dir)]) == 2
+    assert "--seed" in capsys.readouterr().err

@@ -1,0 +1,159 @@
+"""Teaching in the window: the digit button pressed -> the personal model's answer on screen.
+
+    python benchmarks/bench_teach.py [--counts 5 50 500] [--repeats 3]
+
+Opens the real window on a virtual display (Xvfb, started here) with the app's own loader and
+teacher (``background.ModelLoader``: bundled models from their ONNX copies, fine-tuning in the
+model process, which imports TensorFlow once the window is up). For each count N it fills the
+user's corrections folder (a temporary one) with N-1 MNIST training digits, draws a continental
+1 with Tk mouse events, waits for its answer, and presses "1" (``UserFiles.teach``), pumping the
+event loop until the status says "Learned" and the new model's answer is shown. The first teach
+of a run pays for the fine-tuning's per-base pools (``fine_tune.prepare``, done in the
+background once the window is up): the window is given time for it before the clock starts.
+
+Targets (issue 12, 2-core machine): <= 3 s with up to 50 corrections, <= 8 s with 500.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tkinter as tk
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # runs from a checkout as is
+
+from benchmarks.table import row, run_and_print  # noqa: E402
+from digit_recognizer.xvfb import XvfbError, virtual_display  # noqa: E402
+
+CONTINENTAL_ONE = [(0.20, 0.35), (0.60, 0.15), (0.55, 0.85)]  # fractions of the canvas side
+TIMEOUT_S = 180.0
+TARGETS = {50: "<= 3", 500: "<= 8"}  # the largest count each target covers
+
+
+class BenchmarkError(RuntimeError):
+    """The window did not get where it should within ``TIMEOUT_S``."""
+
+
+def pump_until(app, condition: Callable[[], bool]) -> float:
+    """Run the window's event loop until ``condition()`` holds; the seconds it took."""
+    started = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - started > TIMEOUT_S:
+            raise BenchmarkError(f"timed out; status: {app.window.status.text!r}")
+        app.root.update()
+        time.sleep(0.002)
+    return time.perf_counter() - started
+
+
+def draw(app, stroke: list[tuple[float, float]]) -> None:
+    """One stroke with press, motion (every ~4 px) and release events, as a mouse makes."""
+    canvas, side = app.window.canvas, app.window.canvas.side
+    points = [(x * side, y * side) for x, y in stroke]
+    path = [points[0]]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        n = max(1, int(math.hypot(x1 - x0, y1 - y0) / 4))
+        path += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
+    path = [(round(x), round(y)) for x, y in path]
+    canvas.event_generate("<ButtonPress-1>", x=path[0][0], y=path[0][1])
+    for x, y in path[1:]:
+        canvas.event_generate("<B1-Motion>", x=x, y=y)
+        app.root.update()
+    canvas.event_generate("<ButtonRelease-1>", x=path[-1][0], y=path[-1][1])
+
+
+def fill_corrections(folder: Path, count: int) -> None:
+    """Make ``folder`` hold ``count`` corrections: MNIST training digits, appended."""
+    from digit_recognizer.data import load_mnist
+    from digit_recognizer.teaching import read_corrections, save_correction
+
+    (x, y), _ = load_mnist()
+    have = len(read_corrections(folder).labels) if folder.exists() else 0
+    for index in range(have, count):
+        save_correction(x[index], int(y[index]), folder)
+
+
+def open_window(data: Path, workdir: Path):
+    from digit_recognizer.background import ModelLoader
+    from digit_recognizer.gui import DigitRecognizerApp
+
+    loader = ModelLoader(ROOT / "models", personal=data / "my_model.h5")
+    app = DigitRecognizerApp(tk.Tk(), loader, preload=loader.in_process,
+                             models_dir=ROOT / "models", corrections=data / "corrections",
+                             settings_file=workdir / "settings.json", teacher=loader)
+    app.show_error = lambda title, message: print(f"{title}: {message}", file=sys.stderr)
+    return app, loader
+
+
+def time_teach(app) -> float:
+    """Draw the continental 1, press "1"; seconds from the press to the new answer shown."""
+    app.window.clear()
+    draw(app, CONTINENTAL_ONE)
+    pump_until(app, lambda: app.answering.up_to_date and not app.model_worker.busy)
+    before = app.answering.shown_serial
+    started = time.perf_counter()
+    app.files.teach(1)
+    pump_until(app, lambda: app.window.status.text.startswith("Learned")
+               and app.answering.shown_serial > before and app.answering.up_to_date)
+    return time.perf_counter() - started
+
+
+def run(args: argparse.Namespace) -> list[dict]:
+    rows, app, loader = [], None, None
+    with virtual_display(), tempfile.TemporaryDirectory(prefix="bench-teach-") as workdir:
+        data = Path(workdir) / "data"
+        try:
+            app, loader = open_window(data, Path(workdir))
+            pump_until(app, lambda: app.recognizer is not None and app.state == "ready")
+            warm_until = time.perf_counter() + args.warm_up
+            pump_until(app, lambda: time.perf_counter() > warm_until
+                       and not app.teaching.worker.busy)
+            for count in args.counts:
+                times = []
+                for _ in range(args.repeats):
+                    fill_corrections(data / "corrections", count - 1)
+                    times.append(time_teach(app))
+                print(f"{count} corrections, s: " + " ".join(f"{t:.2f}" for t in times),
+                      file=sys.stderr)
+                target = next((t for limit, t in sorted(TARGETS.items()) if count <= limit), "-")
+                rows += [row("teach", f"press -> new answer, {count} corrections (median of "
+                             f"{len(times)})", statistics.median(times), "s", target),
+                         row("teach", f"press -> new answer, {count} corrections (worst)",
+                             max(times), "s")]
+        finally:
+            if app is not None:
+                app.close()
+            if loader is not None:
+                loader.close()
+            gc.collect()  # on the Tk thread: the closed window's cycles hold Tk objects
+    return rows
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[5, 50, 500],
+                        help="corrections after the press (default: 5 50 500)")
+    parser.add_argument("--repeats", type=int, default=3, help="presses per count (default: 3)")
+    parser.add_argument("--warm-up", type=float, default=20.0,
+                        help="seconds the window is given to warm its model process up "
+                             "before the first press (default: 20)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    if not os.environ.get("MNIST_DIR"):
+        print("note: MNIST is read from $MNIST_DIR or the Keras cache", file=sys.stderr)
+    return run_and_print(run, build_parser().parse_args(argv),
+                         (BenchmarkError, XvfbError, tk.TclError))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
