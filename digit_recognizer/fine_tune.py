@@ -101,7 +101,7 @@ class Recipe:
     """How a fine-tuning trains, per epoch; the values were measured (module docstring)."""
 
     learning_rate: float = 0.03  # SGD, momentum 0.9
-    correction_copies: int = 200  # varied copies of the corrections in all, ~6% of the mix
+    correction_copies: int = 200  # varied copies of the misread corrections, besides one of each
     replay_digits: int = 2000  # random MNIST training digits
     confusable_digits: int = 800  # MNIST digits of the classes the corrections were misread as
     non_digits: int = 300  # drawings of no digit (``outliers``)
@@ -120,6 +120,11 @@ class Recipe:
 
 
 RECIPE = Recipe()
+# A correction the base reads as its label but less surely than this (a drawing it calls "not a
+# digit", say) counts as misread: it needs the extra copies too.
+UNSURE = 0.5
+MIN_COPIES = 40  # per misread correction and epoch
+MAX_EXTRA_COPIES = 2000  # per epoch: about the replay's size, so MNIST keeps its weight
 # Lighter than training's augmentation (10°, 10%, 2 px): a correction is one person's drawing,
 # and varied too far it starts to cover neighbouring digits (a flagged 1 becomes any 7).
 CORRECTION_VARIATION = {"rotation": 5.0, "zoom": 0.05, "shift": 1.0}
@@ -394,16 +399,16 @@ def train_head(prepared: Prepared, images: np.ndarray, labels: np.ndarray, *, ep
     keras = import_keras()
     reset_head(prepared, seed, recipe)
     rng = np.random.default_rng(seed)  # the mix of each epoch and its variations
-    count = max(recipe.correction_copies, len(images))
-    copies = [np.resize(rng.permutation(len(images)), count) for _ in range(epochs)]
+    own = trunk_outputs(prepared.trunk, images)
+    as_read = keras.ops.convert_to_numpy(prepared.head(own, training=False))
+    wrong = (as_read.argmax(axis=1) != labels) | (as_read.max(axis=1) < UNSURE)
+    misread = as_read.argmax(axis=1)[wrong]  # the classes the corrections are confused with
+    copies = correction_copies(len(images), np.flatnonzero(wrong), epochs, recipe, rng)
     varied = [augment_digits(images[c], rng, **CORRECTION_VARIATION) for c in copies]
-    # One trunk pass for the corrections and all their copies: (N + epochs × count, ...) float16
-    outputs = trunk_outputs(prepared.trunk, np.concatenate([images] + varied))
-    as_read = keras.ops.convert_to_numpy(prepared.head(outputs[:len(images)], training=False))
-    misread = as_read.argmax(axis=1)
-    misread = misread[misread != labels]  # the classes the corrections are confused with
+    outputs = trunk_outputs(prepared.trunk, np.concatenate(varied))  # (epochs × count, ...)
+    count = len(copies[0])
     for epoch, picked in enumerate(copies):
-        taught = outputs[len(images) + epoch * count:len(images) + (epoch + 1) * count]
+        taught = outputs[epoch * count:(epoch + 1) * count]
         x, y = epoch_mix(prepared, taught, labels[picked], misread, recipe, rng)
         # already shuffled by ``rng``: Keras' shuffle would follow another random stream
         prepared.head.fit(x, y, batch_size=recipe.batch_size, epochs=1, shuffle=False,
@@ -413,6 +418,22 @@ def train_head(prepared: Prepared, images: np.ndarray, labels: np.ndarray, *, ep
     for layer in model.layers:  # saved like the base, so nothing later inherits the freeze
         layer.trainable = True
     return model
+
+
+def correction_copies(total: int, wrong: np.ndarray, epochs: int, recipe: Recipe,
+                      rng: np.random.Generator) -> list[np.ndarray]:
+    """Which corrections each epoch's copies are of: every one once, then
+    ``recipe.correction_copies`` more (``MIN_COPIES`` of each, up to ``MAX_EXTRA_COPIES``) of
+    those the base reads wrong (or of all, if none).
+
+    Spread evenly over hundreds of corrections, the one just taught would get a copy or two
+    and stay misread; the ones the base already reads right need no more.
+    """
+    focus = wrong if len(wrong) else np.arange(total)
+    # At least MIN_COPIES of each misread one, so that one among many is learnt too.
+    extra = min(max(recipe.correction_copies, MIN_COPIES * len(wrong)), MAX_EXTRA_COPIES)
+    return [np.concatenate([rng.permutation(total), rng.choice(focus, extra)])
+            for _ in range(epochs)]
 
 
 def epoch_mix(prepared: Prepared, taught: np.ndarray, taught_labels: np.ndarray,

@@ -128,6 +128,27 @@ def test_personalised_model_reads_what_was_taught_and_keeps_mnist(mnist, model2)
     assert all(layer.trainable for layer in model.layers)  # saved like the base
 
 
+def test_a_few_misread_real_digits_among_hundreds_of_corrections_are_learnt(mnist, model2):
+    """Real handwriting the base misreads (USPS' training split), taught among 300 MNIST
+    digits it reads right: the new ones are not drowned by the old."""
+    from digit_recognizer.datasets import load_usps
+    from digit_recognizer.fine_tune import personalise
+    from digit_recognizer.scoring import to_model_input
+
+    (x_train, y_train), _ = mnist
+    usps, usps_labels = load_usps("train")
+
+    def read(m, images):
+        return m.predict(to_model_input(images), batch_size=500, verbose=0).argmax(axis=1)
+
+    misread = np.flatnonzero(read(model2, usps[:3000]) != usps_labels[:3000])[:5]
+    assert len(misread) == 5
+    images = np.concatenate([x_train[:300], usps[misread]])
+    labels = np.concatenate([y_train[:300], usps_labels[misread]])
+    model = personalise(model2, images, labels, replay=(x_train, y_train))
+    assert (read(model, usps[misread]) == usps_labels[misread]).all()
+
+
 def test_later_calls_reuse_the_trunk_outputs_of_the_same_base(mnist, model2):
     from digit_recognizer.fine_tune import Personaliser
 
