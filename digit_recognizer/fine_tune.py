@@ -101,7 +101,7 @@ class Recipe:
     """How a fine-tuning trains, per epoch; the values were measured (module docstring)."""
 
     learning_rate: float = 0.03  # SGD, momentum 0.9
-    correction_copies: int = 200  # varied copies of the misread corrections, besides one of each
+    correction_copies: int = 200  # varied copies of the corrections, spread evenly over them
     replay_digits: int = 2000  # random MNIST training digits
     confusable_digits: int = 800  # MNIST digits of the classes the corrections were misread as
     non_digits: int = 300  # drawings of no digit (``outliers``)
@@ -422,17 +422,17 @@ def train_head(prepared: Prepared, images: np.ndarray, labels: np.ndarray, *, ep
 
 def correction_copies(total: int, wrong: np.ndarray, epochs: int, recipe: Recipe,
                       rng: np.random.Generator) -> list[np.ndarray]:
-    """Which corrections each epoch's copies are of: every one once, then
-    ``recipe.correction_copies`` more (``MIN_COPIES`` of each, up to ``MAX_EXTRA_COPIES``) of
-    those the base reads wrong (or of all, if none).
+    """Which corrections each epoch's copies are of: ``recipe.correction_copies`` spread evenly
+    over all (at least one each), then ``MIN_COPIES`` more of each one the base reads wrong
+    (``MAX_EXTRA_COPIES`` in all at most).
 
     Spread evenly over hundreds of corrections, the one just taught would get a copy or two
-    and stay misread; the ones the base already reads right need no more.
+    and stay misread; all copies on the misread ones would starve the writer's other drawings.
     """
-    focus = wrong if len(wrong) else np.arange(total)
-    # At least MIN_COPIES of each misread one, so that one among many is learnt too.
-    extra = min(max(recipe.correction_copies, MIN_COPIES * len(wrong)), MAX_EXTRA_COPIES)
-    return [np.concatenate([rng.permutation(total), rng.choice(focus, extra)])
+    spread = max(recipe.correction_copies, total)
+    extra = min(MIN_COPIES * len(wrong), MAX_EXTRA_COPIES)
+    return [np.concatenate([np.resize(rng.permutation(total), spread),
+                            rng.choice(wrong, extra) if extra else wrong[:0]])
             for _ in range(epochs)]
 
 
