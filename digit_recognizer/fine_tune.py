@@ -25,12 +25,12 @@ frozen trunk's output for a pool of augmented MNIST digits and non-digits is com
 base model and cached (``Personaliser``), each call passes only the corrections' copies through
 the trunk, and SGD trains the head alone on those outputs. The head's weights then go into a
 copy of the base. Measured by ``benchmarks/bench_fine_tune.py`` on 2 cores with the retrained
-models: with 50 corrections a call takes 2.1 s on model 1 and 1.0 s on model 2 (medians), with
-500 2.8 s and 1.6 s; the first call for a base adds 2-4 s for the pools (``prepare`` can pay
+models: with 50 corrections a call takes 1.3 s on model 1 and 1.2 s on model 2 (medians), with
+500 2.1 s and 1.6 s; the first call for a base adds 2-3 s for the pools (``prepare`` can pay
 that earlier). After 50 corrections MNIST test accuracy went from 99.33% to 99.40% (model 1)
 and from 99.58% to 99.57% (model 2), and the non-digits under the not-a-digit threshold from
-98.1% to 98.2% and 99.2% to 99.2%. A one-off ``fine-tune`` pays for the pools every time, so
-it takes as long as training through the frozen trunk did (4-5 s of its ~14 s).
+98.1% to 98.2% and 99.2% to 99.2%. A one-off ``fine-tune`` pays for the pools every time
+(about 12 s in all for 20 corrections, TensorFlow's import included).
 
 Measured on model 2 with 20 and 50 "continental 1s" that it read as 7 (MNIST 1s given a long
 flag; table in the README): SGD with momentum on the head kept MNIST test accuracy within 0.1
