@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import statistics
 import sys
 import tempfile
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print  # noqa: E402
+from digit_recognizer.window_driver import WindowTimeout, draw, pump_until  # noqa: E402
 from digit_recognizer.xvfb import XvfbError, virtual_display  # noqa: E402
 
 CYCLE = ("model1", "model2", "both")
@@ -40,39 +40,9 @@ SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]  # fractions of the canvas si
 TIMEOUT_S = 120.0
 
 
-class BenchmarkError(RuntimeError):
-    """The window did not get where it should within ``TIMEOUT_S``."""
-
-
-def pump_until(app, condition: Callable[[], bool], pause: float = 0.001) -> float:
-    """Run the window's event loop until ``condition()`` holds; the seconds it took.
-
-    The short pause lets the model worker thread have the GIL between event-loop turns.
-    """
-    started = time.perf_counter()
-    while not condition():
-        if time.perf_counter() - started > TIMEOUT_S:
-            raise BenchmarkError(f"timed out; status: {app.window.status.text!r}")
-        app.root.update()
-        time.sleep(pause)
-    return time.perf_counter() - started
-
-
-def draw_seven(app) -> None:
-    """Draw a 7 on the canvas with press, motion and release events, as a mouse would."""
-    canvas = app.window.canvas
-    size = canvas.side
-    points = [(x * size, y * size) for x, y in SEVEN]
-    path = [points[0]]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        n = max(1, int(math.hypot(x1 - x0, y1 - y0) / 4))  # a motion event every ~4 px
-        path += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
-    path = [(round(x), round(y)) for x, y in path]
-    canvas.event_generate("<ButtonPress-1>", x=path[0][0], y=path[0][1])
-    for x, y in path[1:]:
-        canvas.event_generate("<B1-Motion>", x=x, y=y)
-        app.root.update()
-    canvas.event_generate("<ButtonRelease-1>", x=path[-1][0], y=path[-1][1])
+def wait(app, condition: Callable[[], bool]) -> float:
+    """Pump the window until ``condition()`` holds; the seconds it took."""
+    return pump_until(app, condition, TIMEOUT_S, pause=0.001)
 
 
 def answered(app, choice: str, before: int) -> Callable[[], bool]:
@@ -98,10 +68,10 @@ def open_window(models_dir: str, workdir: Path):
 def ready_with_drawing(app) -> float:
     """Draw once the first model is up; wait for its answer and the preload. Seconds taken."""
     started = time.perf_counter()
-    pump_until(app, lambda: app.recognizer is not None and app.state == "ready")
-    draw_seven(app)
-    pump_until(app, answered(app, CYCLE[0], -1))
-    pump_until(app, lambda: not app.model_worker.busy and app.model_worker.results.empty())
+    wait(app, lambda: app.recognizer is not None and app.state == "ready")
+    draw(app, [SEVEN])
+    wait(app, answered(app, CYCLE[0], -1))
+    wait(app, lambda: not app.model_worker.busy and app.model_worker.results.empty())
     kept = set(app.engine.kept)
     if not set(CYCLE) <= kept:
         print(f"warning: preloaded {sorted(kept)}, not all of {CYCLE}: switches may load",
@@ -117,9 +87,9 @@ def time_switches(app, switches: int) -> tuple[list[float], list[float]]:
         before = app.answering.shown_serial
         started = time.perf_counter()
         app.select_model(choice)
-        pump_until(app, lambda: app.active_choice == choice)
+        wait(app, lambda: app.active_choice == choice)
         to_active.append(time.perf_counter() - started)
-        pump_until(app, answered(app, choice, before))
+        wait(app, answered(app, choice, before))
         to_shown.append(time.perf_counter() - started)
     return to_active, to_shown
 
@@ -159,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_and_print(run, build_parser().parse_args(argv), (BenchmarkError, XvfbError, tk.TclError))
+    return run_and_print(run, build_parser().parse_args(argv), (WindowTimeout, XvfbError, tk.TclError))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import os
 import statistics
 import sys
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print  # noqa: E402
+from digit_recognizer.window_driver import WindowTimeout, draw, pump_until  # noqa: E402
 from digit_recognizer.xvfb import XvfbError, virtual_display  # noqa: E402
 
 CONTINENTAL_ONE = [(0.20, 0.35), (0.60, 0.15), (0.55, 0.85)]  # fractions of the canvas side
@@ -39,35 +39,9 @@ TIMEOUT_S = 180.0
 TARGETS = {50: "<= 3", 500: "<= 8"}  # the largest count each target covers
 
 
-class BenchmarkError(RuntimeError):
-    """The window did not get where it should within ``TIMEOUT_S``."""
-
-
-def pump_until(app, condition: Callable[[], bool]) -> float:
-    """Run the window's event loop until ``condition()`` holds; the seconds it took."""
-    started = time.perf_counter()
-    while not condition():
-        if time.perf_counter() - started > TIMEOUT_S:
-            raise BenchmarkError(f"timed out; status: {app.window.status.text!r}")
-        app.root.update()
-        time.sleep(0.002)
-    return time.perf_counter() - started
-
-
-def draw(app, stroke: list[tuple[float, float]]) -> None:
-    """One stroke with press, motion (every ~4 px) and release events, as a mouse makes."""
-    canvas, side = app.window.canvas, app.window.canvas.side
-    points = [(x * side, y * side) for x, y in stroke]
-    path = [points[0]]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        n = max(1, int(math.hypot(x1 - x0, y1 - y0) / 4))
-        path += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
-    path = [(round(x), round(y)) for x, y in path]
-    canvas.event_generate("<ButtonPress-1>", x=path[0][0], y=path[0][1])
-    for x, y in path[1:]:
-        canvas.event_generate("<B1-Motion>", x=x, y=y)
-        app.root.update()
-    canvas.event_generate("<ButtonRelease-1>", x=path[-1][0], y=path[-1][1])
+def wait(app, condition: Callable[[], bool]) -> float:
+    """Pump the window until ``condition()`` holds; the seconds it took."""
+    return pump_until(app, condition, TIMEOUT_S, pause=0.002)
 
 
 def fill_corrections(folder: Path, count: int) -> None:
@@ -96,12 +70,12 @@ def open_window(data: Path, workdir: Path):
 def time_teach(app) -> float:
     """Draw the continental 1, press "1"; seconds from the press to the new answer shown."""
     app.window.clear()
-    draw(app, CONTINENTAL_ONE)
-    pump_until(app, lambda: app.answering.up_to_date and not app.model_worker.busy)
+    draw(app, [CONTINENTAL_ONE])
+    wait(app, lambda: app.answering.up_to_date and not app.model_worker.busy)
     before = app.answering.shown_serial
     started = time.perf_counter()
     app.files.teach(1)
-    pump_until(app, lambda: app.window.status.text.startswith("Learned")
+    wait(app, lambda: app.window.status.text.startswith("Learned")
                and app.answering.shown_serial > before and app.answering.up_to_date)
     return time.perf_counter() - started
 
@@ -112,9 +86,9 @@ def run(args: argparse.Namespace) -> list[dict]:
         data = Path(workdir) / "data"
         try:
             app, loader = open_window(data, Path(workdir))
-            pump_until(app, lambda: app.recognizer is not None and app.state == "ready")
+            wait(app, lambda: app.recognizer is not None and app.state == "ready")
             warm_until = time.perf_counter() + args.warm_up
-            pump_until(app, lambda: time.perf_counter() > warm_until
+            wait(app, lambda: time.perf_counter() > warm_until
                        and not app.teaching.worker.busy)
             for count in args.counts:
                 times = []
@@ -152,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("MNIST_DIR"):
         print("note: MNIST is read from $MNIST_DIR or the Keras cache", file=sys.stderr)
     return run_and_print(run, build_parser().parse_args(argv),
-                         (BenchmarkError, XvfbError, tk.TclError))
+                         (WindowTimeout, XvfbError, tk.TclError))
 
 
 if __name__ == "__main__":

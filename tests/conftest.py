@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -50,3 +51,20 @@ def display():
             yield name
     except XvfbError as err:
         pytest.fail(str(err))
+
+
+@pytest.fixture(scope="module")
+def collect_garbage_on_tk_thread():
+    """Keep the cycle collector off the worker threads while windows come and go.
+
+    Each test leaves a destroyed window behind (widgets form reference cycles). If a worker
+    thread's allocations triggered the collector, it would free those Tk objects there, and Tk
+    must only be called from its own thread. So collection runs here, between tests, instead.
+    Window test modules use it for all their tests:
+    ``pytestmark = pytest.mark.usefixtures("collect_garbage_on_tk_thread")``.
+    """
+    gc.collect()
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()

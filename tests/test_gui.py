@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 import tkinter as tk
 from tkinter import font as tkfont
 from tkinter import ttk
@@ -42,6 +41,8 @@ from digit_recognizer.teaching import (
     add_correction,
     read_corrections,
 )
+from digit_recognizer.window_driver import draw
+from digit_recognizer.window_driver import pump_until as wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = ROOT / "models"
@@ -58,19 +59,7 @@ DRAWINGS = {"1": ONE, "7": SEVEN, "0": ZERO}
 # -- fixtures: a display, a model, windows -----------------------------------------------------
 
 
-@pytest.fixture(scope="module", autouse=True)
-def collect_garbage_on_tk_thread():
-    """Keep the cycle collector off the worker threads while windows come and go.
-
-    Each test leaves a destroyed window behind (widgets form reference cycles). If a worker
-    thread's allocations triggered the collector, it would free those Tk objects there, and Tk
-    must only be called from its own thread. So collection runs here, between tests, instead.
-    """
-    gc.collect()
-    gc.disable()
-    yield
-    gc.collect()
-    gc.enable()
+pytestmark = pytest.mark.usefixtures("collect_garbage_on_tk_thread")
 
 
 @pytest.fixture(autouse=True)
@@ -150,47 +139,11 @@ def app(make_app) -> DigitRecognizerApp:
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def wait_until(app: DigitRecognizerApp, condition, timeout: float = 180.0) -> None:
-    """Run the window's event loop until ``condition()`` holds; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        app.root.update()
-        if condition():
-            return
-        time.sleep(0.005)  # yield the CPU to the workers between event-loop turns
-    raise AssertionError(f"timed out after {timeout} s; status: {status(app)!r}")
-
-
 def settle(app: DigitRecognizerApp) -> None:
     """Wait until the workers are idle and the newest request's answer is on screen."""
     wait_until(app, lambda: not app.model_worker.busy and not app.io_worker.busy
                and app.model_worker.results.empty() and app.io_worker.results.empty())
     app.root.update()
-
-
-def densify(points: list[tuple[float, float]], step: float = 4.0) -> list[tuple[int, int]]:
-    """Points every ``step`` pixels along a polyline, like motion events of a moving mouse."""
-    out = [points[0]]
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        n = max(1, int(math.hypot(x1 - x0, y1 - y0) / step))
-        out += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
-    return [(round(x), round(y)) for x, y in out]
-
-
-def draw(app: DigitRecognizerApp, strokes, *, release: bool = True, dx: float = 0.0,
-         dy: float = 0.0, scale: float = 1.0) -> None:
-    """Draw ``strokes`` (fractions of the canvas) with mouse events, shifted and scaled."""
-    canvas, size = app.window.canvas, app.window.canvas.side
-    for stroke in strokes:
-        points = densify([((0.5 + (x - 0.5) * scale + dx) * size,
-                           (0.5 + (y - 0.5) * scale + dy) * size) for x, y in stroke])
-        canvas.event_generate("<ButtonPress-1>", x=points[0][0], y=points[0][1])
-        for x, y in points[1:]:
-            canvas.event_generate("<B1-Motion>", x=x, y=y)
-            app.root.update()
-        if release:
-            canvas.event_generate("<ButtonRelease-1>", x=points[-1][0], y=points[-1][1])
-        app.root.update()
 
 
 def shown(app: DigitRecognizerApp) -> str:

@@ -10,9 +10,6 @@ one their training recorded in their metadata.
 from __future__ import annotations
 
 import gc
-import json
-import math
-import time
 import tkinter as tk
 from functools import partial
 from pathlib import Path
@@ -21,9 +18,14 @@ import numpy as np
 import pytest
 
 from digit_recognizer.background import load_model_choice
-from digit_recognizer.catalogue import BUNDLED_MODELS, DEFAULT_MODEL, ENSEMBLE, find_bundled
+from digit_recognizer.catalogue import DEFAULT_MODEL, ENSEMBLE, find_bundled, recorded_threshold
 from digit_recognizer.gui import DigitRecognizerApp
-from digit_recognizer.results import NOT_A_DIGIT, THRESHOLD_KEY, valid_threshold
+from digit_recognizer.results import NOT_A_DIGIT
+from digit_recognizer.window_driver import draw
+from digit_recognizer.window_driver import pump_until
+
+# The windows here load the bundled models only: two minutes is ample.
+wait_until = partial(pump_until, timeout=120.0)
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = ROOT / "models"
@@ -39,40 +41,19 @@ THREE = [[(0.32, 0.28), (0.45, 0.2), (0.6, 0.22), (0.66, 0.32), (0.6, 0.44), (0.
 # -- fixtures ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", autouse=True)
-def collect_garbage_on_tk_thread():
-    """Tk objects must be freed on Tk's thread, never by a collection a worker triggers."""
-    gc.collect()
-    gc.disable()
-    yield
-    gc.collect()
-    gc.enable()
-
-
-def recorded_threshold(models_dir: Path, choice: str) -> float | None:
-    model = find_bundled(choice)
-    name = model.path(models_dir).with_suffix(".json").name if model else ENSEMBLE.metadata_file
-    path = models_dir / name
-    metadata = json.loads(path.read_text()) if path.is_file() else {}
-    return valid_threshold(metadata.get(THRESHOLD_KEY))
-
-
-@pytest.fixture(scope="module")
-def models_dir() -> Path:
-    """The bundled models, whose training recorded their thresholds."""
-    return BUNDLED_DIR
+pytestmark = pytest.mark.usefixtures("collect_garbage_on_tk_thread")
 
 
 @pytest.fixture
-def app(display, tmp_path, monkeypatch, models_dir):
+def app(display, tmp_path, monkeypatch):
     """A window with the default model loaded by the window's own loader, ready."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     gc.collect()
     window = DigitRecognizerApp(
-        tk.Tk(), partial(load_model_choice, models_dir=models_dir),
-        preload=partial(load_model_choice, models_dir=models_dir, in_child=False),
-        models_dir=models_dir, settings_file=tmp_path / "config" / "settings.json",
+        tk.Tk(), partial(load_model_choice, models_dir=BUNDLED_DIR),
+        preload=partial(load_model_choice, models_dir=BUNDLED_DIR, in_child=False),
+        models_dir=BUNDLED_DIR, settings_file=tmp_path / "config" / "settings.json",
         corrections=tmp_path / "corrections")
     window.show_error = lambda title, message: pytest.fail(f"{title}: {message}")
     wait_until(window, lambda: window.recognizer is not None and window.state == "ready")
@@ -83,41 +64,11 @@ def app(display, tmp_path, monkeypatch, models_dir):
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def wait_until(app: DigitRecognizerApp, condition, timeout: float = 120.0) -> None:
-    """Run the window's event loop until ``condition()`` holds; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        app.root.update()
-        if condition():
-            return
-        time.sleep(0.005)
-    raise AssertionError(f"timed out after {timeout} s; status: {app.window.status.text!r}")
-
-
 def settle(app: DigitRecognizerApp) -> None:
     """Wait until the workers are idle and the newest request's answer is on screen."""
     wait_until(app, lambda: not app.model_worker.busy and app.model_worker.results.empty()
                and app.answering.up_to_date)
     app.root.update()
-
-
-def draw(app: DigitRecognizerApp, strokes, *, dx: float = 0.0, scale: float = 1.0) -> None:
-    """Draw ``strokes`` (fractions of the canvas) with pointer events, every 4 pixels."""
-    canvas, size = app.window.canvas, app.window.canvas.side
-    for stroke in strokes:
-        corners = [((0.5 + (x - 0.5) * scale + dx) * size, (0.5 + (y - 0.5) * scale) * size)
-                   for x, y in stroke]
-        points = [corners[0]]
-        for (x0, y0), (x1, y1) in zip(corners, corners[1:]):
-            n = max(1, int(math.hypot(x1 - x0, y1 - y0) / 4))
-            points += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
-        points = [(round(x), round(y)) for x, y in points]
-        canvas.event_generate("<ButtonPress-1>", x=points[0][0], y=points[0][1])
-        for x, y in points[1:]:
-            canvas.event_generate("<B1-Motion>", x=x, y=y)
-            app.root.update()
-        canvas.event_generate("<ButtonRelease-1>", x=points[-1][0], y=points[-1][1])
-        app.root.update()
 
 
 def shown(app: DigitRecognizerApp) -> str:
@@ -128,9 +79,11 @@ def shown(app: DigitRecognizerApp) -> str:
 # -- tests -------------------------------------------------------------------------------------
 
 
-def test_the_models_used_record_a_threshold(models_dir):
+def test_the_models_used_record_a_threshold():
     for choice in (DEFAULT_MODEL, ENSEMBLE.key):
-        assert recorded_threshold(models_dir, choice) is not None, choice
+        model = find_bundled(choice)
+        path = BUNDLED_DIR / (model.file if model else ENSEMBLE.metadata_file)
+        assert recorded_threshold(path) is not None, choice
 
 
 def test_drawn_cross_is_not_a_digit(app):

@@ -9,12 +9,11 @@ loads into once for the whole module. Events are pumped until a condition holds.
 
 from __future__ import annotations
 
-import gc
 import json
-import math
 import shutil
 import time
 import tkinter as tk
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,9 @@ from digit_recognizer.model_menu import FORGET_LABEL
 from digit_recognizer.model_process import PersonaliseOptions
 from digit_recognizer.settings import Settings, load_settings, save_settings
 from digit_recognizer.teaching import read_corrections, save_correction
+from digit_recognizer.window_driver import draw, pump_until
+
+wait_until = partial(pump_until, timeout=120.0)
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "models"
@@ -35,14 +37,7 @@ REPLAY = 6000  # MNIST training digits the child keeps for replay: enough, and q
 CONTINENTAL_ONE = [[(0.20, 0.35), (0.60, 0.15), (0.55, 0.85)]]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def collect_garbage_on_tk_thread():
-    """Keep the cycle collector off the worker threads (Tk objects must die on Tk's)."""
-    gc.collect()
-    gc.disable()
-    yield
-    gc.collect()
-    gc.enable()
+pytestmark = pytest.mark.usefixtures("collect_garbage_on_tk_thread")
 
 
 @pytest.fixture(scope="module")
@@ -81,37 +76,9 @@ def make_app(display, data, loader, tmp_path):
         app.close()
 
 
-def wait_until(app: DigitRecognizerApp, condition, timeout: float = 120.0) -> None:
-    """Run the window's event loop until ``condition()`` holds; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        app.root.update()
-        if condition():
-            return
-        time.sleep(0.005)
-    raise AssertionError(f"timed out after {timeout} s; status: {app.window.status.text!r}")
-
-
 def ready(app: DigitRecognizerApp) -> DigitRecognizerApp:
     wait_until(app, lambda: app.state == "ready" and not app.model_worker.busy)
     return app
-
-
-def draw(app: DigitRecognizerApp, strokes) -> None:
-    """Draw ``strokes`` (fractions of the canvas) with mouse events, a point every 4 px."""
-    canvas, side = app.window.canvas, app.window.canvas.side
-    for stroke in strokes:
-        points = [(x * side, y * side) for x, y in stroke]
-        dense = [points[0]]
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            n = max(1, int(math.hypot(x1 - x0, y1 - y0) / 4))
-            dense += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
-        canvas.event_generate("<ButtonPress-1>", x=round(dense[0][0]), y=round(dense[0][1]))
-        for x, y in dense[1:]:
-            canvas.event_generate("<B1-Motion>", x=round(x), y=round(y))
-            app.root.update()
-        canvas.event_generate("<ButtonRelease-1>", x=round(dense[-1][0]), y=round(dense[-1][1]))
-        app.root.update()
 
 
 def answered(app: DigitRecognizerApp) -> str:
