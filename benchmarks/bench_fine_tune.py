@@ -41,7 +41,7 @@ from digit_recognizer.catalogue import BUNDLED_MODELS, find_bundled, read_metada
 from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
 from digit_recognizer.fine_tune import FineTuneError, Personaliser  # noqa: E402
 from digit_recognizer.outliers import non_digits  # noqa: E402
-from digit_recognizer.preprocess import canvas_to_mnist  # noqa: E402
+from digit_recognizer.preprocess import canvas_to_mnist_uint8  # noqa: E402
 from digit_recognizer.recognizer import bundled_path, load_keras_file  # noqa: E402
 from digit_recognizer.results import THRESHOLD_KEY, ModelError  # noqa: E402
 from digit_recognizer.scoring import to_model_input  # noqa: E402
@@ -70,7 +70,7 @@ def drawings(style_name: str, variant: int, count: int, rng: np.random.Generator
     """``count`` renderings of one variant of a style, as the app would read them: uint8."""
     style = next(s for s in STYLES if s.name == style_name)
     pens = parse_variant(style.variants[variant % len(style.variants)])
-    return np.stack([np.round(canvas_to_mnist(render_variant(pens, rng)) * 255).astype(np.uint8)
+    return np.stack([canvas_to_mnist_uint8(render_variant(pens, rng))
                      for _ in range(count)])
 
 

@@ -32,7 +32,6 @@ __all__ = ["FALSE_FLAG_SHARE", "calibrate", "calibrate_bundled", "choose_thresho
            "held_out_digits", "validation_digits"]
 
 FALSE_FLAG_SHARE = 0.005  # of validation digits flagged as not digits
-VALIDATION_SIZE = 5000  # as train.VALIDATION_SIZE; not imported, which would import Keras
 RESTROKED = 2000  # validation digits also re-drawn with the app's brush
 NON_DIGITS = 2000
 NON_DIGIT_SEED = 99  # training draws its non-digits from the run's seed, 0 by default
@@ -46,11 +45,12 @@ def choose_threshold(top: np.ndarray, share: float = FALSE_FLAG_SHARE) -> float:
 
 
 def held_out_digits(seed: int, mnist_dir=None) -> np.ndarray:
-    """The MNIST training digits a full run with ``seed`` held out (``train.split_validation``)."""
+    """The MNIST training digits a full run with ``seed`` held out for validation."""
     from digit_recognizer.data import load_mnist
+    from digit_recognizer.train import VALIDATION_SIZE, split_validation
 
-    (x, _), _ = load_mnist(mnist_dir)
-    return x[np.random.default_rng(seed).permutation(len(x))[:VALIDATION_SIZE]]
+    (x, y), _ = load_mnist(mnist_dir)
+    return split_validation(x, y, VALIDATION_SIZE, seed)[1][0]
 
 
 def validation_digits(held_out: np.ndarray, seed: int, usps_dir=None) -> dict[str, np.ndarray]:

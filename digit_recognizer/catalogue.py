@@ -16,6 +16,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from digit_recognizer.results import THRESHOLD_KEY, valid_threshold
+
 __all__ = [
     "BundledModel",
     "Ensemble",
@@ -119,6 +121,11 @@ def recorded_accuracy(path: str | os.PathLike) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return value / 100 if value > 1 else float(value)
+
+
+def recorded_threshold(path: str | os.PathLike) -> float | None:
+    """The valid not-a-digit threshold in the metadata beside ``path``, if it records one."""
+    return valid_threshold(read_metadata(path).get(THRESHOLD_KEY))
 
 
 def read_metadata(path: str | os.PathLike) -> dict:

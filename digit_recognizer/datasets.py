@@ -36,7 +36,7 @@ from digit_recognizer.mnist_cli import CLASS_NAMES, CommandError, find_labelled_
 from digit_recognizer.preprocess import (
     EmptyDrawingError,
     ImageError,
-    canvas_to_mnist,
+    canvas_to_mnist_uint8,
     load_image,
 )
 from digit_recognizer.teaching import TeachingError, find_idx_pair, read_idx_pair
@@ -204,7 +204,7 @@ def usps_to_mnist(grid: np.ndarray) -> np.ndarray:
     looks for the paper, so the digit gets a margin of paper first; then it is dark ink on
     light paper, as on the app's canvas, and the app's preprocessing does the rest.
     """
-    return np.round(canvas_to_mnist(usps_paper(grid)) * 255).astype(np.uint8)
+    return canvas_to_mnist_uint8(usps_paper(grid))
 
 
 def usps_paper(grid: np.ndarray) -> np.ndarray:
@@ -254,7 +254,7 @@ def load_image_folder(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray
     images = np.empty((len(files), 28, 28), np.uint8)
     for i, (path, _) in enumerate(files):
         try:
-            images[i] = np.round(canvas_to_mnist(load_image(path)) * 255)
+            images[i] = canvas_to_mnist_uint8(load_image(path))
         except (ImageError, EmptyDrawingError) as err:  # unreadable, blank or a mere dot
             reason = str(err) if str(path) in str(err) else f"{path}: {err}"
             raise DatasetError(reason) from err

@@ -68,8 +68,8 @@ from digit_recognizer.catalogue import (
     choice_for_file,
     choice_label,
     find_bundled,
-    read_metadata,
     recorded_accuracy,
+    recorded_threshold,
 )
 from digit_recognizer.data import MnistError, dataset_sha256, load_mnist
 from digit_recognizer.files import atomic_write_text
@@ -572,7 +572,7 @@ def fine_tune_file(choice: str, extra_data: str | os.PathLike, out: str | os.Pat
         "recipe": asdict(RECIPE),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    threshold = read_metadata(base).get(THRESHOLD_KEY)
+    threshold = recorded_threshold(base)
     if threshold is not None:  # the non-digits in every mix keep the base's low top probability
         metadata[THRESHOLD_KEY] = threshold
     save_fine_tuned(model, out, metadata, onnx=onnx)

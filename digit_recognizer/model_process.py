@@ -336,11 +336,10 @@ class _Teacher:
 def base_threshold(base: str, models_dir: str | os.PathLike | None) -> float | None:
     """The bundled base model's not-a-digit threshold, which its fine-tuned copy keeps: the
     fine-tuning replays non-digits too, so what is flat for the base stays flat."""
-    from digit_recognizer.catalogue import read_metadata
+    from digit_recognizer.catalogue import recorded_threshold
     from digit_recognizer.recognizer import bundled_path
-    from digit_recognizer.results import THRESHOLD_KEY, valid_threshold
 
-    return valid_threshold(read_metadata(bundled_path(base, models_dir)).get(THRESHOLD_KEY))
+    return recorded_threshold(bundled_path(base, models_dir))
 
 
 def _eager_forward(model):

@@ -24,8 +24,8 @@ from typing import Iterator
 
 import numpy as np
 
-from digit_recognizer.preprocess import canvas_to_mnist
-from digit_recognizer.styles import parse_variant, render_variant
+from digit_recognizer.preprocess import canvas_to_mnist_uint8
+from digit_recognizer.styles import render_groups
 
 __all__ = ["FAMILIES", "Family", "NonDigitSet", "RENDERINGS", "nondigit_canvases",
            "build_nondigits"]
@@ -327,18 +327,14 @@ FAMILIES: tuple[Family, ...] = (
 def nondigit_canvases(seed: int = 0, renderings: int = RENDERINGS
                       ) -> Iterator[tuple[np.ndarray, str]]:
     """(canvas, family name) for ``renderings`` drawings of every variant, in order."""
-    rng = np.random.default_rng(seed)
-    for family in FAMILIES:
-        for text in family.variants:
-            pens = parse_variant(text)
-            for _ in range(renderings):
-                yield render_variant(pens, rng), family.name
+    for canvas, family in render_groups(FAMILIES, seed, renderings):
+        yield canvas, family.name
 
 
 def build_nondigits(seed: int = 0, renderings: int = RENDERINGS) -> NonDigitSet:
     """The non-digit test set, each drawing brought to 28×28 by ``canvas_to_mnist``."""
     images, names = [], []
     for canvas, name in nondigit_canvases(seed, renderings):
-        images.append(np.round(canvas_to_mnist(canvas) * 255).astype(np.uint8))
+        images.append(canvas_to_mnist_uint8(canvas))
         names.append(name)
     return NonDigitSet(np.stack(images), np.array(names))

@@ -28,7 +28,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from digit_recognizer.preprocess import EmptyDrawingError, canvas_to_mnist
+from digit_recognizer.preprocess import EmptyDrawingError, canvas_to_mnist_uint8
 
 __all__ = ["non_digits", "FAMILIES", "LETTERS"]
 
@@ -52,10 +52,9 @@ def non_digits(count: int, rng: np.random.Generator) -> np.ndarray:
     while made < count:
         family = FAMILIES[rng.integers(len(FAMILIES))]
         try:
-            ink = canvas_to_mnist(draw(family, rng))
+            out[made] = canvas_to_mnist_uint8(draw(family, rng))
         except EmptyDrawingError:  # too small for its pen: draw another
             continue
-        out[made] = np.round(ink * 255)
         made += 1
     return out
 

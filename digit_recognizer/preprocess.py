@@ -51,6 +51,7 @@ __all__ = [
     "ImageError",
     "load_image",
     "canvas_to_mnist",
+    "canvas_to_mnist_uint8",
     "segment_digits",
     "photo_to_mnist",
     "stroke_width",
@@ -524,6 +525,14 @@ def canvas_to_mnist(image) -> np.ndarray:
     """
     ink = _ink(_grey(image)[0])
     return _digit_to_mnist(*_select(ink, *_components(ink)))
+
+
+def canvas_to_mnist_uint8(image) -> np.ndarray:
+    """``canvas_to_mnist`` stored as MNIST's files store digits: uint8 (28, 28), ink 255.
+
+    For the data sets and the training images made from drawings; the networks take the floats.
+    """
+    return np.round(canvas_to_mnist(image) * 255).astype(np.uint8)
 
 
 def segment_digits(image) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digit_recognizer.preprocess import EmptyDrawingError, canvas_to_mnist
+from digit_recognizer.preprocess import EmptyDrawingError, canvas_to_mnist_uint8
 
 __all__ = ["EDITED_CLASSES", "edit_digit"]
 
@@ -43,7 +43,7 @@ def edit_digit(image: np.ndarray, label: int, rng: np.random.Generator) -> np.nd
     pen = max(1, int(round(_stroke_width(ink))))
     edit(padded, ink, pen, rng)
     try:
-        return np.round(canvas_to_mnist(padded) * 255).astype(np.uint8)
+        return canvas_to_mnist_uint8(padded)
     except EmptyDrawingError:
         return None
 

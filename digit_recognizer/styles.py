@@ -16,12 +16,12 @@ makes the test.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
 from digit_recognizer.background import Stroke, render_strokes
-from digit_recognizer.preprocess import canvas_to_mnist
+from digit_recognizer.preprocess import canvas_to_mnist_uint8
 
 __all__ = [
     "STYLES",
@@ -371,22 +371,32 @@ def render_variant(pens: list[Pen], rng: np.random.Generator,
     return np.asarray(render_strokes(strokes, canvas))
 
 
+def render_groups(groups: Sequence, seed: int, renderings: int) -> Iterator[tuple[np.ndarray, Any]]:
+    """(canvas, group) for ``renderings`` drawings of every variant of each group, in order.
+
+    A group is anything with ``variants`` in this notation: a ``Style`` here, a family of
+    non-digits in ``nondigits``, whose test set is drawn the same way.
+    """
+    rng = np.random.default_rng(seed)
+    for group in groups:
+        for text in group.variants:
+            pens = parse_variant(text)
+            for _ in range(renderings):
+                yield render_variant(pens, rng), group
+
+
 def style_canvases(seed: int = 0, renderings: int = RENDERINGS
                    ) -> Iterator[tuple[np.ndarray, int, str]]:
     """(canvas, label, style name) for ``renderings`` drawings of every variant, in order."""
-    rng = np.random.default_rng(seed)
-    for style in STYLES:
-        for text in style.variants:
-            pens = parse_variant(text)
-            for _ in range(renderings):
-                yield render_variant(pens, rng), style.label, style.name
+    for canvas, style in render_groups(STYLES, seed, renderings):
+        yield canvas, style.label, style.name
 
 
 def build_styles(seed: int = 0, renderings: int = RENDERINGS) -> StyleSet:
     """The styles test set, each drawing brought to 28×28 by ``canvas_to_mnist``."""
     images, labels, names = [], [], []
     for canvas, label, name in style_canvases(seed, renderings):
-        images.append(np.round(canvas_to_mnist(canvas) * 255).astype(np.uint8))
+        images.append(canvas_to_mnist_uint8(canvas))
         labels.append(label)
         names.append(name)
     return StyleSet(np.stack(images), np.array(labels, np.uint8), np.array(names))

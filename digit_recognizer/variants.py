@@ -94,11 +94,10 @@ def restroke(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
     A digit the renderer cannot draw (too faint, too small for the brush) comes back as it was.
     """
-    from digit_recognizer.preprocess import EmptyDrawingError, canvas_to_mnist
+    from digit_recognizer.preprocess import EmptyDrawingError, canvas_to_mnist_uint8
     from digit_recognizer.synthetic import render_drawn_digit
 
     try:
-        ink = canvas_to_mnist(render_drawn_digit(digit, rng, canvas=140))
+        return canvas_to_mnist_uint8(render_drawn_digit(digit, rng, canvas=140))
     except EmptyDrawingError:
         return digit
-    return np.round(ink * 255).astype(np.uint8)
