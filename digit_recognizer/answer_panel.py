@@ -230,8 +230,10 @@ class AnswerPanel(ttk.Frame):
         return max(self.digit_label.winfo_width(), round(ANSWER_WIDTH * self.scale)) - 8
 
     def _fit_answer(self) -> None:
-        """The answer in the largest font that fits its column (a message wraps instead)."""
+        """The answer in the largest font that fits its column (a message wraps instead), and
+        the line under it wrapped to the column ("no digit comes close" is wider than some)."""
         room = self._answer_room()
+        self.confidence_label.configure(wraplength=room)
         if self._is_message:
             self.digit_label.configure(font=self.message_font, wraplength=room)
             return

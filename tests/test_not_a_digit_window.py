@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import tkinter as tk
+import tkinter.font as tkfont
 from functools import partial
 from pathlib import Path
 
@@ -104,6 +105,11 @@ def test_drawn_scribble_and_star_are_not_digits(app, drawing):
     draw(app, drawing)
     settle(app)
     assert shown(app) == NOT_A_DIGIT
+    # "closest: …" or "no digit comes close", whole: on one line or wrapped to its column.
+    detail = app.window.answer.confidence_label
+    width, font = detail.winfo_width(), tkfont.nametofont(str(detail.cget("font")))
+    wrap = int(str(detail.cget("wraplength")))
+    assert font.measure(detail.cget("text")) <= width or 0 < wrap <= width
 
 
 def test_drawn_three_is_a_digit(app):
