@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_and_print(run, build_parser().parse_args(argv), (BenchmarkError, XvfbError, subprocess.SubprocessError))
+    return run_and_print(run, build_parser().parse_args(argv),
+                         (BenchmarkError, XvfbError, subprocess.SubprocessError))
 
 
 if __name__ == "__main__":

@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_and_print(run, build_parser().parse_args(argv), (WindowTimeout, XvfbError, tk.TclError))
+    return run_and_print(run, build_parser().parse_args(argv),
+                         (WindowTimeout, XvfbError, tk.TclError))
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ class Done:
 
     kind: str
     message: str
-    count: int | None = None  # samples saved, for teaching jobs
+    count: int | None = None  # corrections saved, for teaching jobs
     label: int | None = None  # the digit taught, for teaching jobs
 
 
@@ -486,7 +486,7 @@ def teach_job(image: np.ndarray, label: int, folder: Path) -> Done | Failed:
     except (TeachingError, OSError) as err:
         return Failed("teach", f"Could not save the sample: {err}")
     done = "Saved as" if saved.new else "Already saved: now it counts as"
-    return Done("teach", f"{done} a {label}; {plural(saved.count, 'sample')} saved. To "
+    return Done("teach", f"{done} a {label}; {plural(saved.count, 'correction')} saved. To "
                          "fine-tune on them: Help ▸ Copy fine-tune command.", saved.count,
                 label)
 

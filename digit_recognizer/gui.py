@@ -75,6 +75,7 @@ MAP_TIMEOUT_MS = 1000  # start loading the model by then even if the window is n
 IO_WAIT_S = 5.0  # on closing, how long a file being written may take to finish
 STATES = ("loading", "ready", "predicting", "error")
 READY = "Ready: draw a digit."
+IMAGE_UNDO = "Ctrl+Z brings the image back."
 TEACHER_JOBS = ("learn", "warm", "export")  # their failures are the personal model's
 
 
@@ -159,7 +160,7 @@ class DigitRecognizerApp:
         live = self.window.live
         if kind == "start" and self._replaced_image():
             self.answering.new_epoch()
-            self._set_state(message="A new drawing: Ctrl+Z brings the image back.")
+            self._set_state(message=f"A new drawing: {IMAGE_UNDO}")
         if kind in ("start", "move"):
             if live:
                 self.answering.schedule_live()
@@ -249,7 +250,8 @@ class DigitRecognizerApp:
         elif self.state == "predicting" and not self.answering.up_to_date:
             self._set_state()  # the answer to Predict is still to come
         else:
-            self._set_state("ready", self.teaching.take_note() or result_message(predicted.result))
+            self._set_state("ready", _answer_message(self.teaching.take_note(), predicted.result,
+                                                     self._replaced_image()))
 
     # -- models --------------------------------------------------------------------------------
 
@@ -332,8 +334,7 @@ class DigitRecognizerApp:
     # -- settings, help, quitting --------------------------------------------------------------
 
     def _remember(self) -> None:
-        snapshot = replace(self.settings)
-        self.io_worker.submit("settings", partial(save_settings_job, snapshot,
+        self.io_worker.submit("settings", partial(save_settings_job, replace(self.settings),
                                                   self.settings_file))
 
     def show_shortcuts(self) -> tk.Toplevel:
@@ -378,6 +379,16 @@ class DigitRecognizerApp:
 
     def show_error(self, title: str, message: str) -> None:
         messagebox.showerror(title, message, parent=self.root)
+
+
+def _answer_message(note: str | None, result, image_undo: bool) -> str:
+    """The status once an answer is shown: a teaching note, else a sentence about the answer.
+
+    ``image_undo``: the drawing replaced an opened image with one stroke, which the answer's
+    sentence would otherwise replace at once, so the hint that Ctrl+Z brings it back stays.
+    """
+    message = note or result_message(result)
+    return f"{message} {IMAGE_UNDO}" if image_undo else message
 
 
 def _ready_message(recognizer, note: str | None) -> tuple[str, str | None, str]:

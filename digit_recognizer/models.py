@@ -71,7 +71,7 @@ def build_adadelta_cnn() -> keras.Model:
 
 
 def build_rmsprop_cnn() -> keras.Model:
-    """Model 2: [[Conv2D->relu]×2 -> MaxPool2D -> Dropout]×2 -> Flatten -> Dense -> Dropout -> Out.
+    """Model 2: [[Conv2D→relu]×2 → MaxPool2D → Dropout]×2 → Flatten → Dense → Dropout → Out.
 
     3×3 kernels with 'same' padding (32 then 64 filters) instead of the original's 5×5 first
     block: the same receptive field after two layers at under half the arithmetic, which on a

@@ -3,12 +3,14 @@
     python -m digit_recognizer train --model rmsprop --epochs 30 --out models/digit_model1.h5
     python -m digit_recognizer train --model adadelta --limit 2000 --epochs 1 --out /tmp/m.h5
     python -m digit_recognizer train --model rmsprop --epochs 40 --resume   # go on to epoch 40
+    python -m digit_recognizer train --model rmsprop --start-from models/digit_model1.h5 \
+        --learning-rate 2.5e-4 --epochs 10 --out /tmp/m2.h5   # go on training a trained one
 
 A run does, in this order: configuration (``TrainConfig``, written beside ``--out`` first),
-data (MNIST plus ``--extra-data``, 5,000 images held out for validation), model (built, or
-restored with its optimizer from the checkpoint by ``--resume``), fit, finished model (the best
-epoch's weights), report (metadata, figures, ONNX copy). Beside ``--out``, say
-``models/digit_model1.h5``, it writes:
+data (MNIST plus ``--extra-data``, 5,000 images held out for validation), model (built, given
+the weights of ``--start-from``, or restored with its optimizer from the checkpoint by
+``--resume``), fit, finished model (the best epoch's weights), report (metadata, figures, ONNX
+copy). Beside ``--out``, say ``models/digit_model1.h5``, it writes:
 
     digit_model1.config.json        the configuration, at the start of the run
     digit_model1.checkpoint.keras   the best epoch so far with all --resume needs (``checkpoint``)
@@ -50,6 +52,7 @@ from digit_recognizer.data import MnistError, dataset_sha256, load_mnist
 from digit_recognizer.environment import choose_distribution, hardware_description, library_versions
 from digit_recognizer.files import atomic_path, atomic_write_text
 from digit_recognizer.idx import IdxError
+from digit_recognizer.inference import file_sha256
 from digit_recognizer.quiet_tf import import_keras
 from digit_recognizer.results import ModelError
 from digit_recognizer.scoring import score_probabilities, to_model_input
@@ -80,10 +83,12 @@ class TrainConfig:
     non_digit_pool: int = 20000  # non-digits drawn for the run
     rotation: float = 10.0  # augmentation: ± degrees
     zoom: float = 0.1  # augmentation: ± share of the size
+    start_from: str | None = None  # a trained network of this architecture to go on training
+    learning_rate: float | None = None  # the optimizer's first rate; None: the architecture's
 
     def __post_init__(self) -> None:
         # Python callers pass Path objects; the JSON copies of the configuration need strings.
-        for name in ("out", "extra_data", "data_dir"):
+        for name in ("out", "extra_data", "data_dir", "start_from"):
             if getattr(self, name) is not None:
                 setattr(self, name, os.fspath(getattr(self, name)))
 
@@ -113,6 +118,10 @@ def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | Non
     replicate the model on (default: every GPU, when there are several).
     """
     state = resume_state(checkpoint_path(config.out), asdict(config)) if resume else None
+    start = start_weights(config) if state is None and config.start_from else None
+    # Hashed now: --out may be the file it starts from, which the run replaces.
+    started_from = ({"file": config.start_from, "sha256": file_sha256(config.start_from)}
+                    if start is not None else None)
     data = load_data(config)
     atomic_write_text(config_path(config.out), json.dumps(asdict(config), indent=2) + "\n")
 
@@ -124,7 +133,8 @@ def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | Non
     batches = make_batches(data.x_fit, data.y_fit, config.batch_size, stream, config.augment,
                            data.variants, mix, config.rotation, config.zoom)
     strategy = choose_distribution(devices)
-    model = prepare_model(config, state, strategy, len(batches) * (config.epochs - first_epoch))
+    model = prepare_model(config, state, strategy, len(batches) * (config.epochs - first_epoch),
+                          start)
 
     started = time.time()
     fitted = fit(model, batches, data, config, state, verbose)
@@ -134,7 +144,7 @@ def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | Non
     save_model(model, Path(config.out))
     history = whole_history(state, fitted)
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
-    return report(model, config, data, history, state, seconds, replicas, figures)
+    return report(model, config, data, history, state, seconds, replicas, figures, started_from)
 
 
 def load_data(config: TrainConfig) -> RunData:
@@ -196,8 +206,29 @@ def ema_momentum(steps: int, window: int = 100) -> float:
     return 1.0 - 1.0 / max(1.0, min(window, steps / 10))
 
 
-def prepare_model(config: TrainConfig, state: RunState | None, strategy, steps: int):
-    """A new network, or with ``state`` the checkpoint's, its optimizer's state restored.
+def start_weights(config: TrainConfig) -> list[np.ndarray]:
+    """The weights of ``config.start_from``, checked to fit ``config.architecture``.
+
+    Read before the data and the new network, so that a wrong file fails at once, and so
+    that ``--out`` may be the very file the run starts from. Raises ``ModelError``.
+    """
+    from digit_recognizer.models import build_model  # imports Keras at its top
+    from digit_recognizer.recognizer import load_keras_file
+
+    path = Path(config.start_from)
+    weights = load_keras_file(path).get_weights()
+    wanted = [w.shape for w in build_model(config.architecture).get_weights()]
+    if [w.shape for w in weights] != wanted:
+        label = for_architecture(config.architecture).label
+        raise ModelError(f"{path} is not a {label} network (its layers differ), so training "
+                         f"--model {config.architecture} cannot start from it.")
+    return weights
+
+
+def prepare_model(config: TrainConfig, state: RunState | None, strategy, steps: int,
+                  start: list[np.ndarray] | None = None):
+    """A new network (given the weights ``start``, if any), or with ``state`` the
+    checkpoint's, its optimizer's state restored.
 
     ``steps`` is how many training steps the run has left, which sets the span of model 2's
     weights' moving average.
@@ -207,6 +238,10 @@ def prepare_model(config: TrainConfig, state: RunState | None, strategy, steps: 
             from digit_recognizer.models import build_model  # imports Keras at its top
 
             model = build_model(config.architecture)
+            if start is not None:
+                model.set_weights(start)
+            if config.learning_rate is not None:
+                model.optimizer.learning_rate = config.learning_rate
         else:
             model = load_checkpoint(checkpoint_path(config.out), state)
     if model.optimizer.use_ema:
@@ -263,8 +298,12 @@ def save_model(model, out: Path) -> None:
 
 
 def report(model, config: TrainConfig, data: RunData, history: dict, state: RunState | None,
-           seconds: float, replicas: int, figures: bool) -> dict:
-    """Score the saved network on the test set; write its metadata, figures and ONNX copy."""
+           seconds: float, replicas: int, figures: bool, started_from: dict | None = None
+           ) -> dict:
+    """Score the saved network on the test set; write its metadata, figures and ONNX copy.
+
+    ``started_from``: the file and SHA-256 of the network ``--start-from`` went on training.
+    """
     scores = evaluate_arrays(model, data.x_test, data.y_test)
     metadata = {
         "architecture": config.architecture,
@@ -272,6 +311,7 @@ def report(model, config: TrainConfig, data: RunData, history: dict, state: RunS
         "optimizer": model.optimizer.__class__.__name__,
         "epochs_run": len(history.get("loss", [])),
         "resumed_after_epoch": state.epoch if state else None,
+        "started_from": started_from,
         "training_images": len(data.x_fit),
         "validation_images": len(data.x_val),
         "best_val_accuracy": max(map(float, history.get("val_accuracy", [])), default=None),
@@ -368,6 +408,17 @@ def degrees(text: str) -> float:
     return share(text, 180.0, "a turn from 0 to 180 degrees")
 
 
+def learning_rate(text: str) -> float:
+    """A command-line learning rate: a number above 0, at most 10."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 10:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a learning rate (above 0, at most 10)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m digit_recognizer train",
                                      description="Train a CNN on MNIST and save it.")
@@ -409,6 +460,12 @@ def build_parser() -> argparse.ArgumentParser:
         default = getattr(defaults, name.replace("-", "_"))
         parser.add_argument(f"--{name}", type=degrees if name == "rotation" else share,
                             default=default, help=f"{text} (default: {default})")
+    parser.add_argument("--start-from", metavar="MODEL",
+                        help="go on training a trained network of the same architecture, for "
+                             "instance a bundled model, instead of a new one (default: new)")
+    parser.add_argument("--learning-rate", type=learning_rate,
+                        help="the optimizer's first learning rate (default: the architecture's: "
+                             "1.0 for adadelta, 0.001 for rmsprop; lower it with --start-from)")
     parser.add_argument("--no-figures", action="store_true", help="skip the matplotlib figures")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run that wrote --out from its checkpoint "
@@ -423,10 +480,11 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,
         extra_data=args.extra_data, patience=args.patience, augment=not args.no_augment,
         data_dir=args.data_dir, variants=not args.no_variants, restroked=args.restroked,
-        styled=args.styled, non_digits=args.non_digits, rotation=args.rotation, zoom=args.zoom)
+        styled=args.styled, non_digits=args.non_digits, rotation=args.rotation, zoom=args.zoom,
+        start_from=args.start_from, learning_rate=args.learning_rate)
     try:
         metadata = train(config, resume=args.resume, figures=not args.no_figures)
-    except (MnistError, IdxError, TeachingError, ResumeError) as err:
+    except (MnistError, IdxError, TeachingError, ResumeError, ModelError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

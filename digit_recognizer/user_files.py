@@ -116,7 +116,7 @@ class UserFiles:
             self.teaching.refit()  # nothing to do without a personal model
 
     def recount(self) -> None:
-        """Bring the "N samples saved" count up to date with the folder."""
+        """Bring the "N corrections saved" count up to date with the folder."""
         self.worker.submit("count", partial(count_job, self.corrections))
 
     def copy_fine_tune(self) -> str:
@@ -135,7 +135,7 @@ class UserFiles:
     def on_done(self, done: Done) -> None:
         if done.count is not None:
             self.window.teach_bar.count_label.configure(
-                text=f"{plural(done.count, 'sample')} saved" if done.count else "")
+                text=f"{plural(done.count, 'correction')} saved" if done.count else "")
         if done.kind == "teach" and self.teaching is not None and self.teaching.enabled \
                 and done.label is not None:
             self.teaching.learn(done.label)

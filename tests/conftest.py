@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from pathlib import Path
 
@@ -12,6 +13,21 @@ from digit_recognizer.xvfb import XvfbError, virtual_display
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(autouse=True)
+def package_log_as_it_was():
+    """Put the ``digit_recognizer`` logger back as it was after each test.
+
+    The app's ``main`` sends the package's log to the stderr of that moment, which pytest
+    captures per test; a later test's log line would go to that closed capture and print
+    "--- Logging error ---" into its own output.
+    """
+    logger = logging.getLogger("digit_recognizer")
+    handlers, level = list(logger.handlers), logger.level
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
 
 
 @pytest.fixture(scope="session")

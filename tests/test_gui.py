@@ -626,7 +626,7 @@ def test_teach_button_saves_input_and_label(app, tmp_path):
     settle(app)
     expected = np.rint(app.answering.current_input * 255).astype(np.uint8)
     app.window.teach_bar.buttons[7].invoke()
-    wait_until(app, lambda: app.window.teach_bar.count_label.cget("text") == "1 sample saved")
+    wait_until(app, lambda: app.window.teach_bar.count_label.cget("text") == "1 correction saved")
     images = mnist.read_idx(tmp_path / "corrections" / IMAGES_FILE)
     labels = mnist.read_idx(tmp_path / "corrections" / LABELS_FILE)
     assert labels.tolist() == [7]
@@ -637,7 +637,7 @@ def test_ctrl_digit_teaches_that_digit(app, tmp_path):
     draw(app, SEVEN)
     settle(app)
     key(app, "<Control-Key-3>")
-    wait_until(app, lambda: app.window.teach_bar.count_label.cget("text") == "1 sample saved")
+    wait_until(app, lambda: app.window.teach_bar.count_label.cget("text") == "1 correction saved")
     assert read_corrections(tmp_path / "corrections").labels.tolist() == [3]
 
 
@@ -822,11 +822,25 @@ def test_drawing_over_an_opened_image_can_be_undone(app, tmp_path):
     draw(app, ONE)
     assert app.window.canvas.drawing.image is None
     assert "Ctrl+Z brings the image back" in status(app)
+    settle(app)  # the answer to the 1 keeps the hint: it still holds
+    assert shown(app) == "1" and "Ctrl+Z brings the image back" in status(app)
     key(app, "<Control-z>")
     assert app.window.canvas.drawing.image is not None
     assert app.window.canvas.find_withtag("photo") and strokes(app) == []
     settle(app)
     assert shown(app) == "7"
+
+
+def test_the_image_hint_goes_with_a_second_stroke_which_ctrl_z_takes_first(app, tmp_path):
+    open_photo_of_seven(app, tmp_path)
+    draw(app, ONE)
+    draw(app, [[(0.30, 0.30), (0.70, 0.30)]])
+    settle(app)
+    assert "Ctrl+Z brings the image back" not in status(app)
+    key(app, "<Control-z>")
+    assert app.window.canvas.drawing.image is None and len(strokes(app)) == 1
+    key(app, "<Control-z>")
+    assert app.window.canvas.drawing.image is not None
 
 
 def test_with_live_answers_off_the_answer_waits_for_predict(app):
@@ -938,7 +952,7 @@ def test_model_corrections_opens_the_manager_and_a_deletion_updates_the_count(ap
     draw(app, ONE)
     settle(app)
     app.window.teach_bar.buttons[1].invoke()
-    wait_until(app, lambda: app.window.teach_bar.count_label.cget("text") == "1 sample saved")
+    wait_until(app, lambda: app.window.teach_bar.count_label.cget("text") == "1 correction saved")
     menu = app.window.model_menu
     menu.invoke(menu_entry(menu, "Corrections"))
     manager = open_dialog(app)
