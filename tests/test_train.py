@@ -366,10 +366,13 @@ def test_interrupted_training_keeps_old_model_and_best_checkpoint(tmp_path, mnis
     out = tmp_path / "m.h5"
     out.write_bytes(b"the previous model")
     checkpoint = tmp_path / "m.checkpoint.keras"
+    # Ctrl-C as in a terminal, even when the suite runs in the background: there a shell
+    # starts it with SIGINT ignored, which its children inherit.
     process = subprocess.Popen(
         [sys.executable, "-m", "digit_recognizer", "train", "--model", "adadelta",
          "--limit", "1500", "--epochs", "200", "--data-dir", str(mnist_dir), "--out", str(out)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 240
     while not checkpoint.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.5)
