@@ -249,7 +249,6 @@ def test_extra_data_of_the_wrong_shape_is_refused_in_one_line(tmp_path, mnist_di
     assert len(done.stderr.strip().splitlines()) == 1 and "Epoch" not in done.stdout
 
 
-
 def test_start_from_goes_on_from_a_trained_network_at_the_given_rate(tmp_path, mnist_dir):
     from digit_recognizer.train import TrainConfig, read_log, train
 
