@@ -34,6 +34,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -393,15 +394,20 @@ def write_log(path: Path, history: dict[str, list[float]]) -> None:
             writer.writerow([epoch, *values])
 
 
-def share(text: str, most: float = 1.0, what: str = "a share from 0 to 1") -> float:
-    """A command-line share: a number from 0 to ``most``."""
+def number(text: str, fits: Callable[[float], bool], what: str) -> float:
+    """A command-line number for which ``fits`` holds; else "'text' is not ``what``"."""
     try:
         value = float(text)
     except ValueError:
-        value = float("nan")
-    if not 0 <= value <= most:
+        value = float("nan")  # fits no range
+    if not fits(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
     return value
+
+
+def share(text: str, most: float = 1.0, what: str = "a share from 0 to 1") -> float:
+    """A command-line share: a number from 0 to ``most``."""
+    return number(text, lambda value: 0 <= value <= most, what)
 
 
 def degrees(text: str) -> float:
@@ -410,13 +416,7 @@ def degrees(text: str) -> float:
 
 def learning_rate(text: str) -> float:
     """A command-line learning rate: a number above 0, at most 10."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 10:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a learning rate (above 0, at most 10)")
-    return value
+    return number(text, lambda value: 0 < value <= 10, "a learning rate (above 0, at most 10)")
 
 
 def build_parser() -> argparse.ArgumentParser:

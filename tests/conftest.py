@@ -69,6 +69,29 @@ def display():
         pytest.fail(str(err))
 
 
+@pytest.fixture
+def open_window(display):
+    """A function that opens app windows, ``open_window(loader, **options)``, whose error
+    dialogs are collected in ``app.errors`` as (title, message) instead of shown; the windows
+    are closed after the test."""
+    import tkinter as tk
+
+    from digit_recognizer.gui import DigitRecognizerApp
+
+    apps = []
+
+    def open_(loader, **options) -> DigitRecognizerApp:
+        app = DigitRecognizerApp(tk.Tk(), loader, **options)
+        app.errors = []
+        app.show_error = lambda title, message: app.errors.append((title, message))
+        apps.append(app)
+        return app
+
+    yield open_
+    for app in apps:
+        app.close()
+
+
 @pytest.fixture(scope="module")
 def collect_garbage_on_tk_thread():
     """Keep the cycle collector off the worker threads while windows come and go.

@@ -26,7 +26,7 @@ from digit_recognizer.datasets import (
 )
 from digit_recognizer.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
 from digit_recognizer.idx import write_idx
-from digit_recognizer.nondigits import FAMILIES
+from digit_recognizer.nondigits import FAMILIES, build_nondigits
 from digit_recognizer.results import THRESHOLD_KEY
 from digit_recognizer.styles import STYLES, build_styles, parse_variant
 from digit_recognizer.synthetic import render_drawn_digit
@@ -159,17 +159,25 @@ def test_every_listed_style_has_ten_variants_or_more():
         assert written[name][1] >= 10, name
 
 
-def test_style_strokes_stay_in_the_unit_box():
-    for style in STYLES:
-        for text in style.variants:
+# The two drawn test sets: the styles and the non-digits, written alike as stroke paths.
+DRAWN_SETS = pytest.mark.parametrize(("groups", "build"), [(STYLES, build_styles),
+                                                           (FAMILIES, build_nondigits)],
+                                     ids=["styles", "nondigits"])
+
+
+@DRAWN_SETS
+def test_drawn_set_strokes_stay_in_the_unit_box(groups, build):
+    for group in groups:
+        for text in group.variants:
             points = np.concatenate([pen.points for pen in parse_variant(text)])
-            assert points.min() >= 0 and points.max() <= 1.05, (style.name, text)
+            assert points.min() >= 0 and points.max() <= 1.05, (group.name, text)
 
 
-def test_styles_set_is_the_same_for_the_same_seed():
-    first, again = build_styles(seed=3, renderings=1), build_styles(seed=3, renderings=1)
+@DRAWN_SETS
+def test_drawn_set_is_the_same_for_the_same_seed(groups, build):
+    first, again = build(seed=3, renderings=1), build(seed=3, renderings=1)
     assert np.array_equal(first.images, again.images)
-    assert not np.array_equal(first.images, build_styles(seed=4, renderings=1).images)
+    assert not np.array_equal(first.images, build(seed=4, renderings=1).images)
 
 
 def test_styles_set_holds_every_style_with_its_label():

@@ -107,25 +107,18 @@ def cached_loader(models_dir):
 
 
 @pytest.fixture
-def make_app(display, tmp_path, monkeypatch, cached_loader, models_dir):
-    """Open windows whose dialogs are captured instead of shown; closes them afterwards."""
+def make_app(tmp_path, monkeypatch, open_window, cached_loader, models_dir):
+    """Open windows (``open_window``) with this test's folders and the cached loader."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    apps = []
 
     def make(loader=cached_loader, **options) -> DigitRecognizerApp:
         options.setdefault("models_dir", models_dir)
         options.setdefault("settings_file", tmp_path / "config" / "settings.json")
         options.setdefault("corrections", tmp_path / "corrections")
-        app = DigitRecognizerApp(tk.Tk(), loader, **options)
-        app.errors = []
-        app.show_error = lambda title, message: app.errors.append((title, message))
-        apps.append(app)
-        return app
+        return open_window(loader, **options)
 
-    yield make
-    for app in apps:
-        app.close()
+    return make
 
 
 @pytest.fixture

@@ -56,24 +56,17 @@ def loader(data, mnist_dir):
 
 
 @pytest.fixture
-def make_app(display, data, loader, tmp_path):
-    """Open windows that teach into ``data``; dialogs are captured instead of shown."""
+def make_app(data, loader, tmp_path, open_window):
+    """Open windows (``open_window``) that teach into ``data``."""
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
-    apps = []
 
     def make() -> DigitRecognizerApp:
-        app = DigitRecognizerApp(tk.Tk(), loader, preload=loader.in_process,
-                                 models_dir=MODELS_DIR, corrections=data / "corrections",
-                                 settings_file=tmp_path / "settings.json", teacher=loader)
-        app.errors = []
-        app.show_error = lambda title, message: app.errors.append((title, message))
-        apps.append(app)
-        return app
+        return open_window(loader, preload=loader.in_process, models_dir=MODELS_DIR,
+                           corrections=data / "corrections",
+                           settings_file=tmp_path / "settings.json", teacher=loader)
 
-    yield make
-    for app in apps:
-        app.close()
+    return make
 
 
 def ready(app: DigitRecognizerApp) -> DigitRecognizerApp:
