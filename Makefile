@@ -26,7 +26,7 @@ bench: $(VENV)/.installed-dev xvfb
 	$(PY) benchmarks/run_all.py
 
 screenshot: $(VENV)/.installed-dev xvfb
-	$(PY) -m digit_recognizer.screenshot --out docs/screenshot.png
+	$(PY) -m digit_recognizer.devtools.screenshot --out docs/screenshot.png
 
 onnx: $(VENV)/.installed
 	$(PY) -m digit_recognizer export

@@ -2,7 +2,7 @@
 
 import sys
 
-from digit_recognizer.gui import main
+from digit_recognizer.app.gui import main
 
 if __name__ == "__main__":
     sys.exit(main(prog="python main.py"))

@@ -37,15 +37,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a c
 
 from benchmarks.table import row, run_and_print  # noqa: E402
 
-from digit_recognizer.catalogue import BUNDLED_MODELS, find_bundled, read_metadata  # noqa: E402
-from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
-from digit_recognizer.fine_tune import FineTuneError, Personaliser  # noqa: E402
-from digit_recognizer.outliers import non_digits  # noqa: E402
-from digit_recognizer.preprocess import canvas_to_mnist_uint8  # noqa: E402
-from digit_recognizer.recognizer import bundled_path, load_keras_file  # noqa: E402
-from digit_recognizer.results import THRESHOLD_KEY, ModelError  # noqa: E402
-from digit_recognizer.scoring import to_model_input  # noqa: E402
-from digit_recognizer.styles import (  # noqa: E402
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, find_bundled, read_metadata  # noqa: E402
+from digit_recognizer.core.mnist import MnistError, load_mnist  # noqa: E402
+from digit_recognizer.training.fine_tune import FineTuneError, Personaliser  # noqa: E402
+from digit_recognizer.training.data.outliers import non_digits  # noqa: E402
+from digit_recognizer.recognition.preprocess import canvas_to_mnist_uint8  # noqa: E402
+from digit_recognizer.recognition.recognizer import bundled_path, load_keras_file  # noqa: E402
+from digit_recognizer.core.results import THRESHOLD_KEY, ModelError  # noqa: E402
+from digit_recognizer.core.scoring import to_model_input  # noqa: E402
+from digit_recognizer.evaluation.styles import (  # noqa: E402
     STYLES,
     build_styles,
     parse_variant,

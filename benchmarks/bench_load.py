@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a c
 
 from benchmarks.table import print_table, row  # noqa: E402
 
-from digit_recognizer.data import MnistError, find_mnist_files, load_mnist  # noqa: E402
+from digit_recognizer.core.mnist import MnistError, find_mnist_files, load_mnist  # noqa: E402
 
 
 def timed(work: Callable[[], object], repeat: int) -> tuple[float, float]:

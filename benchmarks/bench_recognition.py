@@ -45,21 +45,21 @@ from benchmarks.table import print_table, row  # noqa: E402
 
 import cv2  # noqa: E402
 
-from digit_recognizer.data import MnistError, load_mnist  # noqa: E402
-from digit_recognizer.datasets import (  # noqa: E402
+from digit_recognizer.core.mnist import MnistError, load_mnist  # noqa: E402
+from digit_recognizer.evaluation.datasets import (  # noqa: E402
     DatasetError,
     load_usps,
     load_usps_grids,
     usps_paper,
 )
-from digit_recognizer.idx import IdxError  # noqa: E402
-from digit_recognizer.preprocess import canvas_to_mnist  # noqa: E402
-from digit_recognizer.catalogue import BUNDLED_MODELS  # noqa: E402
-from digit_recognizer.quiet_tf import import_keras  # noqa: E402
-from digit_recognizer.recognizer import Recognizer  # noqa: E402
-from digit_recognizer.results import ModelError  # noqa: E402
-from digit_recognizer.styles import STYLES, build_styles, style_canvases  # noqa: E402
-from digit_recognizer.synthetic import render_drawn_digit  # noqa: E402
+from digit_recognizer.core.idx import IdxError  # noqa: E402
+from digit_recognizer.recognition.preprocess import canvas_to_mnist  # noqa: E402
+from digit_recognizer.core.catalogue import BUNDLED_MODELS  # noqa: E402
+from digit_recognizer.core.quiet_tf import import_keras  # noqa: E402
+from digit_recognizer.recognition.recognizer import Recognizer  # noqa: E402
+from digit_recognizer.core.results import ModelError  # noqa: E402
+from digit_recognizer.evaluation.styles import STYLES, build_styles, style_canvases  # noqa: E402
+from digit_recognizer.training.data.synthetic import render_drawn_digit  # noqa: E402
 
 MNIST_TEST_SIZE = 10_000
 LATENCY_DRAWINGS = 1_000

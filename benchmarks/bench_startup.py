@@ -3,7 +3,7 @@
     python benchmarks/bench_startup.py [--runs 5] [--model model1] [--models-dir models]
 
 Each run launches ``python main.py`` on a virtual display (Xvfb, started here) and reads the
-moments the window writes to ``$DIGIT_RECOGNIZER_TRACE`` (see ``digit_recognizer/gui.py``).
+moments the window writes to ``$DIGIT_RECOGNIZER_TRACE`` (see ``digit_recognizer/app/gui.py``).
 As soon as the window is mapped, a digit is drawn on it with xdotool, like a user who starts
 drawing at once; the first prediction appears when the model has loaded. Once it has, a second
 digit is drawn to measure stalls while predictions run. Medians of ``--runs`` runs.
@@ -12,7 +12,7 @@ Targets (issue: the desktop app, 2-core machine): window mapped <= 1 s and first
 shown <= 1 s after launch; the event loop never stalls more than 30 ms while the model loads,
 nor more than 10 ms while drawing. The bundled models run from their ONNX copies through
 OpenCV in the window's process (milliseconds, no TensorFlow); only a Keras model file still
-loads in a child process (``digit_recognizer.model_process``).
+loads in a child process (``digit_recognizer.app.model_process``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print  # noqa: E402
-from digit_recognizer.startup_trace import TRACE_ENV, read_trace  # noqa: E402
-from digit_recognizer.xvfb import XvfbError, draw_with_pointer, start_xvfb  # noqa: E402
+from digit_recognizer.app.startup_trace import TRACE_ENV, read_trace  # noqa: E402
+from digit_recognizer.devtools.xvfb import XvfbError, draw_with_pointer, start_xvfb  # noqa: E402
 
 SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]  # corners of a 7, fractions of the canvas
 TIMEOUT_S = 180.0

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print  # noqa: E402
-from digit_recognizer.window_driver import WindowTimeout, draw, pump_until  # noqa: E402
-from digit_recognizer.xvfb import XvfbError, virtual_display  # noqa: E402
+from digit_recognizer.devtools.window_driver import WindowTimeout, draw, pump_until  # noqa: E402
+from digit_recognizer.devtools.xvfb import XvfbError, virtual_display  # noqa: E402
 
 CYCLE = ("model1", "model2", "both")
 SEVEN = [(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]  # fractions of the canvas side
@@ -53,8 +53,8 @@ def answered(app, choice: str, before: int) -> Callable[[], bool]:
 
 def open_window(models_dir: str, workdir: Path):
     """The real window with the app's real loaders, settings and corrections in ``workdir``."""
-    from digit_recognizer.background import load_model_choice
-    from digit_recognizer.gui import DigitRecognizerApp
+    from digit_recognizer.app.background import load_model_choice
+    from digit_recognizer.app.gui import DigitRecognizerApp
 
     app = DigitRecognizerApp(
         tk.Tk(), partial(load_model_choice, models_dir=models_dir),

@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print  # noqa: E402
-from digit_recognizer.window_driver import WindowTimeout, draw, pump_until  # noqa: E402
-from digit_recognizer.xvfb import XvfbError, virtual_display  # noqa: E402
+from digit_recognizer.devtools.window_driver import WindowTimeout, draw, pump_until  # noqa: E402
+from digit_recognizer.devtools.xvfb import XvfbError, virtual_display  # noqa: E402
 
 CONTINENTAL_ONE = [(0.20, 0.35), (0.60, 0.15), (0.55, 0.85)]  # fractions of the canvas side
 TIMEOUT_S = 180.0
@@ -46,8 +46,8 @@ def wait(app, condition: Callable[[], bool]) -> float:
 
 def fill_corrections(folder: Path, count: int) -> None:
     """Make ``folder`` hold ``count`` corrections: MNIST training digits, appended."""
-    from digit_recognizer.data import load_mnist
-    from digit_recognizer.teaching import read_corrections, save_correction
+    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.app.teaching import read_corrections, save_correction
 
     (x, y), _ = load_mnist()
     have = len(read_corrections(folder).labels) if folder.exists() else 0
@@ -56,8 +56,8 @@ def fill_corrections(folder: Path, count: int) -> None:
 
 
 def open_window(data: Path, workdir: Path):
-    from digit_recognizer.background import ModelLoader
-    from digit_recognizer.gui import DigitRecognizerApp
+    from digit_recognizer.app.background import ModelLoader
+    from digit_recognizer.app.gui import DigitRecognizerApp
 
     loader = ModelLoader(ROOT / "models", personal=data / "my_model.h5")
     app = DigitRecognizerApp(tk.Tk(), loader, preload=loader.in_process,

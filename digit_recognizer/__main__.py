@@ -11,13 +11,13 @@ import importlib
 import sys
 
 COMMANDS = {
-    "gui": ("digit_recognizer.gui", "open the drawing window"),
-    "train": ("digit_recognizer.train", "train a CNN on MNIST"),
-    "fine-tune": ("digit_recognizer.fine_tune", "teach a model your corrections in seconds"),
-    "evaluate": ("digit_recognizer.evaluate", "test-set accuracy of the models"),
-    "predict": ("digit_recognizer.predict", "recognize digits in image files"),
-    "export": ("digit_recognizer.export", "make the ONNX copies the app runs"),
-    "calibrate": ("digit_recognizer.calibration", "choose where \"not a digit\" begins"),
+    "gui": ("digit_recognizer.app.gui", "open the drawing window"),
+    "train": ("digit_recognizer.training.train", "train a CNN on MNIST"),
+    "fine-tune": ("digit_recognizer.training.fine_tune", "teach a model your corrections in seconds"),
+    "evaluate": ("digit_recognizer.evaluation.evaluate", "test-set accuracy of the models"),
+    "predict": ("digit_recognizer.recognition.predict", "recognize digits in image files"),
+    "export": ("digit_recognizer.training.export", "make the ONNX copies the app runs"),
+    "calibrate": ("digit_recognizer.training.calibration", "choose where \"not a digit\" begins"),
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digit_recognizer.xvfb import XvfbError, virtual_display
+from digit_recognizer.devtools.xvfb import XvfbError, virtual_display
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -47,7 +47,7 @@ def small_model_path(tmp_path_factory, mnist_dir) -> Path:
     Tests that need a model file but not the bundled models' accuracy use it, so they do not
     depend on models/ and check the code paths with a file this session wrote.
     """
-    from digit_recognizer.train import TrainConfig, train
+    from digit_recognizer.training.train import TrainConfig, train
 
     path = tmp_path_factory.mktemp("small-model") / "m.h5"
     train(TrainConfig("adadelta", path, epochs=2, limit=3000, data_dir=mnist_dir, variants=False),
@@ -76,7 +76,7 @@ def open_window(display):
     are closed after the test."""
     import tkinter as tk
 
-    from digit_recognizer.gui import DigitRecognizerApp
+    from digit_recognizer.app.gui import DigitRecognizerApp
 
     apps = []
 

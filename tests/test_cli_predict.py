@@ -13,11 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognizer.data import load_mnist
-from digit_recognizer.preprocess import load_image
-from digit_recognizer.recognizer import Recognizer
-from digit_recognizer.results import NOT_A_DIGIT, THRESHOLD_KEY
-from digit_recognizer.synthetic import render_drawn_digit
+from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.recognition.preprocess import load_image
+from digit_recognizer.recognition.recognizer import Recognizer
+from digit_recognizer.core.results import NOT_A_DIGIT, THRESHOLD_KEY
+from digit_recognizer.training.data.synthetic import render_drawn_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 

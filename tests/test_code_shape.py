@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digit_recognizer.catalogue import BUNDLED_MODELS, ENSEMBLE
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "digit_recognizer"

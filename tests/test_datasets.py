@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognizer import evaluate
-from digit_recognizer.data import load_mnist
-from digit_recognizer.datasets import (
+from digit_recognizer.evaluation import evaluate
+from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.evaluation.datasets import (
     USPS_DEFAULT,
     USPS_FILES,
     DatasetError,
@@ -24,12 +24,12 @@ from digit_recognizer.datasets import (
     load_usps,
     usps_to_mnist,
 )
-from digit_recognizer.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
-from digit_recognizer.idx import write_idx
-from digit_recognizer.nondigits import FAMILIES, build_nondigits
-from digit_recognizer.results import THRESHOLD_KEY
-from digit_recognizer.styles import STYLES, build_styles, parse_variant
-from digit_recognizer.synthetic import render_drawn_digit
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
+from digit_recognizer.core.idx import write_idx
+from digit_recognizer.evaluation.nondigits import FAMILIES, build_nondigits
+from digit_recognizer.core.results import THRESHOLD_KEY
+from digit_recognizer.evaluation.styles import STYLES, build_styles, parse_variant
+from digit_recognizer.training.data.synthetic import render_drawn_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 # The README's counts of each digit in USPS' test split.

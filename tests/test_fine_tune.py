@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from digit_recognizer.__main__ import main as cli
-from digit_recognizer.catalogue import BUNDLED_MODELS, find_bundled, measured_accuracy
-from digit_recognizer.data import dataset_sha256, load_mnist
-from digit_recognizer.idx import read_idx, write_idx
-from digit_recognizer.inference import file_sha256
-from digit_recognizer.teaching import (
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, find_bundled, measured_accuracy
+from digit_recognizer.core.mnist import dataset_sha256, load_mnist
+from digit_recognizer.core.idx import read_idx, write_idx
+from digit_recognizer.recognition.inference import file_sha256
+from digit_recognizer.app.teaching import (
     LABELS_FILE,
     add_correction,
     fine_tune_command,
@@ -56,9 +56,9 @@ def mnist(mnist_dir):
 
 
 def test_model2_fine_tuned_on_continental_ones_reads_them_and_keeps_mnist(mnist):
-    from digit_recognizer.fine_tune import fine_tune
-    from digit_recognizer.recognizer import bundled_path
-    from digit_recognizer.scoring import to_model_input
+    from digit_recognizer.training.fine_tune import fine_tune
+    from digit_recognizer.recognition.recognizer import bundled_path
+    from digit_recognizer.core.scoring import to_model_input
 
     (x_train, y_train), (x_test, y_test) = mnist
     rng = np.random.default_rng(0)
@@ -79,8 +79,8 @@ def test_model2_fine_tuned_on_continental_ones_reads_them_and_keeps_mnist(mnist)
 
 
 def test_fine_tuning_leaves_the_base_model_as_it_was_and_repeats_with_its_seed(mnist):
-    from digit_recognizer.fine_tune import Recipe, fine_tune
-    from digit_recognizer.recognizer import bundled_path, load_keras_file
+    from digit_recognizer.training.fine_tune import Recipe, fine_tune
+    from digit_recognizer.recognition.recognizer import bundled_path, load_keras_file
 
     (x_train, y_train), _ = mnist
     base = load_keras_file(bundled_path("model1"))
@@ -99,14 +99,14 @@ def test_fine_tuning_leaves_the_base_model_as_it_was_and_repeats_with_its_seed(m
 
 @pytest.fixture(scope="module")
 def model2(mnist):
-    from digit_recognizer.recognizer import bundled_path, load_keras_file
+    from digit_recognizer.recognition.recognizer import bundled_path, load_keras_file
 
     return load_keras_file(bundled_path("model2"))
 
 
 def test_personalised_model_reads_what_was_taught_and_keeps_mnist(mnist, model2):
-    from digit_recognizer.fine_tune import personalise
-    from digit_recognizer.scoring import to_model_input
+    from digit_recognizer.training.fine_tune import personalise
+    from digit_recognizer.core.scoring import to_model_input
 
     (x_train, y_train), (x_test, y_test) = mnist
     rng = np.random.default_rng(1)
@@ -131,9 +131,9 @@ def test_personalised_model_reads_what_was_taught_and_keeps_mnist(mnist, model2)
 def test_a_few_misread_real_digits_among_hundreds_of_corrections_are_learnt(mnist, model2):
     """Real handwriting the base misreads (USPS' training split), taught among 300 MNIST
     digits it reads right: the new ones are not drowned by the old."""
-    from digit_recognizer.datasets import load_usps
-    from digit_recognizer.fine_tune import personalise
-    from digit_recognizer.scoring import to_model_input
+    from digit_recognizer.evaluation.datasets import load_usps
+    from digit_recognizer.training.fine_tune import personalise
+    from digit_recognizer.core.scoring import to_model_input
 
     (x_train, y_train), _ = mnist
     usps, usps_labels = load_usps("train")
@@ -150,7 +150,7 @@ def test_a_few_misread_real_digits_among_hundreds_of_corrections_are_learnt(mnis
 
 
 def test_later_calls_reuse_the_trunk_outputs_of_the_same_base(mnist, model2):
-    from digit_recognizer.fine_tune import Personaliser
+    from digit_recognizer.training.fine_tune import Personaliser
 
     (x_train, y_train), _ = mnist
     replay = (x_train, y_train)
@@ -167,8 +167,8 @@ def test_later_calls_reuse_the_trunk_outputs_of_the_same_base(mnist, model2):
 
 
 def test_a_base_whose_weights_changed_gets_new_trunk_outputs(mnist, small_model_path):
-    from digit_recognizer.fine_tune import Personaliser
-    from digit_recognizer.recognizer import load_keras_file
+    from digit_recognizer.training.fine_tune import Personaliser
+    from digit_recognizer.recognition.recognizer import load_keras_file
 
     (x_train, y_train), _ = mnist
     replay = (x_train[:3000], y_train[:3000])
@@ -183,8 +183,8 @@ def test_a_base_whose_weights_changed_gets_new_trunk_outputs(mnist, small_model_
 
 
 def test_personalise_repeats_with_its_seed(mnist, small_model_path):
-    from digit_recognizer.fine_tune import Personaliser, Recipe
-    from digit_recognizer.recognizer import load_keras_file
+    from digit_recognizer.training.fine_tune import Personaliser, Recipe
+    from digit_recognizer.recognition.recognizer import load_keras_file
 
     (x_train, y_train), _ = mnist
     replay = (x_train[:2000], y_train[:2000])
@@ -200,7 +200,7 @@ def test_personalise_repeats_with_its_seed(mnist, small_model_path):
 
 
 def test_each_epoch_mixes_copies_replay_confusable_digits_and_non_digits():
-    from digit_recognizer.fine_tune import Prepared, Recipe, epoch_mix
+    from digit_recognizer.training.fine_tune import Prepared, Recipe, epoch_mix
 
     rng = np.random.default_rng(0)
     recipe = Recipe(replay_digits=40, confusable_digits=20, non_digits=10)
@@ -236,7 +236,7 @@ def test_each_epoch_mixes_copies_replay_confusable_digits_and_non_digits():
 ], ids=["float images", "wrong size", "none", "labels short", "label 10", "replay not a pair",
         "replay float", "replay labels short"])
 def test_personalise_refuses_bad_input_with_its_reason(images, labels, replay, words):
-    from digit_recognizer.fine_tune import FineTuneError, personalise
+    from digit_recognizer.training.fine_tune import FineTuneError, personalise
 
     replay = replay or (np.zeros((3, 28, 28), np.uint8), np.zeros(3, np.uint8))
     with pytest.raises(FineTuneError, match=re.escape(words)):
@@ -244,9 +244,9 @@ def test_personalise_refuses_bad_input_with_its_reason(images, labels, replay, w
 
 
 def test_personalise_refuses_a_model_that_is_not_a_digit_model(mnist):
-    from digit_recognizer.fine_tune import personalise
-    from digit_recognizer.quiet_tf import import_keras
-    from digit_recognizer.results import ModelError
+    from digit_recognizer.training.fine_tune import personalise
+    from digit_recognizer.core.quiet_tf import import_keras
+    from digit_recognizer.core.results import ModelError
 
     keras = import_keras()
     five = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
@@ -264,7 +264,7 @@ def test_personalise_refuses_a_model_that_is_not_a_digit_model(mnist):
 
 def test_command_writes_a_model_the_app_loads_with_its_metadata(tmp_path, mnist, mnist_dir,
                                                                capsys):
-    from digit_recognizer.recognizer import Recognizer, bundled_path
+    from digit_recognizer.recognition.recognizer import Recognizer, bundled_path
 
     (x_train, y_train), _ = mnist
     extra = write_pair(tmp_path / "extra", x_train[:8], y_train[:8])

@@ -28,21 +28,21 @@ import pytest
 from PIL import Image, ImageFilter
 
 import mnist
-from digit_recognizer import gui
-from digit_recognizer.background import Stroke, load_model_choice, render_strokes
-from digit_recognizer.catalogue import DEFAULT_MODEL, choice_label
-from digit_recognizer.gui import DigitRecognizerApp
-from digit_recognizer.window import CANVAS_SIZE
-from digit_recognizer.settings import Settings, load_settings, save_settings
-from digit_recognizer.teaching import (
+from digit_recognizer.app import gui
+from digit_recognizer.app.background import Stroke, load_model_choice, render_strokes
+from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
+from digit_recognizer.app.gui import DigitRecognizerApp
+from digit_recognizer.app.window.main_window import CANVAS_SIZE
+from digit_recognizer.app.settings import Settings, load_settings, save_settings
+from digit_recognizer.app.teaching import (
     IMAGES_FILE,
     LABELS_FILE,
     TeachingError,
     add_correction,
     read_corrections,
 )
-from digit_recognizer.window_driver import draw
-from digit_recognizer.window_driver import pump_until as wait_until
+from digit_recognizer.devtools.window_driver import draw
+from digit_recognizer.devtools.window_driver import pump_until as wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = ROOT / "models"
@@ -77,7 +77,7 @@ def models_dir(request, tmp_path_factory, mnist_dir) -> Path:
     folder = (Path(cache.mkdir("gui-test-models-rmsprop-3x10000")) if cache is not None
               else tmp_path_factory.mktemp("models"))
     if not all((folder / name).is_file() for name in BUNDLED_FILES):
-        from digit_recognizer.train import TrainConfig, train
+        from digit_recognizer.training.train import TrainConfig, train
 
         trained = folder / "digit_model1.h5"
         train(TrainConfig("rmsprop", trained, epochs=3, limit=10000, data_dir=mnist_dir),
@@ -93,7 +93,7 @@ def models_dir(request, tmp_path_factory, mnist_dir) -> Path:
 def cached_loader(models_dir):
     """Load each choice once per session, in this process: the same ``Recognizer`` that the
     windows' own loader (``load_model_choice``) runs in a child process."""
-    from digit_recognizer.recognizer import Recognizer
+    from digit_recognizer.recognition.recognizer import Recognizer
 
     cache, lock = {}, threading.Lock()
 
@@ -181,7 +181,7 @@ class FixedRecognizer:
         self.gate = gate
 
     def recognize(self, image, photo=False):
-        from digit_recognizer.results import Recognition
+        from digit_recognizer.core.results import Recognition
 
         if self.gate is not None:
             self.gate.wait(30)
@@ -245,7 +245,7 @@ def real_loaders(models_dir: Path) -> dict:
 def model_children() -> list:
     import multiprocessing
 
-    from digit_recognizer.model_process import PROCESS_NAME
+    from digit_recognizer.app.model_process import PROCESS_NAME
 
     return [p for p in multiprocessing.active_children() if p.name == PROCESS_NAME]
 
@@ -295,7 +295,7 @@ def test_switching_back_to_a_bundled_model_reuses_the_loaded_one(make_app, model
 
 def test_keras_files_share_one_model_process_and_switch_back_at_once(make_app, models_dir,
                                                                     tmp_path):
-    from digit_recognizer.background import ModelLoader
+    from digit_recognizer.app.background import ModelLoader
 
     loader = ModelLoader(models_dir)
     app = make_app(loader, preload=loader.in_process, model="model1")
@@ -635,7 +635,7 @@ def test_ctrl_digit_teaches_that_digit(app, tmp_path):
 
 
 def test_taught_samples_are_readable_by_training(app, tmp_path):
-    from digit_recognizer.train import load_extra_data
+    from digit_recognizer.training.train import load_extra_data
 
     for drawing, label in ((ONE, 1), (SEVEN, 7)):
         draw(app, drawing)
@@ -762,8 +762,8 @@ def run_python(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_window_modules_import_no_tensorflow_or_opencv():
-    heavy = "('tensorflow', 'keras', 'cv2', 'digit_recognizer.recognizer')"
-    result = run_python("-c", "import sys, digit_recognizer.gui; "
+    heavy = "('tensorflow', 'keras', 'cv2', 'digit_recognizer.recognition.recognizer')"
+    result = run_python("-c", "import sys, digit_recognizer.app.gui; "
                               f"print([m for m in {heavy} if m in sys.modules])")
     assert result.stdout.strip() == "[]"
 
@@ -984,7 +984,7 @@ def test_interrupted_correction_save_keeps_earlier_samples(tmp_path):
 
 
 def test_training_reads_an_interrupted_save_as_the_window_does_without_a_repair(tmp_path):
-    from digit_recognizer.train import load_extra_data
+    from digit_recognizer.training.train import load_extra_data
 
     for label, grey in ((4, 1.0), (5, 0.5)):  # two drawings: the same one is stored once
         add_correction(np.full((28, 28), grey, np.float32), label, tmp_path)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from digit_recognizer.idx import IdxError, read_header, read_idx, write_idx
+from digit_recognizer.core.idx import IdxError, read_header, read_idx, write_idx
 
 # The six element types IDX defines, by type code.
 TYPES = {0x08: "u1", 0x09: "i1", 0x0B: "i2", 0x0C: "i4", 0x0D: "f4", 0x0E: "f8"}

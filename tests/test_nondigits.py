@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from digit_recognizer.datasets import load_dataset
-from digit_recognizer.nondigits import FAMILIES, build_nondigits
+from digit_recognizer.evaluation.datasets import load_dataset
+from digit_recognizer.evaluation.nondigits import FAMILIES, build_nondigits
 
 # Letters that look like digits (O 0, I l 1, Z 2, S 5, G 6, b 6, B 8, g q 9) must stay out.
 DIGIT_LIKE = {"O", "I", "L", "Z", "S", "G", "B", "Q"}

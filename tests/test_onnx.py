@@ -19,20 +19,20 @@ import numpy as np
 import onnx
 import pytest
 
-from digit_recognizer.data import load_mnist
-from digit_recognizer.export import export_onnx, is_up_to_date
-from digit_recognizer.inference import (
+from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.training.export import export_onnx, is_up_to_date
+from digit_recognizer.recognition.inference import (
     SOURCE_SHA256,
     OnnxCopyError,
     file_sha256,
     load_onnx_copy,
     onnx_copy_path,
 )
-from digit_recognizer.catalogue import BUNDLED_MODELS, MODELS_DIR
-from digit_recognizer.recognizer import Recognizer
-from digit_recognizer.results import ModelError
-from digit_recognizer.scoring import to_model_input
-from digit_recognizer.synthetic import render_drawn_digit
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, MODELS_DIR
+from digit_recognizer.recognition.recognizer import Recognizer
+from digit_recognizer.core.results import ModelError
+from digit_recognizer.core.scoring import to_model_input
+from digit_recognizer.training.data.synthetic import render_drawn_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = {m.key: m.file for m in BUNDLED_MODELS}
@@ -115,9 +115,9 @@ def test_onnx_path_reproduces_the_readme_accuracy_table(mnist_dir):
 def test_predict_and_the_window_loader_never_import_tensorflow(drawing):
     code = (
         "import sys, runpy\n"
-        "from digit_recognizer.predict import main\n"
+        "from digit_recognizer.recognition.predict import main\n"
         f"assert main(['--model', 'both', {str(drawing)!r}]) == 0\n"
-        "from digit_recognizer.background import load_model_choice\n"
+        "from digit_recognizer.app.background import load_model_choice\n"
         "assert load_model_choice('model1').runtime == 'onnx'\n"
         "loaded = sorted(m for m in ('tensorflow', 'keras', 'h5py') if m in sys.modules)\n"
         "print('imported:', loaded)\n"

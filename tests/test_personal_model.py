@@ -12,7 +12,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from digit_recognizer.personal_model import (
+from digit_recognizer.app.personal_model import (
     PersonalModel,
     base_for,
     is_personal,
@@ -24,7 +24,7 @@ from digit_recognizer.personal_model import (
     save_personal,
     set_aside,
 )
-from digit_recognizer.teaching import clear_corrections, read_corrections, save_correction
+from digit_recognizer.app.teaching import clear_corrections, read_corrections, save_correction
 
 
 def write_personal(folder, base="model2", corrections=6, model=b"model v1"):
@@ -137,10 +137,10 @@ def test_a_save_cut_short_leaves_the_previous_personal_model(tmp_path):
 
 
 def test_the_personal_model_keeps_its_bases_not_a_digit_threshold():
-    from digit_recognizer.catalogue import MODELS_DIR
-    from digit_recognizer.model_process import base_threshold
-    from digit_recognizer.personal_model import personal_metadata
-    from digit_recognizer.recognizer import Recognizer
+    from digit_recognizer.core.catalogue import MODELS_DIR
+    from digit_recognizer.app.model_process import base_threshold
+    from digit_recognizer.app.personal_model import personal_metadata
+    from digit_recognizer.recognition.recognizer import Recognizer
 
     threshold = base_threshold("model2", MODELS_DIR)
     assert threshold == Recognizer.bundled("model2").metadata["not_a_digit_threshold"]

@@ -1,4 +1,4 @@
-"""Tests of digit_recognizer.preprocess: drawings, photos and files -> MNIST-style 28×28.
+"""Tests of digit_recognizer.recognition.preprocess: drawings, photos and files -> MNIST-style 28×28.
 
 Drawings are made with OpenCV's anti-aliased lines, as the app's canvas draws them, and from
 real MNIST digits through ``synthetic.render_drawn_digit``. Each known failure mode of
@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from digit_recognizer.data import load_mnist
-from digit_recognizer.preprocess import (
+from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.recognition.preprocess import (
     LOAD_MAX_SIDE,
     DrawingTooSmallError,
     EmptyDrawingError,
@@ -34,8 +34,8 @@ from digit_recognizer.preprocess import (
     segment_digits,
     stroke_width,
 )
-from digit_recognizer.recognizer import Recognizer
-from digit_recognizer.synthetic import render_drawn_digit
+from digit_recognizer.recognition.recognizer import Recognizer
+from digit_recognizer.training.data.synthetic import render_drawn_digit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -439,7 +439,7 @@ def test_huge_png_is_refused_without_running_out_of_memory(tmp_path):
     write_bilevel_png(path, 20000, 20000)
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from digit_recognizer.preprocess import ImageError, load_image
+        from digit_recognizer.recognition.preprocess import ImageError, load_image
         try:
             load_image({str(path)!r})
             print("loaded")
@@ -653,7 +653,7 @@ def test_drawn_digit_accuracy_is_close_to_mnist_accuracy(small_model, drawn_digi
 
 
 def test_module_does_not_import_tensorflow():
-    script = ("import sys, digit_recognizer.preprocess; "
+    script = ("import sys, digit_recognizer.recognition.preprocess; "
               "print(any(m.split('.')[0] in ('tensorflow', 'keras') for m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=ROOT, timeout=60, check=True)

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognizer.quiet_tf import _replay, is_chatter
+from digit_recognizer.core.quiet_tf import _replay, is_chatter
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Tests of digit_recognizer.recognizer on real model files trained or built inside the tests."""
+"""Tests of digit_recognizer.recognition.recognizer on real model files trained or built inside the tests."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ import keras
 import numpy as np
 import pytest
 
-from digit_recognizer.data import load_mnist
-from digit_recognizer.preprocess import EmptyDrawingError
-from digit_recognizer.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
-from digit_recognizer.recognizer import (
+from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.recognition.preprocess import EmptyDrawingError
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
+from digit_recognizer.recognition.recognizer import (
     Recognizer,
     ensemble_accuracy,
     ensemble_threshold,
     refuse_code,
 )
-from digit_recognizer.results import THRESHOLD_KEY, ModelError, Recognition
-from digit_recognizer.synthetic import render_drawn_digit
+from digit_recognizer.core.results import THRESHOLD_KEY, ModelError, Recognition
+from digit_recognizer.training.data.synthetic import render_drawn_digit
 
 
 # -- fixtures --------------------------------------------------------------------------------

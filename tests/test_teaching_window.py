@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digit_recognizer.background import ModelLoader
-from digit_recognizer.gui import DigitRecognizerApp
-from digit_recognizer.model_menu import FORGET_LABEL
-from digit_recognizer.model_process import PersonaliseOptions
-from digit_recognizer.settings import Settings, load_settings, save_settings
-from digit_recognizer.teaching import read_corrections, save_correction
-from digit_recognizer.window_driver import draw, pump_until
+from digit_recognizer.app.background import ModelLoader
+from digit_recognizer.app.gui import DigitRecognizerApp
+from digit_recognizer.app.window.model_menu import FORGET_LABEL
+from digit_recognizer.app.model_process import PersonaliseOptions
+from digit_recognizer.app.settings import Settings, load_settings, save_settings
+from digit_recognizer.app.teaching import read_corrections, save_correction
+from digit_recognizer.devtools.window_driver import draw, pump_until
 
 wait_until = partial(pump_until, timeout=120.0)
 
@@ -173,7 +173,7 @@ def test_without_mnist_the_correction_is_saved_and_the_status_says_why(make_app,
 
 def test_a_saved_personal_model_is_restored_and_selected_at_start(make_app, data, loader,
                                                                     tmp_path, mnist_dir):
-    from digit_recognizer.data import load_mnist
+    from digit_recognizer.core.mnist import load_mnist
 
     _, (x_test, y_test) = load_mnist(mnist_dir)
     teach_in_child(loader, data, x_test[:3], y_test[:3])
@@ -203,7 +203,7 @@ def test_a_corrupt_personal_model_is_set_aside_and_the_bundled_model_used(make_a
 
 def test_forget_deletes_the_corrections_and_the_personal_model(make_app, data, loader,
                                                               mnist_dir):
-    from digit_recognizer.data import load_mnist
+    from digit_recognizer.core.mnist import load_mnist
 
     _, (x_test, y_test) = load_mnist(mnist_dir)
     teach_in_child(loader, data, x_test[:2], y_test[:2])
@@ -222,7 +222,7 @@ def test_forget_deletes_the_corrections_and_the_personal_model(make_app, data, l
 
 def test_deleting_a_correction_in_the_manager_refits_the_personal_model(make_app, data,
                                                                        loader, mnist_dir):
-    from digit_recognizer.data import load_mnist
+    from digit_recognizer.core.mnist import load_mnist
 
     _, (x_test, y_test) = load_mnist(mnist_dir)
     teach_in_child(loader, data, x_test[:3], y_test[:3])

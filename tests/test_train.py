@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digit_recognizer.idx import read_idx, write_idx
+from digit_recognizer.core.idx import read_idx, write_idx
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +26,7 @@ def run_train(*args: str, timeout: int = 300, **kwargs) -> subprocess.CompletedP
 
 def test_adadelta_model_uses_learning_rate_one():
     # tf.keras's Adadelta default of 0.001 is what held the original model 1 at ~92%.
-    from digit_recognizer.models import build_model
+    from digit_recognizer.training.models import build_model
 
     model = build_model("adadelta")
     assert type(model.optimizer).__name__ == "Adadelta"
@@ -36,9 +36,9 @@ def test_adadelta_model_uses_learning_rate_one():
 def test_adadelta_at_default_rate_learns_far_less(mnist_dir):
     import keras
 
-    from digit_recognizer.data import load_mnist
-    from digit_recognizer.models import build_model
-    from digit_recognizer.scoring import to_model_input
+    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.training.models import build_model
+    from digit_recognizer.core.scoring import to_model_input
 
     (x, y), (x_test, y_test) = load_mnist(mnist_dir)
     x, y = to_model_input(x[:3000]), y[:3000]
@@ -58,8 +58,8 @@ def test_adadelta_at_default_rate_learns_far_less(mnist_dir):
 def test_plateau_schedule_lowers_learning_rate_on_val_accuracy(tmp_path):
     import keras
 
-    from digit_recognizer.models import build_model
-    from digit_recognizer.training_callbacks import training_callbacks
+    from digit_recognizer.training.models import build_model
+    from digit_recognizer.training.callbacks import training_callbacks
 
     # Validation: one image under all ten labels, so its accuracy stays at 0.1 whatever the
     # network learns, and the schedule must fire.
@@ -82,10 +82,10 @@ def test_plateau_schedule_lowers_learning_rate_on_val_accuracy(tmp_path):
 def test_model_2_is_judged_and_saved_as_its_weights_moving_average(tmp_path, mnist_dir):
     import keras
 
-    from digit_recognizer.checkpoint import best_model
-    from digit_recognizer.data import load_mnist
-    from digit_recognizer.scoring import to_model_input
-    from digit_recognizer.train import VALIDATION_SIZE, TrainConfig, split_validation, train
+    from digit_recognizer.training.checkpoint import best_model
+    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.scoring import to_model_input
+    from digit_recognizer.training.train import VALIDATION_SIZE, TrainConfig, split_validation, train
 
     out = tmp_path / "m.h5"
     train(TrainConfig("rmsprop", out, epochs=3, limit=2000, data_dir=mnist_dir), figures=False,
@@ -103,7 +103,7 @@ def test_model_2_is_judged_and_saved_as_its_weights_moving_average(tmp_path, mni
 
 
 def test_weights_average_spans_100_steps_or_a_tenth_of_a_short_run():
-    from digit_recognizer.train import ema_momentum
+    from digit_recognizer.training.train import ema_momentum
 
     assert ema_momentum(430 * 32) == pytest.approx(0.99)  # a full MNIST run
     assert ema_momentum(44) == pytest.approx(1 - 1 / 4.4)  # the notebook's QUICK mode
@@ -113,7 +113,7 @@ def test_weights_average_spans_100_steps_or_a_tenth_of_a_short_run():
 def test_thickness_augmentation_matches_opencv_per_image():
     import cv2
 
-    from digit_recognizer.augment import per_image
+    from digit_recognizer.training.data.augment import per_image
 
     images = np.random.default_rng(1).integers(0, 256, (600, 28, 28), dtype=np.uint8)
     kernel = np.ones((2, 2), np.uint8)
@@ -124,8 +124,8 @@ def test_thickness_augmentation_matches_opencv_per_image():
 
 
 def test_zero_ranges_warp_leaves_digits_unchanged(mnist_dir):
-    from digit_recognizer.augment import random_affine, warp_digits
-    from digit_recognizer.data import load_mnist
+    from digit_recognizer.training.data.augment import random_affine, warp_digits
+    from digit_recognizer.core.mnist import load_mnist
 
     digits = load_mnist(mnist_dir)[1][0][:50]
     matrices = random_affine(50, np.random.default_rng(0), rotation=0, zoom=0, shift=0)
@@ -135,8 +135,8 @@ def test_zero_ranges_warp_leaves_digits_unchanged(mnist_dir):
 def test_augmented_digits_stay_sharp_centred_and_labelled(mnist_dir):
     import cv2
 
-    from digit_recognizer.augment import augment_digits
-    from digit_recognizer.data import load_mnist
+    from digit_recognizer.training.data.augment import augment_digits
+    from digit_recognizer.core.mnist import load_mnist
 
     digits = load_mnist(mnist_dir)[1][0][:200]
     augmented = augment_digits(digits.copy(), np.random.default_rng(0))
@@ -149,7 +149,7 @@ def test_augmented_digits_stay_sharp_centred_and_labelled(mnist_dir):
 
 
 def test_batches_cover_every_image_once_per_epoch():
-    from digit_recognizer.augment import make_batches
+    from digit_recognizer.training.data.augment import make_batches
 
     x = np.repeat(np.arange(100, dtype=np.uint8)[:, None, None], 28 * 28).reshape(100, 28, 28)
     batches = make_batches(x, np.arange(100, dtype=np.uint8) % 10, 32, seed=0, augment=False)
@@ -163,8 +163,8 @@ def test_batches_cover_every_image_once_per_epoch():
 
 
 def test_a_resumed_run_draws_new_batches_not_a_replay_of_its_first_epochs():
-    from digit_recognizer.augment import make_batches
-    from digit_recognizer.train import stream_seed
+    from digit_recognizer.training.data.augment import make_batches
+    from digit_recognizer.training.train import stream_seed
 
     x = np.repeat(np.arange(100, dtype=np.uint8)[:, None, None], 28 * 28).reshape(100, 28, 28)
     y = np.arange(100, dtype=np.uint8)
@@ -179,7 +179,7 @@ def test_a_resumed_run_draws_new_batches_not_a_replay_of_its_first_epochs():
 
 
 def test_validation_split_is_disjoint_and_seeded():
-    from digit_recognizer.train import split_validation
+    from digit_recognizer.training.train import split_validation
 
     x = np.arange(1000)
     (train_a, _), (val_a, _) = split_validation(x, x, 100, seed=3)
@@ -228,7 +228,7 @@ def test_corrupt_data_file_is_named(tmp_path, mnist_dir):
 
 
 def test_extra_data_is_mixed_into_training(tmp_path, mnist_dir):
-    from digit_recognizer.train import TrainConfig, train
+    from digit_recognizer.training.train import TrainConfig, train
 
     extra = tmp_path / "extra"
     write_idx(extra / "mine-images-idx3-ubyte", np.zeros((50, 28, 28), np.uint8))
@@ -250,7 +250,7 @@ def test_extra_data_of_the_wrong_shape_is_refused_in_one_line(tmp_path, mnist_di
 
 
 def test_start_from_goes_on_from_a_trained_network_at_the_given_rate(tmp_path, mnist_dir):
-    from digit_recognizer.train import TrainConfig, read_log, train
+    from digit_recognizer.training.train import TrainConfig, read_log, train
 
     out = tmp_path / "m.h5"
     config = TrainConfig("adadelta", out, epochs=1, limit=500, data_dir=mnist_dir,
@@ -260,7 +260,7 @@ def test_start_from_goes_on_from_a_trained_network_at_the_given_rate(tmp_path, m
     # A new network sees 450 digits once and reads ~80% of the test; the bundled one, 99%.
     assert metadata["test_accuracy"] > 0.98
     assert metadata["config"]["start_from"].endswith("digit_model.h5")
-    from digit_recognizer.inference import file_sha256
+    from digit_recognizer.recognition.inference import file_sha256
 
     assert metadata["started_from"]["sha256"] == file_sha256(config.start_from)
     assert read_log(out)["learning_rate"] == [pytest.approx(0.01)]
@@ -293,7 +293,7 @@ def test_learning_rate_out_of_range_is_refused(tmp_path, rate):
 
 
 def test_pair_cut_short_by_an_interrupted_save_is_truncated_with_a_note(tmp_path, capsys):
-    from digit_recognizer.train import load_extra_data
+    from digit_recognizer.training.train import load_extra_data
 
     write_idx(tmp_path / "mine-images-idx3-ubyte", np.arange(50, dtype=np.uint8)[:, None, None]
               * np.ones((1, 28, 28), np.uint8))
@@ -305,7 +305,7 @@ def test_pair_cut_short_by_an_interrupted_save_is_truncated_with_a_note(tmp_path
 
 
 def test_gzipped_pair_is_read_and_temporary_files_are_ignored(tmp_path):
-    from digit_recognizer.teaching import read_idx_pair
+    from digit_recognizer.app.teaching import read_idx_pair
 
     write_idx(tmp_path / "x-images-idx3-ubyte.gz", np.full((3, 28, 28), 9, np.uint8))
     write_idx(tmp_path / "x-labels-idx1-ubyte.gz", np.array([1, 2, 3], np.uint8))
@@ -318,7 +318,7 @@ def test_gzipped_pair_is_read_and_temporary_files_are_ignored(tmp_path):
 
 
 def test_folder_with_no_pair_or_several_pairs_is_refused(tmp_path):
-    from digit_recognizer.teaching import TeachingError, read_corrections, read_idx_pair
+    from digit_recognizer.app.teaching import TeachingError, read_corrections, read_idx_pair
 
     with pytest.raises(TeachingError, match="no IDX dataset"):
         read_idx_pair(tmp_path)
@@ -331,8 +331,8 @@ def test_folder_with_no_pair_or_several_pairs_is_refused(tmp_path):
 
 
 def test_window_count_reads_a_cut_short_save_without_rewriting_it(tmp_path):
-    from digit_recognizer.background import count_job
-    from digit_recognizer.teaching import IMAGES_FILE, LABELS_FILE, add_correction
+    from digit_recognizer.app.background import count_job
+    from digit_recognizer.app.teaching import IMAGES_FILE, LABELS_FILE, add_correction
 
     for label, grey in ((4, 1.0), (5, 0.5)):  # two drawings: the same one is stored once
         add_correction(np.full((28, 28), grey, np.float32), label, tmp_path)
@@ -348,7 +348,7 @@ def test_window_count_reads_a_cut_short_save_without_rewriting_it(tmp_path):
 
 
 def test_correction_is_appended_to_the_pair_already_in_the_folder(tmp_path):
-    from digit_recognizer.teaching import add_correction
+    from digit_recognizer.app.teaching import add_correction
 
     write_idx(tmp_path / "mine-images-idx3-ubyte.gz", np.zeros((2, 28, 28), np.uint8))
     write_idx(tmp_path / "mine-labels-idx1-ubyte.gz", np.array([1, 2], np.uint8))
@@ -390,7 +390,7 @@ def test_interrupted_training_keeps_old_model_and_best_checkpoint(tmp_path, mnis
 def test_config_is_written_when_the_run_starts(tmp_path, mnist_dir, monkeypatch):
     from dataclasses import asdict
 
-    import digit_recognizer.train as training
+    import digit_recognizer.training.train as training
 
     config = training.TrainConfig("adadelta", tmp_path / "m.h5", epochs=4, limit=500,
                                   data_dir=mnist_dir, augment=False)
@@ -411,8 +411,8 @@ def test_config_is_written_when_the_run_starts(tmp_path, mnist_dir, monkeypatch)
 def test_checkpoint_holds_the_optimizer_state_and_run_state(tmp_path):
     import keras
 
-    from digit_recognizer.checkpoint import RunState, load_checkpoint, resume_state, save_checkpoint
-    from digit_recognizer.models import build_model
+    from digit_recognizer.training.checkpoint import RunState, load_checkpoint, resume_state, save_checkpoint
+    from digit_recognizer.training.models import build_model
 
     rng = np.random.default_rng(0)
     model = build_model("rmsprop")
@@ -442,7 +442,7 @@ def test_checkpoint_holds_the_optimizer_state_and_run_state(tmp_path):
 
 def first_run(tmp_path: Path, mnist_dir: Path, epochs: int = 2) -> Path:
     """Quick epochs of model 1 written to tmp_path/m.h5, for the resume tests."""
-    from digit_recognizer.train import TrainConfig, train
+    from digit_recognizer.training.train import TrainConfig, train
 
     out = tmp_path / "m.h5"
     train(TrainConfig("adadelta", out, epochs=epochs, limit=1500, data_dir=mnist_dir),
@@ -454,8 +454,8 @@ def test_resume_goes_on_from_the_checkpoint_epoch_with_its_optimizer(tmp_path, m
                                                                      monkeypatch):
     import keras
 
-    import digit_recognizer.train as training
-    from digit_recognizer.checkpoint import load_checkpoint, save_checkpoint
+    import digit_recognizer.training.train as training
+    from digit_recognizer.training.checkpoint import load_checkpoint, save_checkpoint
 
     out = first_run(tmp_path, mnist_dir)
     checkpoint = tmp_path / "m.checkpoint.keras"
@@ -505,9 +505,9 @@ def test_resume_refuses_another_seed_architecture_or_limit(tmp_path, mnist_dir, 
                                                            message):
     from dataclasses import asdict
 
-    from digit_recognizer.checkpoint import RunState, save_checkpoint
-    from digit_recognizer.models import build_model
-    from digit_recognizer.train import TrainConfig
+    from digit_recognizer.training.checkpoint import RunState, save_checkpoint
+    from digit_recognizer.training.models import build_model
+    from digit_recognizer.training.train import TrainConfig
 
     out = tmp_path / "m.h5"
     config = TrainConfig("adadelta", out, limit=1500, data_dir=mnist_dir)
@@ -540,7 +540,7 @@ def test_sigterm_stops_and_saves_the_best_epoch(tmp_path, mnist_dir):
     assert "SIGTERM: stopping after this batch" in stderr and "Traceback" not in stderr
     import keras
 
-    from digit_recognizer.checkpoint import best_model
+    from digit_recognizer.training.checkpoint import best_model
 
     saved = keras.models.load_model(out, compile=False).get_weights()
     best = best_model(tmp_path / "m.checkpoint.keras").get_weights()
@@ -554,7 +554,7 @@ MIRRORED = """
 import sys, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from digit_recognizer.train import TrainConfig, train
+from digit_recognizer.training.train import TrainConfig, train
 config = TrainConfig("adadelta", sys.argv[1], epochs=3, limit=3000, data_dir=sys.argv[2])
 meta = train(config, devices=["/cpu:0", "/cpu:1"], figures=False, verbose=0)
 print("replicas", meta["replicas"], "accuracy", meta["test_accuracy"])

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digit_recognizer.data import load_mnist
-from digit_recognizer.outliers import FAMILIES, LETTERS, draw, non_digits
-from digit_recognizer.style_edits import EDITED_CLASSES, edit_digit
+from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.training.data.outliers import FAMILIES, LETTERS, draw, non_digits
+from digit_recognizer.training.data.style_edits import EDITED_CLASSES, edit_digit
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_style_edits_add_ink_and_keep_the_mnist_frame(mnist):
 
 
 def test_variants_are_aligned_with_their_digits_and_seeded(mnist):
-    from digit_recognizer.variants import make_variants
+    from digit_recognizer.training.data.variants import make_variants
 
     x, y = mnist[0][:60], mnist[1][:60]
     a = make_variants(x, y, seed=0, non_digit_count=20, workers=2)
@@ -70,8 +70,8 @@ def test_variants_are_aligned_with_their_digits_and_seeded(mnist):
 
 
 def test_batches_mix_in_variants_and_non_digits_with_uniform_targets(mnist):
-    from digit_recognizer.augment import Mix, make_batches
-    from digit_recognizer.variants import make_variants
+    from digit_recognizer.training.data.augment import Mix, make_batches
+    from digit_recognizer.training.data.variants import make_variants
 
     x, y = mnist[0][:64], mnist[1][:64]
     variants = make_variants(x, y, seed=0, non_digit_count=16, workers=1)
@@ -88,7 +88,7 @@ def test_batches_mix_in_variants_and_non_digits_with_uniform_targets(mnist):
 
 
 def test_threshold_flags_the_chosen_share_of_validation_digits():
-    from digit_recognizer.calibration import calibrate, choose_threshold
+    from digit_recognizer.training.calibration import calibrate, choose_threshold
 
     top = np.linspace(0.0, 1.0, 1001)
     assert choose_threshold(top, 0.01) == pytest.approx(0.01)
@@ -115,8 +115,8 @@ def test_threshold_flags_the_chosen_share_of_validation_digits():
 def test_the_bundled_models_flag_non_digits_but_few_real_digits(choice, mnist_dir):
     """The recorded threshold, on the bundled files: generated non-digits of a seed neither
     training nor calibration used, and MNIST test digits."""
-    from digit_recognizer.recognizer import Recognizer
-    from digit_recognizer.scoring import to_model_input
+    from digit_recognizer.recognition.recognizer import Recognizer
+    from digit_recognizer.core.scoring import to_model_input
 
     recognizer = Recognizer.from_choice(choice)
     threshold = recognizer.metadata["not_a_digit_threshold"]
@@ -132,7 +132,7 @@ def test_the_bundled_models_flag_non_digits_but_few_real_digits(choice, mnist_di
 @pytest.mark.parametrize("option", ["--restroked=1.5", "--non-digits=-0.1", "--styled=x",
                                     "--rotation=200"])
 def test_train_refuses_a_share_or_turn_out_of_range_in_one_line(option, capsys):
-    from digit_recognizer.train import main
+    from digit_recognizer.training.train import main
 
     with pytest.raises(SystemExit) as stop:
         main([option])
@@ -145,8 +145,8 @@ def test_calibrate_records_the_bundled_thresholds_again(tmp_path, mnist_dir, cap
     import json
     import shutil
 
-    from digit_recognizer.calibration import main
-    from digit_recognizer.catalogue import MODELS_DIR
+    from digit_recognizer.training.calibration import main
+    from digit_recognizer.core.catalogue import MODELS_DIR
 
     folder = tmp_path / "models"
     shutil.copytree(MODELS_DIR, folder)
@@ -167,8 +167,8 @@ def test_calibrate_refuses_models_that_held_out_different_digits(tmp_path, mnist
     import json
     import shutil
 
-    from digit_recognizer.calibration import main
-    from digit_recognizer.catalogue import MODELS_DIR
+    from digit_recognizer.training.calibration import main
+    from digit_recognizer.core.catalogue import MODELS_DIR
 
     folder = tmp_path / "models"
     shutil.copytree(MODELS_DIR, folder)

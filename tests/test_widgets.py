@@ -16,16 +16,16 @@ import numpy as np
 import pytest
 from PIL import ImageTk
 
-from digit_recognizer import dialogs
-from digit_recognizer.answer_panel import (
+from digit_recognizer.app.window import dialogs
+from digit_recognizer.app.window.answer_panel import (
     BIG_FONT_SIZE,
     MAX_CHARTS,
     AnswerPanel,
     chart_grid,
     describe,
 )
-from digit_recognizer.results import NumberRecognition, Recognition
-from digit_recognizer.status_bar import TONES, StatusBar, fit_lines
+from digit_recognizer.core.results import NumberRecognition, Recognition
+from digit_recognizer.app.window.status_bar import TONES, StatusBar, fit_lines
 
 WINDOW_WIDTH = 680  # the main window's default width
 LONG_PATH = "/home/someone/projects/digit-recognizer/models/a_model_with_a_long_name_v2.h5"

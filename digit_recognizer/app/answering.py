@@ -1,0 +1,117 @@
+"""From the drawing to the answer on screen: requests, live updates and stale answers.
+
+Every request carries a serial number and the drawing's epoch. An answer is shown only if it
+is newer than the one on screen and its drawing is still there (Clear, Undo, Redo and an
+opened image start a new epoch), so a slow answer never replaces a newer one.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from digit_recognizer.app.window.answer_panel import closest_guess, describe, is_sure
+from digit_recognizer.app.background import Engine, Predicted, Request, Worker
+from digit_recognizer.core.results import NOT_A_DIGIT, NOT_A_DIGIT_MARK, NumberRecognition, Recognition
+from digit_recognizer.app.window.main_window import MainWindow
+
+__all__ = ["Answering", "LIVE_INTERVAL_MS", "result_message"]
+
+LIVE_INTERVAL_MS = 100  # answer refresh while the pen moves
+
+
+class Answering:
+    """Sends the drawing to the model worker and shows what comes back."""
+
+    def __init__(self, window: MainWindow, worker: Worker, engine: Engine) -> None:
+        self.window, self.worker, self.engine = window, worker, engine
+        self.serial = 0  # of the latest request
+        self.epoch = 0  # of the drawing on the paper
+        self.shown_serial = -1  # of the answer on screen
+        self.current_input: np.ndarray | None = None  # the 28x28 input behind the answer
+        self._live_after: str | None = None
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when the answer on screen is for the drawing as it is now."""
+        return self.shown_serial == self.serial
+
+    def request(self) -> None:
+        """Ask for the answer to the drawing as it is now."""
+        self.cancel_live()
+        self.serial += 1
+        canvas = self.window.canvas
+        request = Request(self.serial, self.epoch, tuple(canvas.strokes_in_pixels()),
+                          canvas.side, canvas.drawing.image, self.window.number_mode)
+        self.worker.submit("predict", partial(self.engine.predict, request))
+
+    def schedule_live(self) -> None:
+        """Ask again shortly: the pen is moving."""
+        if self._live_after is None:
+            self._live_after = self.window.root.after(LIVE_INTERVAL_MS, self._live_update)
+
+    def cancel_live(self) -> None:
+        if self._live_after is not None:
+            self.window.root.after_cancel(self._live_after)
+            self._live_after = None
+
+    def new_epoch(self) -> None:
+        """The drawing was replaced: answers on their way are for one that is gone."""
+        self.epoch += 1
+        self.cancel_live()
+        self.show_nothing()
+
+    def is_current(self, request: Request) -> bool:
+        return request.epoch == self.epoch and request.serial > self.shown_serial
+
+    def show(self, predicted: Predicted) -> bool:
+        """Show ``predicted`` if it is still wanted; True if it was shown."""
+        request, result = predicted.request, predicted.result
+        if not self.is_current(request):
+            return False
+        self.shown_serial = request.serial
+        self.window.canvas.remove_boxes()
+        if isinstance(result, NumberRecognition):
+            self.window.answer.show_number(result)
+            self.current_input = None
+            boxes = [(d.box, NOT_A_DIGIT_MARK if d.not_a_digit else str(d.digit), is_sure(d))
+                     for d in result.digits]
+            shape = request.photo.shape if request.photo is not None else None
+            self.window.canvas.show_boxes(boxes, shape, font=self.window.mid_font)
+        else:
+            self.window.answer.show_digit(result)
+            self.current_input = result.input
+        return True
+
+    def drop(self, request: Request) -> bool:
+        """A request that failed: clear its answer if it is the current one; True if so."""
+        if not self.is_current(request):
+            return False
+        self.shown_serial = request.serial
+        self.show_nothing()
+        return True
+
+    def show_nothing(self) -> None:
+        self.window.answer.show_nothing()
+        self.current_input = None
+        self.window.canvas.remove_boxes()
+
+    def _live_update(self) -> None:
+        self._live_after = None
+        self.request()
+
+
+def result_message(result: Recognition | NumberRecognition) -> str:
+    """The status bar's sentence about an answer."""
+    if isinstance(result, NumberRecognition):
+        strangers = sum(digit.not_a_digit for digit in result.digits)
+        if strangers:
+            which = ("the part marked {} doesn't look like a digit" if strangers == 1 else
+                     "the parts marked {} don't look like digits").format(NOT_A_DIGIT_MARK)
+            return f"Read {result.text}: {which}."
+        return f"Read the number {result.text} ({result.confidence:.0%} sure)."
+    if result.not_a_digit:
+        return f"{NOT_A_DIGIT} ({closest_guess(result)})."
+    text, sure = describe(result.probabilities)
+    return f"It looks like a {result.digit} ({text})." if sure else f"Hmm, {text}"

@@ -1,0 +1,437 @@
+"""The desktop app: draw a digit, see what the network sees and which digit it thinks it is.
+
+    python main.py [--model model1|model2|both|PATH] [--models-dir DIR]
+    python -m digit_recognizer gui [same options]
+
+The window is made of parts, each in its own module: the paper (``drawing_canvas``), the answer
+(``answer_panel``), the controls (``toolbar``), the Model menu (``model_menu``), the status bar
+(``status_bar``) and the dialogs (``dialogs``); ``window`` lays them out and ``answering`` takes
+a drawing to its answer on screen. ``DigitRecognizerApp`` keeps the state and carries out the
+user's actions.
+
+It appears at once: its start path imports only tkinter, NumPy and Pillow. A background thread
+then loads the bundled models from their ONNX copies, which OpenCV runs (``inference``;
+milliseconds, no TensorFlow), and keeps them, so switching between them is instant. A model
+file of the user's, or a bundled model whose ONNX copy is missing or out of date, loads with
+TensorFlow in a child process (``model_process``), whose import would otherwise freeze the
+window. Once the window is up, that child also imports TensorFlow ahead of time: teaching
+(a digit button, Ctrl+<digit>) saves the correction, then fine-tunes the user's personal model
+there in a few seconds (``user_files.PersonalTeaching``, ``personal_model``). Tk is not
+thread-safe: the workers (``background``) never touch a widget; they put results in a queue
+that the Tk thread polls with ``after``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tkinter as tk
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from tkinter import filedialog, messagebox
+from typing import Callable
+
+from digit_recognizer.app.window import dialogs
+from digit_recognizer.app.answering import Answering, result_message
+from digit_recognizer.app.background import (
+    DRAW_FIRST,
+    Done,
+    Engine,
+    Failed,
+    ImageOpened,
+    Learned,
+    Loaded,
+    ModelLoader,
+    Predicted,
+    Request,
+    Worker,
+    count_job,
+    save_settings_job,
+)
+from digit_recognizer.core.catalogue import (
+    DEFAULT_MODEL,
+    MODEL_CHOICES,
+    MODELS_DIR,
+    choice_for_file,
+    choice_label,
+)
+from digit_recognizer.app.help_info import about_lines, shortcut_rows
+from digit_recognizer.app.settings import load_settings, save_settings, settings_path
+from digit_recognizer.app.startup_trace import TRACE_ENV, StartupTrace
+from digit_recognizer.app.teaching import corrections_dir
+from digit_recognizer.app.terminal_log import log_details_to_terminal
+from digit_recognizer.app.personal_model import personal_path
+from digit_recognizer.app.user_files import FILE_JOBS, PersonalTeaching, UserFiles
+from digit_recognizer.app.window.main_window import MainWindow
+
+__all__ = ["DigitRecognizerApp", "build_parser", "main"]
+
+TITLE = "Digit Recognizer"
+PROG = "python -m digit_recognizer gui"  # __main__ calls main(argv) without a prog
+POLL_MS = 20  # how often the Tk thread collects results from the workers
+MAP_TIMEOUT_MS = 1000  # start loading the model by then even if the window is not mapped
+IO_WAIT_S = 5.0  # on closing, how long a file being written may take to finish
+STATES = ("loading", "ready", "predicting", "error")
+READY = "Ready: draw a digit."
+IMAGE_UNDO = "Ctrl+Z brings the image back."
+TEACHER_JOBS = ("learn", "warm", "export")  # their failures are the personal model's
+
+
+class DigitRecognizerApp:
+    """The main window's state and what the user's actions do; ``window`` holds the parts,
+    ``answering`` takes drawings to answers, ``files`` opens, saves and teaches, ``teaching``
+    fine-tunes the personal model.
+
+    ``load_recognizer(choice)`` turns a model choice ('model1', 'model2', 'both' or a file
+    path) into a recognizer on a worker thread; it raises ``ModelError`` for an unusable model.
+    ``preload(choice)``, if given, loads a bundled choice without TensorFlow, so that switching
+    to it is instant. ``teacher`` (a ``background.ModelLoader``), if given, fine-tunes.
+    """
+
+    def __init__(self, root: tk.Tk, load_recognizer: Callable[[str], object], *,
+                 preload: Callable[[str], object] | None = None, model: str | None = None,
+                 models_dir: str | os.PathLike | None = None,
+                 settings_file: str | os.PathLike | None = None,
+                 corrections: str | os.PathLike | None = None,
+                 trace: str | os.PathLike | None = None, teacher: object | None = None) -> None:
+        self.root = root
+        self.models_dir = Path(models_dir) if models_dir is not None else MODELS_DIR
+        self.settings_file = Path(settings_file) if settings_file else settings_path()
+        self.corrections = Path(corrections) if corrections else corrections_dir()
+        self.settings = load_settings(self.settings_file)
+        if model is not None:
+            self.settings.model = model
+        self.engine = Engine(load_recognizer, preload, getattr(teacher, "personalise", None))
+        self.model_worker = Worker("digit-recognizer-model")
+        self.io_worker = Worker("digit-recognizer-files")
+        self.state, self.recognizer, self.active_choice = "loading", None, None
+        self.failed_choices: set[str] = set()
+        self.closed = self._load_started = self._preloaded = self._mapped = False
+        root.title(TITLE)
+        self.window = MainWindow(root, self, settings=self.settings, models_dir=self.models_dir)
+        self.answering = Answering(self.window, self.model_worker, self.engine)
+        self.teaching = PersonalTeaching(self, teacher)
+        self.files = UserFiles(self.window, self.io_worker, self.answering, self.corrections,
+                               self.say, lambda title, text: self.show_error(title, text),
+                               self.teaching)
+        self.trace = StartupTrace(root, trace, lambda: "ready" if self.recognizer else "loading")
+        self._set_state("loading", "Loading the model… you can draw meanwhile.")
+        root.protocol("WM_DELETE_WINDOW", self.quit)
+        # The first <Expose>: the paper is on screen at its place (after <Map> a click may
+        # still land on the frame behind), so the user can draw and the model may load.
+        self.window.canvas.bind("<Expose>", self._on_first_expose, add=True)
+        self._map_after = root.after(MAP_TIMEOUT_MS, self._start_loading)
+        self._poll_after = root.after(POLL_MS, self._poll)
+        self.io_worker.submit("count", partial(count_job, self.corrections))
+
+    # -- one place that sets every widget for the app's state ----------------------------------
+
+    def _set_state(self, state: str | None = None, message: str | None = None, *,
+                   details: str | None = None, tone: str = "info") -> None:
+        """Enter ``state``, show ``message`` (None: keep it), bring the widgets up to date."""
+        assert state is None or state in STATES, state
+        self.state = state or self.state
+        w = self.window
+        if message is not None:
+            w.status.show(message, details=details, tone=tone)
+        w.status.busy(self.state == "loading" or self.teaching.learning)
+        w.model_menu.enable(self.state != "loading")
+        w.toolbar.enable(undo=w.canvas.can_undo, redo=w.canvas.can_redo,
+                         clear=not w.canvas.drawing.empty)
+        w.teach_bar.enable(self.recognizer is not None and not w.number_mode
+                           and self.answering.current_input is not None
+                           and self.answering.up_to_date)
+        w.status.set_model(self.recognizer.name if self.recognizer else "no model")
+
+    def say(self, message: str, details: str | None = None, tone: str = "info") -> None:
+        self._set_state(message=message, details=details, tone=tone)
+
+    def _resting_state(self) -> str:
+        if self.state == "loading":
+            return "loading"
+        return "ready" if self.recognizer is not None else "error"
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def drawing_changed(self, kind: str) -> None:
+        """The paper changed: ``kind`` is one of ``drawing_canvas.CHANGES``."""
+        live = self.window.live
+        if kind == "start" and self._replaced_image():
+            self.answering.new_epoch()
+            self._set_state(message=f"A new drawing: {IMAGE_UNDO}")
+        if kind in ("start", "move"):
+            if live:
+                self.answering.schedule_live()
+            if kind == "start":  # Undo and Clear come alive; a moving pen changes no control
+                self._set_state()
+        elif kind == "end":
+            if live:
+                self._request(explicit=False)
+        else:  # undo, redo, clear, image: another drawing, whose answer is still to come
+            self.answering.new_epoch()
+            if not self.window.canvas.drawing.empty and (live or kind == "image"):
+                self._request(explicit=kind == "image")
+            else:
+                self._set_state(self._resting_state(), READY if kind == "clear" else None)
+
+    def _replaced_image(self) -> bool:
+        previous = self.window.canvas.previous
+        return previous is not None and previous.image is not None
+
+    def brush_changed(self) -> None:
+        if self.settings.brush != self.window.toolbar.brush:
+            self.settings.brush = self.window.toolbar.brush
+            self._remember()
+
+    def number_mode_changed(self) -> None:
+        self.settings.number_mode = self.window.number_mode
+        self._remember()
+        self.window.canvas.remove_boxes()
+        self.answer_again()
+
+    def live_changed(self) -> None:
+        self.settings.live = self.window.live
+        self._remember()
+        self._set_state(message="Live answers: the answer follows the pen." if self.settings.live
+                        else "Live answers off: press Predict (or Enter) for an answer.")
+
+    def answer_again(self) -> None:
+        if not self.window.canvas.drawing.empty:
+            self._request(explicit=False)
+        else:
+            self._set_state()
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def predict(self) -> None:
+        """Recognize the drawing now (Enter, and Predict when live answers are off)."""
+        if self.window.canvas.drawing.empty:
+            self.answering.show_nothing()
+            self._set_state(self._resting_state(), DRAW_FIRST)
+        else:
+            self._request(explicit=True)
+
+    def _request(self, explicit: bool) -> None:
+        self.answering.request()
+        if self.state == "loading":
+            self._set_state(message="The answer appears as soon as the model is loaded.")
+        elif explicit and self.recognizer is not None:
+            self._set_state("predicting", "Recognizing…")
+        else:
+            self._set_state()
+
+    def _poll(self) -> None:
+        """Collect what the workers finished (Tk thread only) and show it."""
+        # Rescheduled first, so that an error while showing one result stops nothing else.
+        self._poll_after = self.root.after(POLL_MS, self._poll)
+        for result in (self.model_worker.finished() + self.io_worker.finished()
+                       + self.teaching.finished()):
+            self._dispatch(result)
+
+    def _dispatch(self, result: object) -> None:
+        if isinstance(result, Failed) and result.kind.split("-")[0] in FILE_JOBS:
+            self.files.on_failed(result)
+            return
+        handlers = {Loaded: self._on_loaded, Predicted: self._on_predicted,
+                    ImageOpened: self.files.on_image_opened, Done: self.files.on_done,
+                    Failed: self._on_failed, Learned: self.teaching.on_learned}
+        handlers[type(result)](result)
+
+    def _on_predicted(self, predicted: Predicted) -> None:
+        first = self.answering.shown_serial < 0
+        if not self.answering.show(predicted):
+            return
+        if first:
+            self.trace.event("shown")
+        if self.state == "loading":  # another model is on its way: keep saying so
+            self._set_state()
+        elif self.state == "predicting" and not self.answering.up_to_date:
+            self._set_state()  # the answer to Predict is still to come
+        else:
+            self._set_state("ready", _answer_message(self.teaching.take_note(), predicted.result,
+                                                     self._replaced_image()))
+
+    # -- models --------------------------------------------------------------------------------
+
+    def _on_first_expose(self, _event: tk.Event) -> None:
+        if not self._mapped:
+            self._mapped = True
+            canvas = self.window.canvas
+            self.trace.event("mapped", canvas.winfo_rootx(), canvas.winfo_rooty(), canvas.side)
+            self._start_loading()
+
+    def _start_loading(self) -> None:
+        # Only once the window is up: loading would otherwise compete with building it.
+        if not self._load_started and not self.closed:
+            self.select_model(self.settings.model)
+
+    def select_model(self, choice: str) -> None:
+        """Load ``choice`` ('model1', 'model2', 'both' or a file path) in the background."""
+        self._load_started = True
+        self.window.model_var.set(choice)
+        self.model_worker.submit("load", partial(self.engine.load, choice))
+        self._set_state("loading", f"Loading {choice_label(choice)}… you can draw meanwhile.")
+
+    def open_model_file(self) -> None:
+        """Model ▸ Open model file…: any compatible .h5 or .keras file."""
+        path = self.ask_open_model()
+        if path:  # the bundled file picked by hand is its own menu entry, not a new one
+            self.select_model(choice_for_file(path, self.models_dir))
+
+    def use_model(self, loaded: Loaded) -> None:
+        """Make ``loaded`` the model in use: the menu's mark, the settings."""
+        self.recognizer, self.active_choice = loaded.recognizer, loaded.choice
+        self.window.model_var.set(loaded.choice)
+        if loaded.choice not in (*MODEL_CHOICES, self.teaching.choice):
+            self.window.model_menu.add_file(loaded.choice)
+        if self.settings.model != loaded.choice:
+            self.settings.model = loaded.choice
+            self._remember()
+
+    def _on_loaded(self, loaded: Loaded) -> None:
+        self.use_model(loaded)
+        self.trace.event("ready")
+        if self.model_worker.has_pending("load"):  # another model was asked for meanwhile
+            return
+        message, details, tone = _ready_message(loaded.recognizer, self.teaching.take_note())
+        self._set_state("ready", message, details=details, tone=tone)
+        self.answer_again()
+        if not self._preloaded:
+            self._preloaded = True
+            self.model_worker.submit("preload", partial(self.engine.preload, MODEL_CHOICES))
+            self.teaching.warm_up()  # TensorFlow loads now, not at the first teach
+
+    def _on_failed(self, failed: Failed) -> None:
+        if failed.kind == "load":
+            self._on_load_failed(failed)
+        elif failed.kind in TEACHER_JOBS:
+            self.teaching.on_failed(failed)
+        elif failed.kind == "predict" and isinstance(failed.subject, Request):
+            if self.answering.drop(failed.subject):
+                self._set_state(self._resting_state(), failed.message)
+        else:
+            self._set_state(message=failed.message, tone="error")
+
+    def _on_load_failed(self, failed: Failed) -> None:
+        if self.teaching.load_failed(failed):
+            return  # the personal model: set aside, its base is on its way
+        choice = str(failed.subject or self.window.model_var.get())
+        self.failed_choices.add(choice)
+        self.window.model_var.set(self.active_choice or "")
+        if self.model_worker.has_pending("load"):
+            return
+        kept = self.recognizer is not None
+        self._set_state("ready" if kept else "error", f"Kept {self.recognizer.name}: "
+                        f"{choice_label(choice)} could not be used." if kept else
+                        "No model could be loaded.", details=failed.message,
+                        tone="warning" if kept else "error")
+        self.show_error("Cannot use this model", failed.message)
+        if self.recognizer is None and DEFAULT_MODEL not in self.failed_choices:
+            self.select_model(DEFAULT_MODEL)  # e.g. a remembered model file that is gone
+
+    # -- settings, help, quitting --------------------------------------------------------------
+
+    def _remember(self) -> None:
+        self.io_worker.submit("settings", partial(save_settings_job, replace(self.settings),
+                                                  self.settings_file))
+
+    def show_shortcuts(self) -> tk.Toplevel:
+        return dialogs.shortcuts_dialog(self.root, shortcut_rows())
+
+    def show_about(self) -> tk.Toplevel:
+        lines = about_lines(str(self.root.tk.call("info", "patchlevel")), self.recognizer)
+        return dialogs.about_dialog(self.root, f"About {TITLE}", lines)
+
+    def quit(self) -> None:
+        """File ▸ Quit, Ctrl+Q and the window's close button."""
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers, save the settings and destroy the window."""
+        if self.closed:
+            return
+        self.closed = True
+        self.answering.cancel_live()
+        for after_id in (self._poll_after, self._map_after):
+            self.root.after_cancel(after_id)
+        self.trace.stop()
+        self.window.status.busy(False)
+        self.model_worker.stop()  # a model still loading is not waited for
+        self.teaching.close()
+        # A settings or sample file still being written finishes first, so that the final
+        # save below is the last word and no sample is cut short.
+        self.io_worker.stop(wait=IO_WAIT_S)
+        try:
+            save_settings(self.settings, self.settings_file)
+        except OSError as err:
+            print(f"warning: could not save settings to {self.settings_file}: {err}",
+                  file=sys.stderr)
+        self.root.destroy()
+
+    # -- dialogs: wrapped so that tests can replace them ---------------------------------------
+
+    def ask_open_model(self) -> str:
+        return filedialog.askopenfilename(
+            parent=self.root, title="Open a model file",
+            filetypes=[("Keras models", "*.h5 *.keras"), ("All files", "*")])
+
+    def show_error(self, title: str, message: str) -> None:
+        messagebox.showerror(title, message, parent=self.root)
+
+
+def _answer_message(note: str | None, result, image_undo: bool) -> str:
+    """The status once an answer is shown: a teaching note, else a sentence about the answer.
+
+    ``image_undo``: the drawing replaced an opened image with one stroke, which the answer's
+    sentence would otherwise replace at once, so the hint that Ctrl+Z brings it back stays.
+    """
+    message = note or result_message(result)
+    return f"{message} {IMAGE_UNDO}" if image_undo else message
+
+
+def _ready_message(recognizer, note: str | None) -> tuple[str, str | None, str]:
+    """The status once a model is loaded: message, details and tone."""
+    notices = getattr(recognizer, "notices", ())
+    if note:  # e.g. the personal model was set aside and this is its base
+        return note, None, "warning"
+    if notices:
+        return (f"{recognizer.name} runs on Keras: slower to start, same answers.",
+                " ".join(notices), "warning")
+    return f"{recognizer.name} is ready.", None, "info"
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    """The command line's options; ``prog`` is how the usage line says it was started."""
+    parser = argparse.ArgumentParser(prog=prog,
+                                     description="Draw a digit; a CNN says which one it is.")
+    parser.add_argument("--model", help="model1, model2, both, or the path of a .h5/.keras "
+                                        f"file (default: the last one used, else {DEFAULT_MODEL})")
+    parser.add_argument("--models-dir", default=str(MODELS_DIR),
+                        help="folder with the bundled models (default: the repository's "
+                             "models/)")
+    return parser
+
+
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """Open the window and run it until it is closed; returns the exit code.
+
+    ``prog`` names the command in usage and errors: ``main.py`` passes its own.
+    """
+    args = build_parser(prog).parse_args(argv)
+    log_details_to_terminal()
+    try:
+        root = tk.Tk(className="DigitRecognizer")
+    except tk.TclError as err:
+        print(f"error: cannot open a window ({err}); is a display available?", file=sys.stderr)
+        return 1
+    loader = ModelLoader(args.models_dir, personal=personal_path(corrections_dir()))
+    DigitRecognizerApp(root, loader, preload=loader.in_process, model=args.model,
+                       models_dir=args.models_dir, trace=os.environ.get(TRACE_ENV) or None,
+                       teacher=loader)
+    try:
+        root.mainloop()
+    finally:
+        loader.close()
+    return 0

@@ -1,0 +1,177 @@
+"""The user's personal model: a bundled model fine-tuned on their corrections, in their data.
+
+    $XDG_DATA_HOME/digit-recognizer/          (default ~/.local/share/digit-recognizer/)
+        corrections/     the taught samples (``teaching``)
+        my_model.h5      the personal model, refitted after every change to the corrections
+        my_model.json    its metadata: base model, corrections count and SHA-256, seconds
+        my_model.onnx    its ONNX copy, so the window can run it without TensorFlow
+
+The window fine-tunes it in its model process (``model_process``) and asks this module where
+it lives, what the menu calls it, and how to save, set aside and forget it. Each file is
+written atomically (``files``), the model first and its metadata after, so a kill during a
+save leaves the previous personal model. This module imports neither TensorFlow nor OpenCV:
+the window reads it while it starts; only ``save_personal`` imports Keras, in the child.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from digit_recognizer.core.catalogue import (
+    DEFAULT_MODEL,
+    ENSEMBLE,
+    choice_label,
+    find_bundled,
+    read_metadata,
+)
+from digit_recognizer.core.results import THRESHOLD_KEY
+from digit_recognizer.app.teaching import PERSONAL_MODEL
+
+__all__ = [
+    "PersonalModel",
+    "personal_path",
+    "is_personal",
+    "read_personal",
+    "base_for",
+    "short_name",
+    "menu_label",
+    "learned_message",
+    "set_aside",
+    "remove_personal",
+    "personal_metadata",
+    "save_personal",
+    "SIDE_FILES",
+]
+
+SIDE_FILES = (".json", ".onnx")  # what lives beside the .h5 and goes with it
+
+
+@dataclass(frozen=True)
+class PersonalModel:
+    """What the menu and the next fine-tuning need to know of a saved personal model."""
+
+    path: Path
+    base: str  # the bundled model it was fine-tuned from: 'model1' or 'model2'
+    corrections: int  # how many corrections it learned
+
+    @property
+    def choice(self) -> str:
+        """Its model choice, as the settings and the Model menu name it: its path."""
+        return str(self.path)
+
+    @property
+    def label(self) -> str:
+        return menu_label(self.base, self.corrections)
+
+
+def personal_path(corrections: str | os.PathLike) -> Path:
+    """Where the personal model lives: beside the ``corrections`` folder, in the user's data."""
+    return Path(corrections).parent / PERSONAL_MODEL
+
+
+def is_personal(choice: str | None, corrections: str | os.PathLike) -> bool:
+    """True if the model choice ``choice`` is the personal model of ``corrections``."""
+    return choice is not None and Path(choice) == personal_path(corrections)
+
+
+def read_personal(path: str | os.PathLike) -> PersonalModel | None:
+    """The personal model at ``path``, or None if there is none.
+
+    Reads only its metadata (a missing or unreadable one gives the default base and 0
+    corrections): whether the model itself can be used shows when it is loaded.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    metadata = read_metadata(path)
+    base = metadata.get("base_model")
+    count = metadata.get("corrections")
+    return PersonalModel(path, base if find_bundled(str(base)) else DEFAULT_MODEL,
+                         count if isinstance(count, int) and not isinstance(count, bool) else 0)
+
+
+def base_for(selected: str | None, personal: PersonalModel | None) -> str:
+    """The bundled model a fine-tuning starts from when ``selected`` is the model in use.
+
+    The personal model starts again from its own base (it is refitted on every correction,
+    never trained on top of itself); the average of both models cannot be fine-tuned as one
+    network, so model 2, the more accurate, is personalised; a file of the user's too.
+    """
+    if personal is not None and selected == personal.choice:
+        return personal.base
+    return selected if selected is not None and find_bundled(selected) else DEFAULT_MODEL
+
+
+def short_name(base: str) -> str:
+    """'Model 2' for 'model2': the bundled model's label before its dash."""
+    return choice_label(base).split(" — ")[0]
+
+
+def menu_label(base: str, corrections: int) -> str:
+    """The Model menu's entry: "My model: Model 2 + 6 corrections"."""
+    return f"My model: {short_name(base)} + {corrections} correction" \
+           f"{'' if corrections == 1 else 's'}"
+
+
+def learned_message(label: int, count: int, selected: str | None, base: str) -> str:
+    """The status after a fine-tuning: what was learned, and from which model if not obvious."""
+    text = (f"Learned: this is a {label}. Your model now knows {count} correction"
+            f"{'' if count == 1 else 's'}.")
+    if selected == ENSEMBLE.key:
+        text += (f" It is {short_name(base)} with your corrections: the average of both "
+                 "models cannot learn as one.")
+    return text
+
+
+def set_aside(path: str | os.PathLike, now: datetime | None = None) -> Path:
+    """Rename the unusable personal model (and its side files) out of the way; return its
+    new name, ``my_model.h5.corrupt-<timestamp>``. Nothing is deleted: it is the user's."""
+    path = Path(path)
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for suffix in SIDE_FILES:  # first, so no stale metadata describes a new model later
+        side = path.with_suffix(suffix)
+        if side.exists():
+            os.replace(side, side.with_name(f"{side.name}.corrupt-{stamp}"))
+    os.replace(path, aside)
+    return aside
+
+
+def remove_personal(path: str | os.PathLike) -> None:
+    """Delete the personal model and its side files (the user chose to forget them)."""
+    path = Path(path)
+    path.unlink(missing_ok=True)  # first: side files without a model are never read
+    for suffix in SIDE_FILES:
+        path.with_suffix(suffix).unlink(missing_ok=True)
+
+
+def personal_metadata(base: str, corrections: int, corrections_sha256: str,
+                      seconds: float, seed: int, threshold: float | None = None) -> dict:
+    """The metadata saved beside a personal model; ``name`` is what the window shows.
+
+    ``threshold``: the base model's not-a-digit threshold, which the personal model keeps.
+    """
+    found = {THRESHOLD_KEY: threshold} if threshold is not None else {}
+    return found | {
+        "name": f"{short_name(base)} + {corrections} correction{'' if corrections == 1 else 's'}",
+        "base_model": base,
+        "corrections": corrections,
+        "corrections_sha256": corrections_sha256,
+        "seconds": round(seconds, 2),
+        "seed": seed,
+        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "made_by": "the window's teaching",
+    }
+
+
+def save_personal(model, path: str | os.PathLike, metadata: dict) -> None:
+    """Write the Keras ``model`` and its metadata, each atomically; imports Keras.
+
+    The ONNX copy is made later (``export``), off the path from a press to the new answer.
+    """
+    from digit_recognizer.training.fine_tune import save_fine_tuned  # noqa: PLC0415 (imports Keras)
+
+    save_fine_tuned(model, path, metadata, onnx=False)

@@ -1,0 +1,415 @@
+"""The corrections the user teaches the app: a small MNIST-style dataset in IDX format.
+
+    $XDG_DATA_HOME/digit-recognizer/corrections/   (default ~/.local/share/digit-recognizer/...)
+        corrections-images-idx3-ubyte   (N, 28, 28) uint8, ink high, like MNIST
+        corrections-labels-idx1-ubyte   (N,) uint8
+
+Teach a model them in seconds with ``fine_tune_command()``'s ``python -m digit_recognizer
+fine-tune --extra-data DIR --out FILE``; ``train --extra-data DIR`` retrains from scratch.
+
+This module is the one reader of such a folder, for the window, ``fine-tune`` and ``train``
+alike: it takes any ``<name>-images-idx3-ubyte[.gz]`` with its ``<name>-labels-idx1-ubyte[.gz]``
+(so MNIST-style sets from elsewhere work too) and skips hidden names, which are other writers'
+temporary files. It is also the one writer (``add_correction``, and ``delete_correction`` and
+``relabel_correction`` for the window's corrections manager, ``clear_corrections`` for its
+"Forget my corrections…").
+
+Appending rewrites both files, each atomically (``idx.write_idx``: temporary file + rename), the
+images first and the labels last, so the labels file acts as the commit record. A crash or kill
+between the two renames leaves one more image than labels; reading truncates both to the shorter
+length and says so, which loses only the sample that was being added, never one saved before.
+Nothing needs repairing: the next save writes both files at the shorter length plus its sample.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shlex
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digit_recognizer.core.catalogue import DEFAULT_MODEL
+from digit_recognizer.core.idx import IdxError, read_idx, write_idx
+
+__all__ = [
+    "IMAGES_FILE",
+    "LABELS_FILE",
+    "Corrections",
+    "CorrectionSaved",
+    "IdxPair",
+    "TeachingError",
+    "add_correction",
+    "clear_corrections",
+    "corrections_dir",
+    "delete_correction",
+    "export_corrections",
+    "find_idx_pair",
+    "fine_tune_command",
+    "read_corrections",
+    "read_idx_pair",
+    "relabel_correction",
+    "save_correction",
+    "to_uint8_image",
+]
+
+APP_DIR = "digit-recognizer"
+IMAGES_SUFFIX = "-images-idx3-ubyte"
+LABELS_SUFFIX = "-labels-idx1-ubyte"
+IMAGES_FILE = "corrections" + IMAGES_SUFFIX  # the names a new corrections folder gets
+LABELS_FILE = "corrections" + LABELS_SUFFIX
+PERSONAL_MODEL = "my_model.h5"  # what fine_tune_command writes, beside the corrections folder
+
+
+class TeachingError(Exception):
+    """The corrections dataset cannot be read or extended; the message says why."""
+
+
+@dataclass
+class Corrections:
+    """The saved samples; ``note`` says why some were dropped while reading, else None."""
+
+    images: np.ndarray  # (N, 28, 28) uint8
+    labels: np.ndarray  # (N,) uint8
+    note: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def corrections_dir() -> Path:
+    """``$XDG_DATA_HOME`` (or ``~/.local/share``)/digit-recognizer/corrections."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / APP_DIR / "corrections"
+
+
+def fine_tune_command(folder: str | os.PathLike | None = None) -> str:
+    """The command that fine-tunes model 2 on the corrections in ``folder``, for a terminal.
+
+    It writes ``my_model.h5`` beside the folder, in the user's data, never in the bundled
+    models' folder. Paths are shell-quoted, since a home folder may hold a space.
+    """
+    folder = Path(folder) if folder is not None else corrections_dir()
+    return shlex.join(["python", "-m", "digit_recognizer", "fine-tune", "--model", DEFAULT_MODEL,
+                       "--extra-data", str(folder), "--out", str(folder.parent / PERSONAL_MODEL)])
+
+
+@dataclass(frozen=True)
+class IdxPair:
+    """The two files of one IDX dataset; either may not exist yet (an interrupted first save)."""
+
+    images: Path
+    labels: Path
+
+
+def find_idx_pair(folder: str | os.PathLike) -> IdxPair | None:
+    """The one ``*-images-idx3-ubyte[.gz]`` / ``*-labels-idx1-ubyte[.gz]`` pair in ``folder``.
+
+    None if there is none (or no folder). Raises ``TeachingError`` if there are several, since
+    which one is meant cannot be guessed.
+    """
+    folder = Path(folder)
+    found: dict[str, dict[str, Path]] = {}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if path.name.startswith("."):
+            continue  # other writers' temporary files (atomic writes), never data
+        name = path.name.removesuffix(".gz")
+        for kind, suffix in (("images", IMAGES_SUFFIX), ("labels", LABELS_SUFFIX)):
+            if name.endswith(suffix):
+                files = found.setdefault(name.removesuffix(suffix), {})
+                if kind in files:  # the same set both plain and gzipped
+                    raise TeachingError(f"{folder}: both {files[kind].name} and {path.name}; "
+                                        "keep one of them")
+                files[kind] = path
+    if len(found) > 1:
+        raise TeachingError(f"{folder}: holds several IDX datasets ({', '.join(sorted(found))}); "
+                            "keep one *-images-idx3-ubyte / *-labels-idx1-ubyte pair")
+    if not found:
+        return None
+    name, files = found.popitem()
+    gz = ".gz" if any(p.suffix == ".gz" for p in files.values()) else ""
+    return IdxPair(files.get("images", folder / f"{name}{IMAGES_SUFFIX}{gz}"),
+                   files.get("labels", folder / f"{name}{LABELS_SUFFIX}{gz}"))
+
+
+def read_idx_pair(folder: str | os.PathLike) -> Corrections:
+    """Read the one IDX dataset in ``folder``: uint8 (N, 28, 28) images and (N,) labels 0-9.
+
+    When the two files disagree in length (a kill between the two writes of a save), both are
+    truncated to the shorter one and ``note`` says so. Raises ``TeachingError`` if the folder
+    holds no dataset or several, or a file is unreadable or of the wrong shape.
+    """
+    if not Path(folder).is_dir():
+        raise TeachingError(f"{folder}: no such folder")
+    pair = find_idx_pair(folder)
+    if pair is None:
+        raise TeachingError(f"{folder}: no IDX dataset in it (need a *-images-idx3-ubyte[.gz] "
+                            "file and its *-labels-idx1-ubyte[.gz])")
+    return _read(pair)
+
+
+def read_corrections(folder: str | os.PathLike | None = None) -> Corrections:
+    """The saved corrections: as ``read_idx_pair``, but none (not an error) if nothing is saved."""
+    folder = Path(folder) if folder is not None else corrections_dir()
+    pair = find_idx_pair(folder)
+    if pair is None:
+        return Corrections(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    return _read(pair)
+
+
+def _read(pair: IdxPair) -> Corrections:
+    images = _read_part(pair.images, 3)
+    labels = _read_part(pair.labels, 1)
+    if labels.size and labels.max() > 9:
+        raise TeachingError(f"{pair.labels}: holds label {labels.max()}; labels must be 0-9")
+    if len(images) == len(labels):
+        return Corrections(images, labels)
+    n = min(len(images), len(labels))
+    note = (f"{len(images)} images but {len(labels)} labels were saved (an interrupted save); "
+            f"kept the first {n} samples")
+    return Corrections(images[:n], labels[:n], note)
+
+
+def _read_part(path: Path, ndim: int) -> np.ndarray:
+    if not path.exists():  # the partner of a file whose first save was cut short
+        return np.zeros((0, 28, 28) if ndim == 3 else (0,), np.uint8)
+    try:
+        array = read_idx(path, mmap=False)
+    except IdxError as err:
+        raise TeachingError(f"saved corrections are unreadable: {err}") from err
+    shape_ok = array.ndim == ndim and (ndim == 1 or array.shape[1:] == (28, 28))
+    if array.dtype != np.uint8 or not shape_ok:
+        expected = "(N, 28, 28)" if ndim == 3 else "(N,)"
+        raise TeachingError(f"{path}: holds {array.dtype} {array.shape}, "
+                            f"expected uint8 {expected}")
+    return array
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` so two windows never interleave their writes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    # A killed write_idx leaves a hidden ".<name>.….tmp" behind. The reader skips it; deleting
+    # it keeps the folder tidy, and is safe: we hold the lock, nobody else writes.
+    for stale in folder.glob(".*-ubyte*.tmp*"):
+        stale.unlink(missing_ok=True)
+
+
+def _write(pair: IdxPair, images: np.ndarray, labels: np.ndarray) -> None:
+    write_idx(pair.images, images)
+    write_idx(pair.labels, labels)  # last: the commit record
+
+
+def to_uint8_image(image: np.ndarray) -> np.ndarray:
+    """A (28, 28) model input, float in [0, 1] or uint8, as uint8 (ink high)."""
+    image = np.asarray(image)
+    if image.shape != (28, 28):
+        raise TeachingError(f"a correction must be a 28x28 image, got shape {image.shape}")
+    if image.dtype == np.uint8:
+        return image
+    return np.clip(np.rint(image.astype(np.float32) * 255.0), 0, 255).astype(np.uint8)
+
+
+def add_correction(image: np.ndarray, label: int,
+                   folder: str | os.PathLike | None = None) -> int:
+    """Save one 28x28 sample with its true ``label`` (0-9); return how many are saved now.
+
+    As ``save_correction``, which also says whether the drawing was new.
+    """
+    return save_correction(image, label, folder).count
+
+
+@dataclass(frozen=True)
+class CorrectionSaved:
+    """What ``save_correction`` did."""
+
+    count: int  # how many samples are saved now
+    new: bool  # False: this very drawing was saved before, and now carries the new label
+
+
+def save_correction(image: np.ndarray, label: int,
+                    folder: str | os.PathLike | None = None) -> CorrectionSaved:
+    """Append one 28x28 sample with its true ``label`` (0-9), unless it is saved already.
+
+    The same drawing (the same 28x28 bytes) taught twice is stored once: repeated, it would
+    weigh twice in a fine-tuning. Taught with another label, the saved one takes ``label``,
+    since the user corrected the correction. ``image`` is the network input, float in [0, 1]
+    or uint8, ink high. Raises ``TeachingError`` if the label is not a digit or the saved files
+    are unreadable (they are then left untouched) and ``OSError`` if the folder cannot be
+    written.
+    """
+    _check_label(label)
+    sample = to_uint8_image(image)
+    folder = _folder(folder)
+    with _locked(folder):
+        _remove_stale_temporaries(folder)
+        pair = find_idx_pair(folder) or IdxPair(folder / IMAGES_FILE, folder / LABELS_FILE)
+        saved = _read(pair)  # cut short by an interrupted save: rewritten equal below
+        same = np.flatnonzero((saved.images == sample).all(axis=(1, 2)))
+        images, labels = saved.images, saved.labels.copy()
+        labels[same] = label
+        if not len(same):
+            images = np.concatenate([images, sample[None]])
+            labels = np.append(labels, np.uint8(label))
+        if not len(same) or saved.note:  # a new sample, or files cut short: both rewritten
+            _write(pair, images, labels)
+        elif (labels != saved.labels).any():
+            write_idx(pair.labels, labels)  # relabelled; the images stay: one file, one rename
+    return CorrectionSaved(len(labels), new=not len(same))
+
+
+# -- managing the saved samples (Model ▸ Corrections…) -----------------------------------------
+
+
+def delete_correction(index: int, folder: str | os.PathLike | None = None) -> int:
+    """Remove the saved sample ``index`` (0-based, in saved order); return how many are left.
+
+    Raises ``TeachingError`` if there is no such sample (the files are then left untouched)
+    or the folder cannot be read or written.
+    """
+    def delete(pair: IdxPair, saved: Corrections) -> int:
+        # Every later sample moves down one place in both files, which two renames cannot do
+        # at once. Cutting the labels at ``index`` first hides those samples meanwhile, so a
+        # kill in between shows fewer samples (with the reader's note), never an image paired
+        # with another's label.
+        write_idx(pair.labels, saved.labels[:index])
+        _write(pair, np.delete(saved.images, index, axis=0), np.delete(saved.labels, index))
+        return len(saved) - 1
+
+    return _rewrite(_folder(folder), index, delete)
+
+
+def relabel_correction(index: int, label: int, folder: str | os.PathLike | None = None) -> None:
+    """Give the saved sample ``index`` (0-based) the true ``label`` (0-9) instead of its own.
+
+    Raises ``TeachingError`` if the label is not a digit, there is no such sample or the
+    folder cannot be read or written; the files are then left untouched.
+    """
+    _check_label(label)
+
+    def relabel(pair: IdxPair, saved: Corrections) -> int:
+        labels = saved.labels.copy()
+        labels[index] = label
+        write_idx(pair.labels, labels)  # the images stay: one file, one rename, never half done
+        return len(saved)
+
+    _rewrite(_folder(folder), index, relabel)
+
+
+def clear_corrections(folder: str | os.PathLike | None = None) -> None:
+    """Delete every saved sample (the window's "Forget my corrections…").
+
+    The labels file goes first, as it is the commit record: a kill in between leaves images
+    without labels, which read as none. Raises ``TeachingError`` if a file cannot be deleted.
+    """
+    folder = _folder(folder)
+    if not folder.is_dir():
+        return  # nothing saved: nothing to forget
+    try:
+        with _locked(folder):
+            _remove_stale_temporaries(folder)
+            pair = find_idx_pair(folder)
+            if pair is not None:
+                pair.labels.unlink(missing_ok=True)
+                pair.images.unlink(missing_ok=True)
+    except OSError as err:
+        raise TeachingError(_os_sentence(err, folder)) from err
+
+
+def export_corrections(folder: str | os.PathLike | None, to: str | os.PathLike,
+                       as_png: bool) -> Path:
+    """Copy the saved samples into the new or empty folder ``to``; return ``to``.
+
+    As PNG: ``to/<label>/<n>.png`` (n: the sample's index), written by ``mnist.py convert
+    --to png``'s own writer, so light ink on black as in MNIST; ``mnist.py pack`` reads them
+    back. As IDX: ``corrections-images-idx3-ubyte`` and ``corrections-labels-idx1-ubyte``,
+    which ``train --extra-data`` and ``fine-tune --extra-data`` read. Raises ``TeachingError``
+    if there is nothing to export, ``to`` is not empty, or a folder cannot be read or written.
+    """
+    folder, to = _folder(folder), Path(to)
+    try:
+        if to.exists() and not (to.is_dir() and not any(to.iterdir())):
+            # never mix an export with other files, nor give --extra-data two datasets
+            raise TeachingError(f"{to} is not an empty folder; export into a new or empty one")
+        saved = _read_locked(folder)
+        if not len(saved):
+            raise TeachingError(f"{folder} holds no corrections to export")
+        to.mkdir(parents=True, exist_ok=True)
+        if as_png:
+            _write_pngs(saved, to)
+        else:
+            _write(IdxPair(to / IMAGES_FILE, to / LABELS_FILE), saved.images, saved.labels)
+    except OSError as err:
+        raise TeachingError(_os_sentence(err, folder)) from err
+    return to
+
+
+def _folder(folder: str | os.PathLike | None) -> Path:
+    return Path(folder) if folder is not None else corrections_dir()
+
+
+def _check_label(label: object) -> None:
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) \
+            or not 0 <= label <= 9:
+        raise TeachingError(f"a label must be a digit 0-9, got {label!r}")
+
+
+def _check_index(index: object, count: int, folder: Path) -> None:
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
+            or not 0 <= index < count:
+        raise TeachingError(f"there is no correction {index!r} in {folder}, which holds {count}")
+
+
+def _rewrite(folder: Path, index: int, edit: Callable[[IdxPair, Corrections], int]) -> int:
+    """Check that sample ``index`` exists, then let ``edit`` rewrite the pair; return its count.
+
+    As ``add_correction``: under the folder's lock, each file written atomically.
+    """
+    if not folder.is_dir():  # checked first: the lock would create the folder
+        raise TeachingError(f"{folder}: no such folder, so no corrections are saved there")
+    try:
+        with _locked(folder):
+            _remove_stale_temporaries(folder)
+            pair = find_idx_pair(folder) or IdxPair(folder / IMAGES_FILE, folder / LABELS_FILE)
+            saved = _read(pair)  # none if neither file exists: the index check refuses
+            _check_index(index, len(saved), folder)
+            return edit(pair, saved)
+    except OSError as err:
+        raise TeachingError(_os_sentence(err, folder)) from err
+
+
+def _read_locked(folder: Path) -> Corrections:
+    """The saved samples, read under the lock so that no save is seen half done."""
+    if not folder.is_dir():
+        return read_corrections(folder)  # none
+    with _locked(folder):
+        return read_corrections(folder)
+
+
+def _write_pngs(saved: Corrections, to: Path) -> None:
+    # Imported here: mnist_cli brings tqdm (~25 ms) and its PNG writer OpenCV, and the
+    # window imports this module while it starts.
+    from digit_recognizer.training.mnist_tool import CommandError, write_pngs  # noqa: PLC0415
+
+    try:
+        write_pngs(saved.images, saved.labels, to)
+    except (CommandError, ImportError) as err:
+        raise TeachingError(f"could not write PNG files to {to}: {err}") from err
+
+
+def _os_sentence(err: OSError, folder: Path) -> str:
+    where = err.filename or folder
+    return f"{where}: cannot be read or written ({err.strerror or err})"

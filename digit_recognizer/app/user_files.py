@@ -1,0 +1,331 @@
+"""What the window reads and writes for the user: opened images, saved drawings, corrections,
+and the personal model that teaching fine-tunes.
+
+The work runs on the window's file worker (``background``); the results come back through the
+window's poll to ``on_image_opened``, ``on_done`` and ``on_failed`` here. ``PersonalTeaching``
+turns each saved correction into a fine-tuning on the model worker, and shows its result in
+the status bar and the Model menu. The file dialogs are methods, so tests can replace them.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from functools import partial
+from pathlib import Path
+import sys
+from tkinter import filedialog, messagebox
+from typing import Any, Callable
+
+from PIL import Image
+
+from digit_recognizer.app.answering import Answering
+from digit_recognizer.app.background import (
+    DRAW_FIRST,
+    Done,
+    Failed,
+    ImageOpened,
+    Learned,
+    Lesson,
+    Worker,
+    count_job,
+    open_image_job,
+    plural,
+    render_strokes,
+    save_png_job,
+    teach_job,
+)
+from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
+from digit_recognizer.app.window.corrections_manager import corrections_dialog
+from digit_recognizer.app.personal_model import (
+    PersonalModel,
+    base_for,
+    learned_message,
+    personal_path,
+    read_personal,
+    set_aside,
+)
+from digit_recognizer.app.teaching import fine_tune_command
+from digit_recognizer.app.window.main_window import MainWindow
+
+__all__ = ["UserFiles", "PersonalTeaching", "FILE_JOBS", "EXPORT_DELAY_MS"]
+
+FILE_JOBS = ("image", "save", "teach", "count")  # the job kinds whose results come here
+IMAGE_TYPES = [("Images", "*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp"),
+               ("All files", "*")]
+
+Say = Callable[..., None]  # say(message, details=None, tone="info"): the status bar
+# The personal model's ONNX copy (a second of the model process's time) is made once teaching
+# pauses this long, off the path from a press to the new answer.
+EXPORT_DELAY_MS = 3000
+
+
+class UserFiles:
+    """Open image, Save drawing, and teaching: saving the user's corrections."""
+
+    def __init__(self, window: MainWindow, worker: Worker, answering: Answering,
+                 corrections: Path, say: Say, show_error: Callable[[str, str], None],
+                 teaching: PersonalTeaching | None = None) -> None:
+        """``teaching``: fine-tunes the personal model after each saved or edited correction."""
+        self.window, self.worker, self.answering = window, worker, answering
+        self.corrections, self.say, self.show_error = corrections, say, show_error
+        self.teaching = teaching
+        self._teach_serial = 0
+
+    def open_image(self) -> None:
+        """File ▸ Open image…: a photo or scan of a handwritten digit."""
+        path = self.ask_open_image()
+        if path:
+            self.worker.submit("image", partial(open_image_job, Path(path),
+                                                self.window.canvas.side))
+            self.say(f"Opening {Path(path).name}…")
+
+    def save_drawing(self) -> None:
+        """File ▸ Save drawing…: the drawing as a PNG (what the recognizer reads)."""
+        canvas = self.window.canvas
+        if canvas.drawing.empty:
+            self.say("Nothing to save yet: draw a digit first.")
+            return
+        path = self.ask_save_drawing()
+        if path:
+            image = (Image.fromarray(canvas.drawing.image) if canvas.drawing.image is not None
+                     else render_strokes(canvas.strokes_in_pixels(), canvas.side))
+            self.worker.submit("save", partial(save_png_job, image, Path(path)))
+
+    def teach(self, digit: int) -> None:
+        """Save the answer's 28x28 input as a sample of ``digit`` (the user's correction)."""
+        answering = self.answering
+        if self.window.number_mode:
+            self.say("Teaching works on one digit: turn number mode off.")
+        elif answering.current_input is None or not answering.up_to_date:
+            self.say(DRAW_FIRST if self.window.canvas.drawing.empty
+                     else "Wait for the answer, then teach.")
+        else:
+            self._teach_serial += 1  # every sample counts: distinct job kinds never replace
+            self.worker.submit(f"teach-{self._teach_serial}", partial(
+                teach_job, answering.current_input.copy(), digit, self.corrections))
+            self.say(f"Saving as a {digit}…")
+
+    def manage_corrections(self) -> tk.Toplevel:
+        """Model ▸ Corrections…: see, delete, relabel and export the saved samples."""
+        return corrections_dialog(self.window.root, self.corrections, on_change=self.changed)
+
+    def changed(self) -> None:
+        """The corrections manager changed the samples: recount them, refit the model."""
+        self.recount()
+        if self.teaching is not None:
+            self.teaching.refit()  # nothing to do without a personal model
+
+    def recount(self) -> None:
+        """Bring the "N corrections saved" count up to date with the folder."""
+        self.worker.submit("count", partial(count_job, self.corrections))
+
+    def copy_fine_tune(self) -> str:
+        """The command that fine-tunes on the corrections, put on the clipboard."""
+        command = fine_tune_command(self.corrections)
+        self.window.root.clipboard_clear()
+        self.window.root.clipboard_append(command)
+        self.say("Copied the fine-tune command.", details=command)
+        return command
+
+    # -- results from the file worker ----------------------------------------------------------
+
+    def on_image_opened(self, opened: ImageOpened) -> None:
+        self.window.canvas.show_image(opened.image, opened.preview)  # Undo brings back
+
+    def on_done(self, done: Done) -> None:
+        if done.count is not None:
+            self.window.teach_bar.count_label.configure(
+                text=f"{plural(done.count, 'correction')} saved" if done.count else "")
+        if done.kind == "teach" and self.teaching is not None and self.teaching.enabled \
+                and done.label is not None:
+            self.teaching.learn(done.label)
+        elif done.message:
+            self.say(done.message)
+
+    def on_failed(self, failed: Failed) -> None:
+        if failed.kind == "image":
+            self.say(f"Could not open {Path(failed.subject).name}.", details=failed.message,
+                     tone="error")
+            self.show_error("Cannot open this image", failed.message)
+        elif failed.kind == "count":
+            self.window.teach_bar.count_label.configure(text="saved corrections unreadable")
+            self.say(failed.message, tone="warning")
+        else:
+            self.say(failed.message, tone="error")
+
+    # -- dialogs: methods, so that tests can replace them --------------------------------------
+
+    def ask_open_image(self) -> str:
+        return filedialog.askopenfilename(parent=self.window.root, filetypes=IMAGE_TYPES,
+                                          title="Open a photo or scan of a digit")
+
+    def ask_save_drawing(self) -> str:
+        return filedialog.asksaveasfilename(
+            parent=self.window.root, title="Save the drawing", defaultextension=".png",
+            filetypes=[("PNG images", "*.png")], initialfile="digit.png")
+
+
+class PersonalTeaching:
+    """The personal model on the window's side: its menu entry, the fine-tuning after each
+    correction, and "Forget my corrections…".
+
+    ``app`` is the ``gui.DigitRecognizerApp``; the fine-tuning runs on its model worker
+    (``Engine.personalise``), and warming up and the ONNX copy on a worker of their own
+    (``teacher``: ``background.ModelLoader``), so drawing and answers go on meanwhile.
+    """
+
+    def __init__(self, app: Any, teacher: Any | None) -> None:
+        """Without a ``teacher`` it does nothing: teaching only saves the corrections."""
+        self.app, self.teacher, self.enabled = app, teacher, teacher is not None
+        self.path = personal_path(app.corrections)
+        self.choice = str(self.path)
+        self.model: PersonalModel | None = None
+        self.learning = False
+        self.note: str | None = None  # what the next answer's status says instead
+        self.worker = Worker("digit-recognizer-teacher") if self.enabled else None
+        self._export_after: str | None = None
+        if not self.enabled:
+            return
+        self.model = read_personal(self.path)
+        menu = app.window.model_menu
+        menu.add_forget(self.forget)
+        if self.model is not None:
+            menu.show_personal(self.choice, self.model.label)
+        elif app.settings.model == self.choice:  # remembered, but gone since
+            app.settings.model = DEFAULT_MODEL
+
+    def warm_up(self) -> None:
+        """Start the model process and import TensorFlow there, before the first teach."""
+        if self.enabled:
+            self.worker.submit("warm", partial(self.teacher.warm_up, self._base()))
+
+    def finished(self) -> list:
+        """What warming up and the ONNX copies finished, for the window's poll."""
+        return self.worker.finished() if self.enabled else []
+
+    def learn(self, label: int) -> None:
+        """A correction of ``label`` was saved: fine-tune the personal model on all of them."""
+        self._submit(Lesson(self._base(), self.app.corrections, self.path, label))
+        self.app.say(f"Saved as a {label}; your model is learning it…")
+
+    def refit(self) -> None:
+        """The corrections were edited: fine-tune the personal model on them again."""
+        if self.enabled and self.model is not None:
+            self._submit(Lesson(self._base(), self.app.corrections, self.path, None,
+                                select=self.app.active_choice == self.choice))
+            self.app.say("Refitting your model to the edited corrections…")
+
+    def forget(self) -> None:
+        """Model ▸ Forget my corrections…: after a confirmation, delete them and the model."""
+        if self.confirm_forget():
+            self._submit(Lesson(self._base(), self.app.corrections, self.path, None,
+                                select=False, forget=True))
+            self.app.say("Forgetting your corrections…")
+
+    def _base(self) -> str:
+        return base_for(self.app.active_choice, self.model)
+
+    def _submit(self, lesson: Lesson) -> None:
+        self.learning = True  # a lesson still waiting is replaced: this one covers it
+        self.app.model_worker.submit("learn", partial(self.app.engine.personalise, lesson))
+
+    def take_note(self) -> str | None:
+        """The message to show with the next answer or model, once."""
+        note, self.note = self.note, None
+        return note
+
+    # -- results -------------------------------------------------------------------------------
+
+    def on_learned(self, learned: Learned) -> None:
+        """Show what a lesson did: the menu's entry, the status, the drawing's new answer."""
+        self.learning = self.app.model_worker.has_pending("learn")
+        lesson = learned.lesson
+        if learned.loaded is None:
+            self._gone(lesson)
+            return
+        self.model = PersonalModel(self.path, lesson.base, learned.count)
+        self.app.window.model_menu.show_personal(self.choice, self.model.label)
+        if lesson.label is not None:
+            message = learned_message(lesson.label, learned.count, self.app.active_choice,
+                                      lesson.base)
+        else:
+            message = f"Refitted your model: it now knows {plural(learned.count, 'correction')}."
+        if lesson.select or self.app.active_choice == self.choice:
+            self.app.use_model(learned.loaded)
+        self.note = message  # the re-read drawing's answer keeps saying what happened
+        self.app.say(message)
+        self.app.answer_again()
+        self._schedule_export()
+
+    def _gone(self, lesson: Lesson) -> None:
+        """The personal model was removed: no entry, and its base if it was in use."""
+        self.model = None
+        self.app.window.model_menu.hide_personal(self.choice)
+        self.app.files.recount()
+        message = ("Forgot your corrections and your model." if lesson.forget else
+                   "No corrections are left, so your model is gone.")
+        if self.app.active_choice == self.choice:
+            self.app.select_model(lesson.base)
+            message += f" Back to {choice_label(lesson.base)}."
+            self.note = message
+        self.app.say(message)
+
+    def on_failed(self, failed: Failed) -> None:
+        if failed.kind == "learn":
+            self.learning = self.app.model_worker.has_pending("learn")
+            lesson, reason = failed.subject, failed.message.rstrip(".")
+            if lesson is not None and lesson.forget:
+                self.app.say(f"Could not forget your corrections: {reason}.", tone="error")
+                return
+            done = f"Saved as a {lesson.label}, but y" if lesson and lesson.label is not None \
+                else "Y"
+            self.app.say(f"{done}our model could not learn it: {reason}.", tone="error")
+        else:  # warming up or the ONNX copy: the next teach, or the next start, will do
+            print(f"warning: {failed.message}", file=sys.stderr)
+
+    def load_failed(self, failed: Failed) -> bool:
+        """If the personal model could not be loaded, set it aside, say so and use its base.
+
+        True if ``failed`` was the personal model's (the window then has nothing more to do).
+        """
+        if not self.enabled or str(failed.subject) != self.choice:
+            return False
+        base = self.model.base if self.model is not None else DEFAULT_MODEL
+        self.model = None
+        self.app.window.model_menu.hide_personal(self.choice)
+        try:
+            aside = set_aside(self.path).name
+            self.note = (f"Your model could not be read, so it was set aside as {aside}; "
+                         f"{choice_label(base)} is used instead.")
+        except OSError as err:
+            self.note = f"Your model could not be read nor set aside ({err.strerror})."
+        self.app.select_model(base)
+        self.app.say(self.note, details=failed.message, tone="warning")
+        return True
+
+    # -- the ONNX copy -------------------------------------------------------------------------
+
+    def _schedule_export(self) -> None:
+        root = self.app.root
+        if self._export_after is not None:
+            root.after_cancel(self._export_after)
+        self._export_after = root.after(EXPORT_DELAY_MS, self._export)
+
+    def _export(self) -> None:
+        self._export_after = None
+        if self.learning:  # another lesson is on its way: its own export follows it
+            return
+        self.worker.submit("export", partial(self.teacher.export, self.path))
+
+    def close(self) -> None:
+        if self._export_after is not None:
+            self.app.root.after_cancel(self._export_after)
+        if self.enabled:
+            self.worker.stop()
+
+    # -- dialogs: methods, so that tests can replace them --------------------------------------
+
+    def confirm_forget(self) -> bool:
+        return messagebox.askyesno(
+            "Forget my corrections?", "Delete every saved correction and your model? The "
+            "bundled models stay as they are.", parent=self.app.root, icon="warning")

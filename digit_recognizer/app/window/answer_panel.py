@@ -1,0 +1,309 @@
+"""The answer side of the window: the digit or number, how sure the model is, what it saw and
+its probabilities.
+
+``AnswerPanel`` only shows what it is given (a ``Recognition``, a ``NumberRecognition``, a
+short message or nothing); the app decides when. ``describe`` words the model's certainty for
+the panel and for the status bar alike. A drawing the model flags as not a digit gets the words
+"That doesn't look like a digit" instead of a digit, its best guess only small beneath.
+"""
+
+from __future__ import annotations
+
+import math
+import tkinter as tk
+from tkinter import font as tkfont
+from tkinter import ttk
+
+import numpy as np
+from PIL import Image, ImageTk
+
+from digit_recognizer.app.background import plural
+from digit_recognizer.core.results import NOT_A_DIGIT, NumberRecognition, Recognition
+from digit_recognizer.app.window.widgets import (
+    ACCENT,
+    BARS_WIDTH,
+    INK,
+    WARN,
+    ProbabilityBars,
+    model_view_image,
+)
+
+__all__ = ["CLOSE_CALL", "LOW_CONFIDENCE", "AnswerPanel", "DigitChart", "chart_grid",
+           "closest_guess", "describe", "is_sure"]
+
+LOW_CONFIDENCE = 0.6  # below this the panel says the model is not sure...
+CLOSE_CALL = 0.2  # ...and also when the runner-up is within this of the winner
+
+# Sizes in logical pixels (multiplied by the screen's scale) and font sizes in points.
+VIEW_SIZE = 140  # the 28x28 network input, enlarged 5x
+ANSWER_WIDTH = 150  # the answer's column: room for the big digit, or a number in a smaller font
+CHARTS_HEIGHT = 128  # the probabilities' area: one chart, or two rows of per-digit charts
+BIG_FONT_SIZE, SMALLEST_FONT_SIZE = 64, 14
+MID_FONT_SIZE = 13  # the confidence line
+MESSAGE_FONT_SIZE = 18  # a word in the digit's place
+MAX_CHARTS = 6  # per-digit charts shown for a number; beyond, a note says how many are left out
+CAPTION_TEXT = "#555"
+
+
+def describe(probabilities: np.ndarray) -> tuple[str, bool]:
+    """How sure the model is ("97% sure", "not sure: 4 or 9?"), and whether it is sure."""
+    first, second = _top_two(probabilities)
+    top, runner_up = float(probabilities[first]), float(probabilities[second])
+    if top < LOW_CONFIDENCE or top - runner_up < CLOSE_CALL:
+        return f"not sure: {first} or {second}?", False
+    return f"{top:.0%} sure", True
+
+
+NO_CLOSEST = 0.2  # a top probability under this, on a non-digit, singles out no digit
+
+
+def closest_guess(result: Recognition) -> str:
+    """The best guess for a drawing flagged as not a digit, e.g. "closest: 4, 31%"."""
+    if result.confidence < NO_CLOSEST:  # ten bars of about 10%: naming one would mislead
+        return "no digit comes close"
+    return f"closest: {result.digit}, {result.confidence:.0%}"
+
+
+def is_sure(result: Recognition) -> bool:
+    """Whether ``result`` names a digit with confidence (never when it is not a digit)."""
+    return not result.not_a_digit and describe(result.probabilities)[1]
+
+
+def _top_two(probabilities: np.ndarray) -> tuple[int, int]:
+    second, first = np.argsort(probabilities)[-2:]
+    return int(first), int(second)
+
+
+def chart_grid(count: int) -> tuple[int, int]:
+    """(rows, columns) for ``count`` (1 to ``MAX_CHARTS``) per-digit charts: up to three in
+    one row, then two rows, as even as they go (4 as 2+2, 5 as 3+2)."""
+    columns = count if count <= 3 else math.ceil(count / 2)
+    return math.ceil(count / columns), columns
+
+
+class DigitChart(ProbabilityBars):
+    """A small ``ProbabilityBars`` for one digit of a number, captioned with that digit.
+
+    Its percentages are hidden: over bars this narrow they would overlap. (``_draw`` moves
+    them but never shows them again.) The caption takes their place at the top.
+    """
+
+    def __init__(self, parent: tk.Misc, scale: float) -> None:
+        super().__init__(parent, scale)
+        for item in self.values:
+            self.itemconfigure(item, state="hidden")
+        for item in self.labels:  # ten digits across a third of the width: a smaller font
+            self.itemconfigure(item, font="TkSmallCaptionFont")
+        self.caption = self.create_text(round(4 * scale), 0, anchor="nw", text="",
+                                        font="TkSmallCaptionFont")
+        self.digit: int | None = None
+
+    def show_recognition(self, recognition: Recognition) -> None:
+        """Bars for ``recognition``'s probabilities; the caption says the digit, the two it
+        hesitates between, or "?" and its closest guess when it is not a digit."""
+        first, second = _top_two(recognition.probabilities)
+        sure = is_sure(recognition)
+        caption = (f"?  ({first}, {recognition.confidence:.0%})" if recognition.not_a_digit
+                   else f"{first}  {recognition.confidence:.0%}" if sure
+                   else f"{first} or {second}?")
+        self.itemconfigure(self.caption, text=caption, fill=ACCENT if sure else WARN)
+        self.digit = recognition.digit
+        self.show(recognition.probabilities, sure)
+
+
+class AnswerPanel(ttk.Frame):
+    """The answer (large, its font shrinking to fit its column), the confidence, the model's
+    28x28 view and the probabilities: one chart for a digit, one per digit for a number."""
+
+    def __init__(self, parent: tk.Misc, scale: float) -> None:
+        super().__init__(parent)
+        self.scale = scale
+        self._answer, self._is_message = "", False
+        self._make_fonts()
+        self._build_answer()
+        self._build_view()
+        self._build_probabilities()
+        self.show_nothing()
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _make_fonts(self) -> None:
+        family = tkfont.nametofont("TkDefaultFont").cget("family")
+        self.big_font = tkfont.Font(self, family=family, size=BIG_FONT_SIZE, weight="bold")
+        # the big font's twin, never shown: trial sizes are measured with it
+        self._probe_font = tkfont.Font(self, family=family, size=BIG_FONT_SIZE, weight="bold")
+        self.mid_font = tkfont.Font(self, family=family, size=MID_FONT_SIZE)
+        self.message_font = tkfont.Font(self, family=family, size=MESSAGE_FONT_SIZE,
+                                        weight="bold")
+
+    def _build_answer(self) -> None:
+        # width=1 and a column of fixed minimum width: a long answer shrinks its font
+        # instead of widening the panel and moving everything else
+        self.columnconfigure(0, weight=1, minsize=round(ANSWER_WIDTH * self.scale))
+        self.rowconfigure(1, minsize=2 * self.mid_font.metrics("linespace") + 4)
+        self.digit_label = ttk.Label(self, text="", font=self.big_font, anchor="center",
+                                     justify="center", foreground=ACCENT, width=1)
+        self.digit_label.grid(row=0, column=0, sticky="nsew")
+        self.digit_label.bind("<Configure>", lambda _event: self._fit_answer())
+        self.confidence_label = ttk.Label(self, text="", font=self.mid_font, anchor="n",
+                                          justify="center", width=1)
+        self.confidence_label.grid(row=1, column=0, sticky="new")
+
+    def _build_view(self) -> None:
+        side = round(VIEW_SIZE * self.scale)
+        self.view_image = ImageTk.PhotoImage(Image.new("L", (side, side), 0), master=self)
+        self.view_label = ttk.Label(self, image=self.view_image, relief="solid", borderwidth=1)
+        self.view_label.grid(row=0, column=1, padx=(10, 0), sticky="ne")
+        ttk.Label(self, text="What the model sees", foreground=CAPTION_TEXT).grid(
+            row=1, column=1, padx=(10, 0), sticky="n")
+
+    def _build_probabilities(self) -> None:
+        self.bars_caption = ttk.Label(self, text="Probabilities", foreground=CAPTION_TEXT)
+        self.bars_caption.grid(row=2, column=0, columnspan=2, sticky="sw", pady=(8, 2))
+        # One cell for both kinds of chart, of one height, so switching never resizes it.
+        self.rowconfigure(3, weight=1, minsize=round(CHARTS_HEIGHT * self.scale))
+        self.bars = ProbabilityBars(self, self.scale)
+        self.bars.grid(row=3, column=0, columnspan=2, sticky="nsew")
+        self.charts_frame = ttk.Frame(self)
+        self.charts_frame.grid(row=3, column=0, columnspan=2, sticky="nsew")
+        self.charts_frame.grid_remove()
+        self._charts = [DigitChart(self.charts_frame, self.scale) for _ in range(MAX_CHARTS)]
+        self.number_bars: list[DigitChart] = []
+        self._charts_gridded = 0
+
+    # -- what the window calls -----------------------------------------------------------------
+
+    def show_digit(self, result: Recognition) -> None:
+        """One digit: the digit, how sure, what the model saw and its ten probabilities.
+
+        A drawing flagged as not a digit gets the words instead, and its closest digit small.
+        """
+        if result.not_a_digit:
+            self._show_answer(NOT_A_DIGIT, closest_guess(result), False, message=True)
+            self._show_single_bars(result.probabilities, False)
+        else:
+            text, sure = describe(result.probabilities)
+            self._show_answer(str(result.digit), text.replace(": ", ":\n"), sure)
+            self._show_single_bars(result.probabilities, sure)
+        self._show_view([result.input])
+
+    def show_number(self, number: NumberRecognition) -> None:
+        """A number: its digits, how sure, each digit's input and a chart per digit."""
+        if not number.digits:
+            self.show_nothing()
+            return
+        count = len(number.digits)
+        strangers = sum(digit.not_a_digit for digit in number.digits)
+        if strangers:  # the "?" in the number says which parts
+            self._show_answer(number.text, f"{plural(count, 'part')}\n"
+                                           f"{strangers} not a digit", False)
+        else:
+            self._show_answer(number.text, f"{plural(count, 'digit')}\n"
+                                           f"{number.confidence:.0%} sure",
+                              number.confidence >= LOW_CONFIDENCE)
+        self._show_charts(number.digits)
+        self._show_view([digit.input for digit in number.digits])
+
+    def show_message(self, text: str) -> None:
+        """A short word or two in the digit's place (e.g. "blank"), and nothing else."""
+        self._show_answer(text, "", True, message=True)
+        self._show_single_bars(None, True)
+        self._show_view([np.zeros((28, 28), np.float32)])
+
+    def show_nothing(self) -> None:
+        """Empty: no answer, no confidence, a black view and empty bars."""
+        self._show_answer("", "", True)
+        self._show_single_bars(None, True)
+        self._show_view([np.zeros((28, 28), np.float32)])
+
+    # -- the answer and its confidence ---------------------------------------------------------
+
+    def _show_answer(self, text: str, detail: str, sure: bool, message: bool = False) -> None:
+        self._answer, self._is_message = text, message
+        self.digit_label.configure(text=text, foreground=INK if message else
+                                   ACCENT if sure else WARN)
+        self.confidence_label.configure(text=detail, foreground="#222" if sure else WARN)
+        self._fit_answer()
+
+    def _answer_room(self) -> int:
+        """The answer column's width in pixels, less a margin; its minimum before layout."""
+        return max(self.digit_label.winfo_width(), round(ANSWER_WIDTH * self.scale)) - 8
+
+    def _fit_answer(self) -> None:
+        """The answer in the largest font that fits its column (a message wraps instead), and
+        the line under it wrapped to the column ("no digit comes close" is wider than some)."""
+        room = self._answer_room()
+        self.confidence_label.configure(wraplength=room)
+        if self._is_message:
+            self.digit_label.configure(font=self.message_font, wraplength=room)
+            return
+        size = self._fitting_size(self._answer, room)
+        # Only on a change: reconfiguring a font relays out every widget that uses it, and
+        # live answers come ten times a second.
+        if self.big_font.cget("size") != size:
+            self.big_font.configure(size=size)
+        self.digit_label.configure(font=self.big_font, wraplength=0)
+
+    def _fitting_size(self, text: str, room: int) -> int:
+        """The largest size of the big font, down to the smallest, at which ``text`` fits."""
+        probe = self._probe_font
+        probe.configure(size=BIG_FONT_SIZE)
+        full = probe.measure(text)
+        if full <= room:
+            return BIG_FONT_SIZE
+        # width grows about linearly with the size: guess once, then step down to be sure
+        size = max(SMALLEST_FONT_SIZE, BIG_FONT_SIZE * room // full)
+        probe.configure(size=size)
+        while size > SMALLEST_FONT_SIZE and probe.measure(text) > room:
+            size -= 1
+            probe.configure(size=size)
+        return size
+
+    # -- the model's view and the probabilities ------------------------------------------------
+
+    def _show_view(self, inputs: list[np.ndarray]) -> None:
+        self.view_image.paste(model_view_image(inputs, self.view_image.width()))
+
+    def _show_single_bars(self, probabilities: np.ndarray | None, sure: bool) -> None:
+        self.bars.show(probabilities, sure)
+        self.bars.grid()
+        self.charts_frame.grid_remove()
+        self.number_bars = []
+        self.bars_caption.configure(text="Probabilities")
+
+    def _show_charts(self, digits: list[Recognition]) -> None:
+        shown = digits[:MAX_CHARTS]
+        self._layout_charts(len(shown))
+        for chart, digit in zip(self._charts, shown):
+            chart.show_recognition(digit)
+        self.number_bars = self._charts[:len(shown)]
+        self.bars.grid_remove()
+        self.charts_frame.grid()
+        left_out = len(digits) - len(shown)
+        self.bars_caption.configure(
+            text="Probabilities, digit by digit" if not left_out else
+            f"Probabilities: the first {len(shown)} of {len(digits)} digits")
+
+    def _layout_charts(self, count: int) -> None:
+        """Grid the first ``count`` charts in rows of equal cells (only when the shape or
+        the count changes: live answers come ten times a second)."""
+        rows, columns = chart_grid(count)
+        if self._charts_gridded == count:
+            return
+        self._charts_gridded = count
+        gap = round(2 * self.scale)
+        width = round(BARS_WIDTH * self.scale / columns) - 2 * gap
+        height = round(CHARTS_HEIGHT * self.scale / rows) - 2 * gap
+        frame = self.charts_frame
+        for index in range(MAX_CHARTS):
+            frame.columnconfigure(index, weight=int(index < columns),
+                                  uniform="chart" if index < columns else "")
+            frame.rowconfigure(index, weight=int(index < rows),
+                               uniform="chart" if index < rows else "")
+        for index, chart in enumerate(self._charts):
+            if index >= count:
+                chart.grid_remove()
+                continue
+            chart.configure(width=width, height=height)
+            chart.grid(row=index // columns, column=index % columns, sticky="nsew",
+                       padx=gap, pady=gap)

@@ -1,0 +1,339 @@
+"""Model ▸ Corrections…: the saved corrections as a grid, to delete, relabel or export them.
+
+Each tile shows a sample as the model sees it (28x28, light ink on black, enlarged with
+nearest-neighbour so each pixel stays a sharp block) with its label under it. A click or the
+arrow keys select one; Delete removes it, a digit key (or the Relabel menu) gives it that
+label, and Export copies them all as PNG folders or an IDX pair. Every change is written at
+once through ``teaching`` and then reported to ``on_change`` (the window refits the personal
+model on it). A problem shows as one sentence in the dialog, never as a traceback.
+
+    dialog = corrections_dialog(root, corrections_dir(), on_change=app.refit)
+"""
+
+from __future__ import annotations
+
+import os
+import tkinter as tk
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from tkinter import filedialog, ttk
+
+import numpy as np
+from PIL import Image, ImageTk
+
+# centre: placed over the window as the app's other dialogs are, by the same code
+from digit_recognizer.app.window.dialogs import MUTED_TEXT, centre
+from digit_recognizer.app.window.status_bar import TONES
+from digit_recognizer.app.teaching import (
+    TeachingError,
+    delete_correction,
+    export_corrections,
+    read_corrections,
+    relabel_correction,
+)
+from digit_recognizer.app.window.widgets import ACCENT, INK, PAPER, style_background
+
+__all__ = ["CorrectionsDialog", "corrections_dialog"]
+
+TILE_SIDE = 56  # a 28x28 sample enlarged 2x, in logical pixels
+TILE_SLOT = TILE_SIDE + 12  # ... with its padding and the gap to the next
+COLUMNS = 8  # tiles per row
+VISIBLE_ROWS = 4  # beyond this the grid scrolls
+EMPTY_TEXT = ("No corrections yet. To add one, draw a digit and, when the answer is wrong, "
+              "press the right digit under “Wrong? It is really a”.")
+HINT_TEXT = "Click a sample to select it; Delete removes it, a digit key relabels it."
+
+
+def corrections_dialog(parent: tk.Misc, folder: str | os.PathLike,
+                       on_change: Callable[[], None] | None = None) -> CorrectionsDialog:
+    """Open the corrections manager for ``folder`` over ``parent`` and return it.
+
+    ``on_change`` is called after every delete or relabel, once the files are written.
+    """
+    return CorrectionsDialog(parent, folder, on_change)
+
+
+class CorrectionsDialog(tk.Toplevel):
+    """The grid of saved samples and the buttons that change them.
+
+    For tests: ``tiles`` (one ``tk.Label`` per sample, its text the label), ``selected``
+    (index or None), ``count_label``, ``message`` (the last error or result, one sentence),
+    and ``ask_folder``, which may be replaced by a function returning a path or None.
+    """
+
+    def __init__(self, parent: tk.Misc, folder: str | os.PathLike,
+                 on_change: Callable[[], None] | None = None) -> None:
+        super().__init__(parent)
+        self.withdraw()  # shown once placed, so it never flashes at the screen's corner
+        self.folder, self.on_change = Path(folder), on_change
+        self.scale = max(1.0, float(self.tk.call("tk", "scaling")) * 72 / 96)
+        self.background = style_background(parent)
+        self.tiles: list[tk.Label] = []
+        self.photos: list[ImageTk.PhotoImage] = []  # Tk shows an image only while referenced
+        self.selected: int | None = None
+        self.count = 0
+        self.title("Corrections")
+        self.transient(parent.winfo_toplevel())
+        self.configure(background=self.background)
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(0, weight=1)
+        body = ttk.Frame(self, name="body", padding=14)
+        body.grid(row=0, column=0, sticky="nsew")
+        body.columnconfigure(0, weight=1)
+        body.rowconfigure(2, weight=1)
+        self._build_header(body)
+        self._build_grid(body)
+        self._build_buttons(body)
+        self._bind_keys()
+        self.refresh()
+        centre(self)
+        self.deiconify()
+        self.focus_set()
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _build_header(self, body: ttk.Frame) -> None:
+        self.count_label = ttk.Label(body, name="count", text="", font="TkHeadingFont")
+        self.count_label.grid(row=0, column=0, sticky="w")
+        self.hint_label = ttk.Label(body, name="hint", text=HINT_TEXT, foreground=MUTED_TEXT)
+        self.hint_label.grid(row=1, column=0, sticky="w", pady=(2, 8))
+
+    def _build_grid(self, body: ttk.Frame) -> None:
+        frame = ttk.Frame(body, name="grid")
+        frame.grid(row=2, column=0, sticky="nsew")
+        frame.columnconfigure(0, weight=1)
+        frame.rowconfigure(0, weight=1)
+        self.canvas = tk.Canvas(frame, name="canvas", background=self.background,
+                                highlightthickness=0, borderwidth=0)
+        self.canvas.grid(row=0, column=0, sticky="nsew")
+        self.scrollbar = ttk.Scrollbar(frame, orient="vertical", command=self.canvas.yview)
+        self.canvas.configure(yscrollcommand=self.scrollbar.set)
+        self.scrollbar.grid(row=0, column=1, sticky="ns", padx=(4, 0))
+        self.tile_frame = ttk.Frame(self.canvas, name="tiles")
+        self.canvas.create_window(0, 0, window=self.tile_frame, anchor="nw")
+        self.empty_label = ttk.Label(body, name="empty", text=EMPTY_TEXT,
+                                     wraplength=round(COLUMNS * TILE_SLOT * self.scale))
+        for widget in (self.canvas, self.tile_frame):
+            self._bind_wheel(widget)
+
+    def _build_buttons(self, body: ttk.Frame) -> None:
+        self.message = ttk.Label(body, name="message", text="",
+                                 wraplength=round(COLUMNS * TILE_SLOT * self.scale))
+        self.message.grid(row=4, column=0, sticky="w", pady=(8, 0))
+        row = ttk.Frame(body, name="buttons")
+        row.grid(row=5, column=0, sticky="ew", pady=(14, 0))
+        self.delete_button = ttk.Button(row, name="delete", text="Delete",
+                                        command=self.delete_selected)
+        self.delete_button.pack(side="left")
+        self.relabel_button = ttk.Menubutton(row, name="relabel", text="Relabel", width=8)
+        menu = tk.Menu(self.relabel_button, name="menu", tearoff=False)
+        for digit in range(10):
+            menu.add_command(label=f"It is a {digit}", accelerator=str(digit),
+                             command=partial(self.relabel_selected, digit))
+        self.relabel_button.configure(menu=menu)
+        self.relabel_button.pack(side="left", padx=(6, 0))
+        self.export_button = ttk.Menubutton(row, name="export", text="Export", width=8)
+        menu = tk.Menu(self.export_button, name="menu", tearoff=False)
+        menu.add_command(label="As PNG folders, one per digit…",
+                         command=partial(self._ask_and_export, True))
+        menu.add_command(label="As IDX files, for train --extra-data…",
+                         command=partial(self._ask_and_export, False))
+        self.export_button.configure(menu=menu)
+        self.export_button.pack(side="left", padx=(6, 0))
+        close = ttk.Button(row, name="close", text="Close", command=self.destroy,
+                           default="active")
+        close.pack(side="right")
+
+    def _bind_keys(self) -> None:
+        self.protocol("WM_DELETE_WINDOW", self.destroy)
+        for sequence in ("<Escape>", "<Return>", "<KP_Enter>"):
+            self.bind(sequence, lambda _event: self.destroy())
+        for sequence in ("<Delete>", "<KP_Delete>"):
+            self.bind(sequence, lambda _event: self.delete_selected())
+        self.bind("<Key>", self._on_key)  # digits, also from the keypad: relabel
+        for key, step in (("Left", -1), ("Right", 1), ("Up", -COLUMNS), ("Down", COLUMNS)):
+            self.bind(f"<{key}>", partial(self._move, step))
+
+    def _bind_wheel(self, widget: tk.Misc) -> None:
+        # X11 sends buttons 4 and 5; Windows and macOS send <MouseWheel> with a delta.
+        widget.bind("<Button-4>", lambda _event: self.canvas.yview_scroll(-1, "units"))
+        widget.bind("<Button-5>", lambda _event: self.canvas.yview_scroll(1, "units"))
+        widget.bind("<MouseWheel>", lambda event: self.canvas.yview_scroll(
+            -1 if event.delta > 0 else 1, "units"))
+
+    # -- what the buttons and keys do ----------------------------------------------------------
+
+    def delete_selected(self) -> None:
+        """Delete the selected sample from disk, then show the rest and call ``on_change``."""
+        if self.selected is None:
+            return
+        index, label = self.selected, self.tiles[self.selected].cget("text")
+        try:
+            left = delete_correction(index, self.folder)
+        except TeachingError as err:
+            self._show_message(str(err), "error")
+            return
+        self.selected = min(index, left - 1) if left else None  # the next, for another Delete
+        self.refresh()
+        self._report(f"Deleted a {label}.")
+        self._changed()
+
+    def relabel_selected(self, label: int) -> None:
+        """Give the selected sample ``label`` on disk, then show it and call ``on_change``."""
+        if self.selected is None:
+            return
+        old = self.tiles[self.selected].cget("text")
+        if old == str(label):
+            return  # nothing changes: no write, no refit
+        try:
+            relabel_correction(self.selected, label, self.folder)
+        except TeachingError as err:
+            self._show_message(str(err), "error")
+            return
+        self.refresh()
+        self._report(f"Relabelled a {old} as a {label}.")
+        self._changed()
+
+    def export(self, to: str | os.PathLike, as_png: bool) -> Path | None:
+        """Copy every sample into the new or empty folder ``to``; return it, None on failure."""
+        try:
+            done = export_corrections(self.folder, to, as_png)
+        except TeachingError as err:
+            self._show_message(str(err), "error")
+            return None
+        what = "PNG folders" if as_png else "an IDX pair"
+        self._show_message(f"Exported {self._counted()} as {what} to {done}.", "info")
+        return done
+
+    def ask_folder(self) -> str | None:
+        """The folder to export into, from a file dialog; None if cancelled. Tests replace it."""
+        chosen = filedialog.askdirectory(parent=self, mustexist=False,
+                                         title="Export into a new or empty folder")
+        return chosen or None
+
+    def refresh(self) -> None:
+        """Read the folder again and show what it holds now."""
+        try:
+            saved = read_corrections(self.folder)
+        except (TeachingError, OSError) as err:
+            self._show_samples(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+            self.count_label.configure(text="The corrections cannot be read")
+            self.empty_label.grid_remove()
+            self._show_message(_sentence(err), "error")
+            return
+        self._show_samples(saved.images, saved.labels)
+        self._show_message(saved.note or "", "warning")
+
+    def _ask_and_export(self, as_png: bool) -> None:
+        to = self.ask_folder()
+        if to is not None:
+            self.export(to, as_png)
+
+    def _on_key(self, event: tk.Event) -> None:
+        if len(event.char) == 1 and event.char in "0123456789":
+            self.relabel_selected(int(event.char))
+
+    def _move(self, step: int, _event: tk.Event | None = None) -> None:
+        if self.selected is None:
+            self.select(0 if self.count else None)
+        else:
+            self.select(max(0, min(self.count - 1, self.selected + step)))
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    # -- showing -------------------------------------------------------------------------------
+
+    def select(self, index: int | None) -> None:
+        """Highlight sample ``index`` (None: none) and scroll it into view."""
+        self.selected = index
+        for i, tile in enumerate(self.tiles):
+            chosen = i == index
+            tile.configure(background=ACCENT if chosen else self.background,
+                           foreground=PAPER if chosen else INK)
+        state = ["!disabled"] if index is not None else ["disabled"]
+        self.delete_button.state(state)
+        self.relabel_button.state(state)
+        if index is not None:
+            self._scroll_to(index)
+
+    def _show_samples(self, images: np.ndarray, labels: np.ndarray) -> None:
+        for tile in self.tiles:
+            tile.destroy()
+        self.count = len(labels)
+        side = round(TILE_SIDE * self.scale)
+        self.photos = [ImageTk.PhotoImage(Image.fromarray(image).resize(
+            (side, side), Image.Resampling.NEAREST), master=self) for image in images]
+        self.tiles = [self._tile(i, photo, int(label))
+                      for i, (photo, label) in enumerate(zip(self.photos, labels))]
+        self.count_label.configure(text=self._counted())
+        if self.count:  # the hint on selecting, or how to add some: only one applies
+            self.empty_label.grid_remove()
+            self.hint_label.grid()
+        else:
+            self.empty_label.grid(row=3, column=0, sticky="w", pady=(0, 4))
+            self.hint_label.grid_remove()
+        self.export_button.state(["!disabled"] if self.count else ["disabled"])
+        self._fit_grid(side)
+        if self.selected is not None and self.selected >= self.count:
+            self.selected = self.count - 1 if self.count else None
+        self.select(self.selected)
+
+    def _tile(self, index: int, photo: ImageTk.PhotoImage, label: int) -> tk.Label:
+        tile = tk.Label(self.tile_frame, name=f"tile{index}", image=photo, text=str(label),
+                        compound="top", font="TkHeadingFont", background=self.background,
+                        padx=round(4 * self.scale), pady=round(3 * self.scale))
+        tile.grid(row=index // COLUMNS, column=index % COLUMNS, padx=1, pady=1)
+        tile.bind("<Button-1>", lambda _event: self.select(index))
+        self._bind_wheel(tile)
+        return tile
+
+    def _fit_grid(self, side: int) -> None:
+        """Size the canvas to the tiles, up to ``VISIBLE_ROWS`` rows; scroll beyond them."""
+        self.tile_frame.update_idletasks()
+        width = max(self.tile_frame.winfo_reqwidth(), round(COLUMNS * TILE_SLOT * self.scale))
+        row_height = self.tiles[0].winfo_reqheight() + 2 if self.tiles else side  # + pady
+        rows = self._rows()
+        self.canvas.configure(width=width, height=min(rows, VISIBLE_ROWS) * row_height,
+                              yscrollincrement=row_height,
+                              scrollregion=(0, 0, width, self.tile_frame.winfo_reqheight()))
+        if rows > VISIBLE_ROWS:
+            self.scrollbar.grid()
+        else:
+            self.scrollbar.grid_remove()
+            self.canvas.yview_moveto(0)
+
+    def _scroll_to(self, index: int) -> None:
+        rows, row = self._rows(), index // COLUMNS
+        first = round(self.canvas.yview()[0] * rows)  # the first row in view
+        if row < first:
+            self.canvas.yview_moveto(row / rows)
+        elif row >= first + VISIBLE_ROWS:
+            self.canvas.yview_moveto((row - VISIBLE_ROWS + 1) / rows)
+
+    def _rows(self) -> int:
+        return -(-self.count // COLUMNS)  # ceiling division
+
+    def _show_message(self, text: str, tone: str) -> None:
+        self.message.configure(text=text, foreground=TONES[tone])
+        if text:
+            self.message.grid()
+        else:  # no blank line above the buttons
+            self.message.grid_remove()
+
+    def _report(self, text: str) -> None:
+        """Say what was done, unless reading the folder again had something more to say."""
+        if not self.message.cget("text"):
+            self._show_message(text, "info")
+
+    def _counted(self) -> str:
+        return f"{self.count} correction{'' if self.count == 1 else 's'}"
+
+
+def _sentence(err: Exception) -> str:
+    """One sentence for ``err``: its own message, or for an OSError its file and reason."""
+    if isinstance(err, OSError) and err.strerror:
+        return f"{err.filename or 'the corrections folder'}: {err.strerror}"
+    return str(err)

@@ -1,0 +1,206 @@
+"""The square paper the user draws on: strokes, an opened image, undo and redo, resizing.
+
+The drawing is kept in fractions of the canvas side, so it scales with the window: the canvas
+stays square and fills the room its frame gets. Every change (a stroke, Clear, an opened
+image) is a step that Undo takes back and Redo puts again. The widget knows nothing of models;
+it tells its owner what happened through ``on_change(kind)``.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+from PIL import Image, ImageTk
+
+from digit_recognizer.app.background import Stroke
+from digit_recognizer.app.window.widgets import BOX_COLOUR, INK, PAPER, WARN
+
+__all__ = ["DrawingCanvas", "Drawing", "CHANGES"]
+
+# What ``on_change`` is told: a stroke began, moved or ended, or the drawing was replaced.
+CHANGES = ("start", "move", "end", "undo", "redo", "clear", "image")
+JITTER = 2.0  # pixels: pointer moves shorter than this add points but no ink
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """One state of the paper: strokes in fractions of the side, or an opened image."""
+
+    strokes: tuple[Stroke, ...] = ()
+    image: np.ndarray | None = None  # the opened image, as read (it replaces the strokes)
+    preview: Image.Image | None = field(default=None, compare=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.strokes and self.image is None
+
+
+class DrawingCanvas(tk.Canvas):
+    """A canvas that records strokes with undo/redo and shows an opened image."""
+
+    def __init__(self, parent: tk.Misc, side: int, *, brush: Callable[[], float],
+                 on_change: Callable[[str], None], hint: str = "Draw a digit here",
+                 font: object = None) -> None:
+        """``brush()`` gives the pen width in fractions of the side when a stroke starts."""
+        super().__init__(parent, width=side, height=side, background=PAPER, cursor="pencil",
+                         highlightthickness=1, highlightbackground="#b9b9b9")
+        self.side = side
+        self.brush = brush
+        self.on_change = on_change
+        self.drawing = Drawing()
+        self._past: list[Drawing] = []
+        self._future: list[Drawing] = []
+        self._pen: Stroke | None = None  # the stroke being drawn, in fractions
+        self._photo: ImageTk.PhotoImage | None = None
+        self._hint = self.create_text(side / 2, side / 2, fill="#b0b0b0", text=hint, font=font)
+        self.bind("<ButtonPress-1>", self._on_press)
+        self.bind("<B1-Motion>", self._on_motion)
+        self.bind("<ButtonRelease-1>", self._on_release)
+
+    # -- what the owner reads ------------------------------------------------------------------
+
+    def strokes_in_pixels(self) -> list[Stroke]:
+        """The strokes at the canvas's current size (the one being drawn included)."""
+        return [_scaled(s, self.side) for s in self.drawing.strokes]
+
+    @property
+    def previous(self) -> Drawing | None:
+        """The drawing before the last change (what Undo would bring back), or None."""
+        return self._past[-1] if self._past else None
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._past)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._future)
+
+    # -- changes -------------------------------------------------------------------------------
+
+    def undo(self) -> bool:
+        """Take the last change back (a stroke, Clear, an opened image); False if none."""
+        return self._travel(self._past, self._future, "undo")
+
+    def redo(self) -> bool:
+        """Put back the change Undo took; False if none."""
+        return self._travel(self._future, self._past, "redo")
+
+    def clear(self) -> bool:
+        """Empty the paper as one undoable step; False if it was empty already."""
+        if self.drawing.empty:
+            return False
+        self._change(Drawing(), "clear")
+        return True
+
+    def show_image(self, image: np.ndarray, preview: Image.Image) -> None:
+        """Put an opened image on the paper, in place of the drawing (undoable)."""
+        self._change(Drawing(image=image, preview=preview), "image")
+
+    def resize(self, side: int) -> None:
+        """Make the paper ``side`` pixels square; the drawing scales with it."""
+        if side == self.side or side < 2:
+            return
+        self.side = side
+        self.configure(width=side, height=side)
+        self._redraw()
+
+    # -- number mode: boxes around the digits found --------------------------------------------
+
+    def show_boxes(self, boxes: Sequence[tuple[tuple[int, int, int, int], str, bool]],
+                   image_shape: tuple[int, ...] | None, font: object = None) -> None:
+        """Frame each ``(box, label, sure)``; boxes are in the recognised image's pixels."""
+        self.remove_boxes()
+        factor, dx, dy = self._image_to_canvas(image_shape)
+        for (x, y, w, h), label, sure in boxes:
+            x, y, w, h = x * factor + dx, y * factor + dy, w * factor, h * factor
+            colour = BOX_COLOUR if sure else WARN
+            self.create_rectangle(x - 4, y - 4, x + w + 4, y + h + 4, outline=colour, width=2,
+                                  dash=(4, 2), tags="box")
+            self.create_text(x - 2, y - 6, anchor="sw", text=label, fill=colour, font=font,
+                             tags="box")
+
+    def remove_boxes(self) -> None:
+        self.delete("box")
+
+    def _image_to_canvas(self, shape: tuple[int, ...] | None) -> tuple[float, float, float]:
+        """(factor, dx, dy) from the recognised image's pixels to the canvas's."""
+        if shape is None:  # strokes: rendered at the canvas's own size
+            return 1.0, 0.0, 0.0
+        h, w = shape[:2]
+        factor = min(self.side / w, self.side / h)
+        return factor, (self.side - w * factor) / 2, (self.side - h * factor) / 2
+
+    # -- pointer events ------------------------------------------------------------------------
+
+    def _on_press(self, event: tk.Event) -> None:
+        self.remove_boxes()
+        kept = self.drawing.strokes if self.drawing.image is None else ()
+        self._pen = Stroke(self.brush(), [(event.x / self.side, event.y / self.side)])
+        # An opened image gives way to a new drawing; Undo brings it back.
+        self._change(Drawing(kept + (self._pen,)), "start")
+
+    def _on_motion(self, event: tk.Event) -> None:
+        if self._pen is None:
+            return
+        last_x, last_y = self._pen.points[-1]
+        if abs(event.x - last_x * self.side) + abs(event.y - last_y * self.side) < JITTER:
+            return
+        self._pen.points.append((event.x / self.side, event.y / self.side))
+        pixels = _scaled(self._pen, self.side)
+        self.coords(self.find_withtag("pen")[-1], *[c for p in pixels.points for c in p])
+        self.on_change("move")
+
+    def _on_release(self, _event: tk.Event) -> None:
+        if self._pen is not None:
+            self._pen = None
+            self.dtag("pen", "pen")
+            self.on_change("end")
+
+    # -- the history ---------------------------------------------------------------------------
+
+    def _change(self, drawing: Drawing, kind: str) -> None:
+        self._past.append(self.drawing)
+        self._future.clear()
+        self.drawing = drawing
+        self._redraw()
+        self.on_change(kind)
+
+    def _travel(self, source: list[Drawing], target: list[Drawing], kind: str) -> bool:
+        if not source:
+            return False
+        self._pen = None
+        target.append(self.drawing)
+        self.drawing = source.pop()
+        self._redraw()
+        self.on_change(kind)
+        return True
+
+    def _redraw(self) -> None:
+        """Draw the current state from scratch at the current size."""
+        self.delete("stroke", "photo", "box")
+        self._photo = None
+        if self.drawing.image is not None and self.drawing.preview is not None:
+            preview = self.drawing.preview.copy()
+            preview.thumbnail((self.side, self.side), Image.Resampling.LANCZOS)
+            self._photo = ImageTk.PhotoImage(preview)
+            self.create_image(self.side / 2, self.side / 2, image=self._photo, tags="photo")
+        for stroke in self.drawing.strokes:
+            self._draw_stroke(_scaled(stroke, self.side), stroke is self._pen)
+        self.coords(self._hint, self.side / 2, self.side / 2)
+        self.itemconfigure(self._hint, state="normal" if self.drawing.empty else "hidden")
+
+    def _draw_stroke(self, stroke: Stroke, pen: bool) -> None:
+        points = [c for p in stroke.points for c in p]
+        if len(points) == 2:
+            points *= 2  # a dot: a line from the point to itself
+        self.create_line(*points, fill=INK, width=stroke.width, capstyle=tk.ROUND,
+                         joinstyle=tk.ROUND, smooth=True,
+                         tags=("stroke", "pen") if pen else "stroke")
+
+
+def _scaled(stroke: Stroke, side: float) -> Stroke:
+    return Stroke(stroke.width * side, [(x * side, y * side) for x, y in stroke.points])

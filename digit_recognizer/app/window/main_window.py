@@ -1,0 +1,164 @@
+"""The window's parts and their layout: menus, paper, answer, controls and status bar.
+
+``MainWindow`` builds the parts and places them; it keeps no state beyond what its widgets
+hold. What the controls do comes from ``actions`` (the app), whose methods the menus, buttons
+and keys call by the names used here.
+"""
+
+from __future__ import annotations
+
+import os
+import tkinter as tk
+from functools import partial
+from tkinter import ttk
+from tkinter import font as tkfont
+from typing import Callable
+
+from digit_recognizer.app.window.answer_panel import AnswerPanel
+from digit_recognizer.app.window.drawing_canvas import DrawingCanvas
+from digit_recognizer.app.help_info import SHORTCUTS
+from digit_recognizer.app.window.model_menu import ModelMenu
+from digit_recognizer.app.settings import Settings
+from digit_recognizer.app.window.status_bar import StatusBar
+from digit_recognizer.app.window.toolbar import Actions, TeachBar, Toolbar
+from digit_recognizer.app.window.widgets import style_background
+
+__all__ = ["MainWindow", "CANVAS_SIZE", "MIN_CANVAS"]
+
+CANVAS_SIZE = 320  # the paper's side at the window's default size, logical pixels
+MIN_CANVAS = 220  # ... and at its minimum size
+BORDER = 2  # the canvas's highlight border, both sides together
+
+
+class MainWindow:
+    """Builds the window in ``root``; ``actions`` is the app that the controls call."""
+
+    def __init__(self, root: tk.Tk, actions: object, *, settings: Settings,
+                 models_dir: str | os.PathLike | None) -> None:
+        self.root, self.actions = root, actions
+        self.scale = max(1.0, float(root.tk.call("tk", "scaling")) * 72 / 96)
+        self._style()
+        self.model_var = tk.StringVar(root, value=settings.model)
+        root.configure(menu=self._menus(models_dir), background=style_background(root))
+        main = ttk.Frame(root, padding=12)
+        main.grid(row=0, column=0, sticky="nsew")
+        for widget in (root, main):
+            widget.columnconfigure(0, weight=1)
+            widget.rowconfigure(0, weight=1)
+        side = round(CANVAS_SIZE * self.scale)
+        self.paper = ttk.Frame(main, width=side + BORDER, height=side + BORDER)
+        self.paper.grid(row=0, column=0, sticky="nsew")
+        self.canvas = DrawingCanvas(self.paper, side, brush=self._brush_fraction,
+                                    on_change=actions.drawing_changed, font=self.mid_font)
+        self.canvas.place(relx=0.5, rely=0, anchor="n")
+        self.paper.bind("<Configure>", self._on_paper_resized)
+        self.answer = AnswerPanel(main, self.scale)
+        self.answer.grid(row=0, column=1, sticky="nsew", padx=(14, 0))
+        self.toolbar = Toolbar(main, self._toolbar_actions(), brush=settings.brush,
+                               number_mode=settings.number_mode, live=settings.live,
+                               scale=self.scale)
+        self.toolbar.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(10, 0))
+        self.teach_bar = TeachBar(main, partial(self.run, "teach"))
+        self.teach_bar.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(8, 0))
+        self.status = StatusBar(root, self.scale)
+        self.status.grid(row=1, column=0, sticky="ew")
+        self._bind_keys()
+        self._set_min_size(side)
+
+    def _style(self) -> None:
+        style = ttk.Style(self.root)
+        if "clam" in style.theme_names():
+            style.theme_use("clam")
+        style.configure("Teach.TButton", padding=(2, 1), width=2)
+        base = tkfont.nametofont("TkDefaultFont")
+        self.mid_font = tkfont.Font(self.root, family=base.cget("family"), size=13)
+
+    def _menus(self, models_dir: str | os.PathLike | None) -> tk.Menu:
+        a, menubar = self.actions, tk.Menu(self.root)
+        self.file_menu = tk.Menu(menubar, tearoff=False)
+        self.file_menu.add_command(label="Open image…", accelerator="Ctrl+O",
+                                   command=partial(self.run, "open_image"))
+        self.file_menu.add_command(label="Save drawing…", accelerator="Ctrl+S",
+                                   command=partial(self.run, "save_drawing"))
+        self.file_menu.add_separator()
+        self.file_menu.add_command(label="Quit", accelerator="Ctrl+Q", command=a.quit)
+        menubar.add_cascade(label="File", menu=self.file_menu)
+        self.model_menu = ModelMenu(menubar, self.model_var, models_dir=models_dir,
+                                    choose=a.select_model, open_file=a.open_model_file,
+                                    corrections=partial(self.run, "manage_corrections"))
+        menubar.add_cascade(label="Model", menu=self.model_menu)
+        self.help_menu = tk.Menu(menubar, tearoff=False)
+        self.help_menu.add_command(label="Keyboard shortcuts", accelerator="F1",
+                                   command=a.show_shortcuts)
+        self.help_menu.add_command(label="Copy fine-tune command",
+                                   command=partial(self.run, "copy_fine_tune"))
+        self.help_menu.add_command(label="About", command=a.show_about)
+        menubar.add_cascade(label="Help", menu=self.help_menu)
+        return menubar
+
+    def _toolbar_actions(self) -> Actions:
+        a = self.actions
+        return Actions(undo=self.undo, redo=self.redo, clear=self.clear, predict=a.predict,
+                       brush_changed=a.brush_changed, number_mode_changed=a.number_mode_changed,
+                       live_changed=a.live_changed)
+
+    def run(self, name: str, *args: object) -> None:
+        """Carry out the action called ``name``: the window's own (the paper's and the
+        toolbar's), else the app's, else its files' (``user_files``)."""
+        own = {"undo": self.undo, "redo": self.redo, "clear": self.clear,
+               "toggle_number_mode": self.toolbar.toggle_number_mode,
+               "toggle_live": self.toolbar.toggle_live}
+        action = own.get(name) or getattr(self.actions, name, None)
+        (action or getattr(self.actions.files, name))(*args)
+
+    def _bind_keys(self) -> None:
+        for sequences, _, _, method in SHORTCUTS:
+            for sequence in sequences:
+                self.root.bind(sequence, partial(_key, partial(self.run, method)))
+        for digit in range(10):
+            self.root.bind(f"<Control-Key-{digit}>", partial(_key, partial(self.run, "teach",
+                                                                            digit)))
+
+    def _set_min_size(self, side: int) -> None:
+        """The smallest window that still shows every control: the paper at its minimum."""
+        smallest = round(MIN_CANVAS * self.scale) + BORDER
+        self.paper.configure(width=smallest, height=smallest)
+        self.root.update_idletasks()
+        self.root.minsize(self.root.winfo_reqwidth(), self.root.winfo_reqheight())
+        self.paper.configure(width=side + BORDER, height=side + BORDER)
+        self.canvas.resize(side)  # the measuring shrank it; it must first show at full size
+
+    def _on_paper_resized(self, _event: tk.Event) -> None:
+        # The paper stays square: as large as the room it is given allows. The room is read
+        # now, not from the event: sizing the window at start queues an event for a size
+        # (the minimum) that is already gone.
+        room = min(self.paper.winfo_width(), self.paper.winfo_height())
+        self.canvas.resize(max(BORDER, room - BORDER))
+
+    def undo(self) -> None:
+        """Take back the last stroke, Clear or opened image."""
+        self.canvas.undo()
+
+    def redo(self) -> None:
+        """Put back what Undo took."""
+        self.canvas.redo()
+
+    def clear(self) -> None:
+        """Empty the paper (Undo brings the drawing back)."""
+        self.canvas.clear()
+
+    def _brush_fraction(self) -> float:
+        return self.toolbar.brush / CANVAS_SIZE
+
+    @property
+    def number_mode(self) -> bool:
+        return bool(self.toolbar.number_var.get())
+
+    @property
+    def live(self) -> bool:
+        return bool(self.toolbar.live_var.get())
+
+
+def _key(action: Callable[[], object], _event: tk.Event) -> str:
+    action()
+    return "break"

@@ -1,0 +1,89 @@
+"""Self-contained pieces of the window: its colours, the probability bar chart and the
+picture of what the network is given.
+
+They know nothing of the app's state; ``digit_recognizer.app.gui`` places and feeds them.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from tkinter import ttk
+
+import numpy as np
+from PIL import Image
+
+__all__ = ["ProbabilityBars", "model_view_image", "style_background"]
+
+PAPER, INK = "#ffffff", "#1c1c22"
+ACCENT, MUTED, WARN = "#2f6fde", "#a9bcdb", "#d9822b"
+BOX_COLOUR = "#2f9e5a"
+
+# In logical pixels; multiplied by the screen's scale factor on HiDPI screens.
+BARS_WIDTH, BARS_HEIGHT = 300, 100
+
+
+class ProbabilityBars(tk.Canvas):
+    """Ten bars, one per digit; updated in place (coords), so they never flicker."""
+
+    def __init__(self, parent: tk.Misc, scale: float) -> None:
+        super().__init__(parent, width=round(BARS_WIDTH * scale),
+                         height=round(BARS_HEIGHT * scale), highlightthickness=0,
+                         background=PAPER)
+        self.scale = scale
+        self.probabilities = np.zeros(10)
+        self.sure = True
+        self.bars = [self.create_rectangle(0, 0, 0, 0, width=0, fill=MUTED) for _ in range(10)]
+        self.values = [self.create_text(0, 0, anchor="s", font="TkSmallCaptionFont")
+                       for _ in range(10)]
+        self.labels = [self.create_text(0, 0, anchor="n", text=str(digit))
+                       for digit in range(10)]
+        self.axis = self.create_line(0, 0, 0, 0, fill="#c8c8c8")
+        self.bind("<Configure>", lambda _event: self._draw())
+
+    def show(self, probabilities: np.ndarray | None, sure: bool = True) -> None:
+        """Set the bars to ``probabilities`` (10 values in [0, 1]); None empties them."""
+        self.probabilities = np.zeros(10) if probabilities is None else probabilities
+        self.sure = sure
+        self._draw()
+
+    def _draw(self) -> None:
+        width, height = self.winfo_width(), self.winfo_height()
+        if width <= 1:  # not laid out yet: <Configure> draws later
+            width, height = int(self.cget("width")), int(self.cget("height"))
+        slot = width / 10
+        base, top = height - 20 * self.scale, 16 * self.scale
+        best = int(np.argmax(self.probabilities)) if self.probabilities.any() else -1
+        for digit, p in enumerate(map(float, self.probabilities)):
+            x0, x1 = (digit + 0.2) * slot, (digit + 0.8) * slot
+            y = base - p * (base - top)
+            self.coords(self.bars[digit], x0, y, x1, base)
+            colour = (ACCENT if self.sure else WARN) if digit == best else MUTED
+            self.itemconfigure(self.bars[digit], fill=colour)
+            self.coords(self.values[digit], (x0 + x1) / 2, y - 1)
+            self.itemconfigure(self.values[digit], text=f"{p:.0%}" if p >= 0.05 else "")
+            self.coords(self.labels[digit], (x0 + x1) / 2, base + 3 * self.scale)
+        self.coords(self.axis, 0, base, width, base)
+
+    def heights(self) -> list[float]:
+        """Each bar's height in pixels (what the user sees)."""
+        return [self.coords(bar)[3] - self.coords(bar)[1] for bar in self.bars]
+
+
+def model_view_image(inputs: list[np.ndarray], side: int) -> Image.Image:
+    """The 28x28 network inputs side by side on a black ``side`` x ``side`` square.
+
+    Enlarged with nearest-neighbour, so each input pixel shows as a sharp block.
+    """
+    strip = np.hstack([np.clip(x, 0, 1) for x in inputs]) * 255  # (28, 28n), ink high
+    image = Image.fromarray(strip.astype(np.uint8))
+    k = side / max(image.width, image.height)
+    image = image.resize((max(1, round(image.width * k)), max(1, round(image.height * k))),
+                         Image.Resampling.NEAREST)
+    canvas = Image.new("L", (side, side), 0)
+    canvas.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
+    return canvas
+
+
+def style_background(root: tk.Misc) -> str:
+    """The ttk theme's frame colour, for plain Tk widgets that sit on ttk frames."""
+    return ttk.Style(root).lookup("TFrame", "background") or root.cget("background")

@@ -1,0 +1,141 @@
+"""Which models the app offers: the bundled ones, their average, and what their files say.
+
+    from digit_recognizer.core.catalogue import BUNDLED_MODELS, MODEL_CHOICES, find_bundled
+    find_bundled("model2").file        # 'digit_model1.h5'
+
+The one place that names the bundled model files. Adding a model means one entry here and its
+builder in ``models``; the menu, the commands, training and the notebook all ask this module.
+It imports neither TensorFlow nor OpenCV, so the window can read it at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from digit_recognizer.core.results import THRESHOLD_KEY, valid_threshold
+
+__all__ = [
+    "BundledModel",
+    "Ensemble",
+    "BUNDLED_MODELS",
+    "ENSEMBLE",
+    "MODEL_CHOICES",
+    "DEFAULT_MODEL",
+    "MODELS_DIR",
+    "find_bundled",
+    "for_architecture",
+    "is_bundled_choice",
+    "choice_label",
+    "read_metadata",
+    "measured_accuracy",
+    "recorded_accuracy",
+    "choice_for_file",
+]
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    """A model that ships in ``models/``."""
+
+    key: str  # what --model, the settings file and the menu call it
+    architecture: str  # its builder in ``models`` and ``train --model``
+    file: str  # the Keras file in the models folder
+    label: str  # what the window calls it
+
+    def path(self, models_dir: str | os.PathLike | None = None) -> Path:
+        """Where its Keras file is (``models_dir``: the bundled models' folder)."""
+        return Path(models_dir or MODELS_DIR) / self.file
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """The average of all bundled models' probabilities."""
+
+    key: str
+    label: str
+    metadata_file: str  # its measured accuracy, written by ``evaluate``
+
+
+# The seed project's file names: digit_model.h5 is model 1, digit_model1.h5 model 2.
+BUNDLED_MODELS = (
+    BundledModel("model1", "adadelta", "digit_model.h5", "Model 1 — Adadelta CNN"),
+    BundledModel("model2", "rmsprop", "digit_model1.h5", "Model 2 — RMSProp CNN"),
+)
+ENSEMBLE = Ensemble("both", "Both models (average)", "both.json")
+MODEL_CHOICES = tuple(m.key for m in BUNDLED_MODELS) + (ENSEMBLE.key,)
+DEFAULT_MODEL = "model2"  # the more accurate of the two
+
+
+def find_bundled(key: str) -> BundledModel | None:
+    """The bundled model called ``key``, or None."""
+    return next((m for m in BUNDLED_MODELS if m.key == key), None)
+
+
+def for_architecture(architecture: str) -> BundledModel | None:
+    """The bundled model trained with ``architecture`` ('adadelta', 'rmsprop'), or None."""
+    return next((m for m in BUNDLED_MODELS if m.architecture == architecture), None)
+
+
+def is_bundled_choice(choice: str) -> bool:
+    """True for a bundled model's key or the ensemble's, False for a file path."""
+    return choice in MODEL_CHOICES
+
+
+def choice_label(choice: str) -> str:
+    """What the window calls ``choice``: a bundled model, the average, or a file's name."""
+    if choice == ENSEMBLE.key:
+        return ENSEMBLE.label
+    model = find_bundled(choice)
+    return model.label if model else Path(choice).name
+
+
+def choice_for_file(path: str | os.PathLike, models_dir: str | os.PathLike | None = None) -> str:
+    """The choice for a model file: a bundled model's key if it is that model's file."""
+    for model in BUNDLED_MODELS:
+        try:
+            if os.path.samefile(path, model.path(models_dir)):
+                return model.key
+        except OSError:  # either file missing: not the same file
+            continue
+    return str(path)
+
+
+def measured_accuracy(choice: str, models_dir: str | os.PathLike | None = None) -> float | None:
+    """The test accuracy (a fraction) recorded for a bundled choice, or None if none is."""
+    model = find_bundled(choice)
+    file = model.file if model else ENSEMBLE.metadata_file if choice == ENSEMBLE.key else None
+    if file is None:
+        return None
+    return recorded_accuracy(Path(models_dir or MODELS_DIR) / file)
+
+
+def recorded_accuracy(path: str | os.PathLike) -> float | None:
+    """The test accuracy (a fraction) in the metadata beside ``path``, if it records one."""
+    value = read_metadata(path).get("test_accuracy")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value / 100 if value > 1 else float(value)
+
+
+def recorded_threshold(path: str | os.PathLike) -> float | None:
+    """The valid not-a-digit threshold in the metadata beside ``path``, if it records one."""
+    return valid_threshold(read_metadata(path).get(THRESHOLD_KEY))
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The JSON beside a model (``<stem>.json``), or {} if there is none or it is unreadable."""
+    meta_path = Path(path).with_suffix(".json")
+    if not meta_path.is_file():
+        return {}
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        warnings.warn(f"ignoring unreadable model metadata {meta_path}: {err}", stacklevel=3)
+        return {}
+    return metadata if isinstance(metadata, dict) else {}

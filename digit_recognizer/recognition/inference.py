@@ -1,0 +1,110 @@
+"""The bundled networks without TensorFlow: their ONNX copies, run by OpenCV's DNN module.
+
+    forward = load_onnx_copy(Path("models/digit_model1.h5"))   # reads models/digit_model1.onnx
+    probabilities = forward(x)                                  # (N, 28, 28, 1) -> (N, 10)
+
+Importing TensorFlow takes seconds; OpenCV is already loaded for preprocessing and runs these
+small CNNs in well under a millisecond per drawing. The ``.h5`` stays the model (training,
+the notebook and Keras users read it); the ``.onnx`` beside it is derived from it by
+``python -m digit_recognizer export`` (``digit_recognizer.training.export``) and records the SHA-256
+of the ``.h5`` it was made from. A copy whose ``.h5`` has changed since, or that cannot be
+read, raises ``OnnxCopyError`` with one sentence for the user; callers then use Keras.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from digit_recognizer.core.results import ModelError
+
+__all__ = ["OnnxCopyError", "onnx_copy_path", "file_sha256", "read_onnx_metadata",
+           "load_onnx_copy", "SOURCE_SHA256", "EXPORT_COMMAND"]
+
+# The ONNX metadata key that holds the SHA-256 of the Keras file the copy was made from.
+SOURCE_SHA256 = "source_sha256"
+EXPORT_COMMAND = "python -m digit_recognizer export"
+
+Forward = Callable[[np.ndarray], np.ndarray]
+
+
+class OnnxCopyError(ModelError):
+    """A model's ONNX copy is missing, out of date or unreadable; the message says which."""
+
+
+def onnx_copy_path(model_path: str | Path) -> Path:
+    """Where the ONNX copy of a Keras model file lives: beside it, ``.onnx`` for ``.h5``."""
+    return Path(model_path).with_suffix(".onnx")
+
+
+def file_sha256(path: str | Path) -> str:
+    """The hex SHA-256 of a file's bytes."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def read_onnx_metadata(data: bytes) -> dict[str, str] | None:
+    """The ``metadata_props`` of a serialised ONNX model, or None if it cannot be parsed."""
+    # Imported here: ``onnx`` pulls in protobuf, which only this check needs.
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        model = onnx.load_model_from_string(data)
+    except (DecodeError, ValueError, RuntimeError):
+        return None
+    return {prop.key: prop.value for prop in model.metadata_props}
+
+
+def load_onnx_copy(model_path: str | Path) -> Forward:
+    """A forward function for the ONNX copy of ``model_path``, checked against it.
+
+    Raises ``OnnxCopyError`` when the copy is missing, was made from another version of
+    ``model_path``, is damaged, or does not return ten probabilities.
+    """
+    model_path = Path(model_path)
+    copy = onnx_copy_path(model_path)
+    remake = f"Remake it with: {EXPORT_COMMAND}"
+    if not copy.is_file():
+        raise OnnxCopyError(f"{model_path.name} has no ONNX copy ({copy.name}). {remake}")
+    data = copy.read_bytes()  # one read: the hash check and the network see the same bytes
+    metadata = read_onnx_metadata(data)
+    if metadata is None:
+        raise OnnxCopyError(f"{copy.name} is damaged: it is not a readable ONNX model. {remake}")
+    recorded = metadata.get(SOURCE_SHA256)
+    if recorded is None:
+        raise OnnxCopyError(f"{copy.name} does not say which model it was made from. {remake}")
+    if recorded != file_sha256(model_path):
+        raise OnnxCopyError(f"{copy.name} is out of date: {model_path.name} has changed since "
+                            f"it was made. {remake}")
+    try:
+        net = cv2.dnn.readNetFromONNX(np.frombuffer(data, np.uint8))
+    except cv2.error as err:
+        raise OnnxCopyError(f"{copy.name} is damaged: OpenCV cannot read it. {remake}") from err
+    forward = _net_forward(net)
+    _check_output(forward, copy.name, remake)
+    return forward
+
+
+def _net_forward(net: cv2.dnn.Net) -> Forward:
+    """(N, 28, 28, 1) float32 -> (N, 10) float32 through the network; not thread-safe."""
+
+    def forward(x: np.ndarray) -> np.ndarray:
+        net.setInput(np.ascontiguousarray(x, dtype=np.float32).reshape(-1, 28, 28, 1))
+        return net.forward()
+
+    return forward
+
+
+def _check_output(forward: Forward, name: str, remake: str) -> None:
+    """Run the network once (this also prepares it, so the first drawing is fast)."""
+    try:
+        out = np.asarray(forward(np.zeros((1, 28, 28, 1), np.float32)))
+    except cv2.error as err:
+        raise OnnxCopyError(f"{name} is damaged: OpenCV cannot run it. {remake}") from err
+    if out.shape != (1, 10) or not np.isfinite(out).all() or abs(float(out.sum()) - 1) > 1e-3:
+        raise OnnxCopyError(f"{name} does not return ten probabilities. {remake}")

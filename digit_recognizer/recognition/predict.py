@@ -1,0 +1,114 @@
+"""Recognise digits in image files and print one JSON object per image, one per line.
+
+    python -m digit_recognizer predict drawing.png other.png
+    python -m digit_recognizer predict --model both --number number.png
+    python -m digit_recognizer predict --model my_model.keras --photo photo.jpg
+
+Each line is ``{"file", "digit", "confidence", "not_a_digit", "probabilities"}``; with
+``--number`` ``{"file", "number", "confidence", "digits": [{"digit", "confidence", "not_a_digit",
+"box", "probabilities"}]}``. ``not_a_digit`` is true when the model's metadata records a
+not-a-digit threshold and the drawing's highest probability is below it; the entry then also
+says ``"message": "That doesn't look like a digit"``, ``digit`` is only the closest guess, and in
+``number`` that part is a "?".
+A file that cannot be used gets ``{"file", "error"}`` and the rest are still processed; the exit
+code is then 1. A model that cannot be loaded stops everything with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from digit_recognizer.recognition.preprocess import (
+    DrawingTooSmallError,
+    EmptyDrawingError,
+    ImageError,
+    load_image,
+)
+from digit_recognizer.core.catalogue import DEFAULT_MODEL
+from digit_recognizer.recognition.recognizer import Recognizer, add_runtime_argument
+from digit_recognizer.core.results import NOT_A_DIGIT, ModelError, Recognition
+
+DECIMALS = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m digit_recognizer predict",
+        description="Recognise the digit (or, with --number, the digits) in each image file.",
+    )
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="model1, model2, both (their average) or the path of a .h5/.keras model file "
+        f"(default: {DEFAULT_MODEL})",
+    )
+    parser.add_argument(
+        "--models-dir", help="folder of the bundled models (default: models/ in the repository)"
+    )
+    add_runtime_argument(parser)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--number", action="store_true", help="read several digits side by side (default: one)"
+    )
+    mode.add_argument(
+        "--photo",
+        action="store_true",
+        help="the images are photos or scans of paper, not drawings (default: drawings)",
+    )
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files to read")
+    return parser
+
+
+def describe(result: Recognition) -> dict:
+    """The JSON-ready fields of one recognised digit."""
+    entry = {
+        "digit": result.digit,
+        "confidence": round(result.confidence, DECIMALS),
+        "not_a_digit": result.not_a_digit,
+        "probabilities": [round(float(p), DECIMALS) for p in result.probabilities],
+    }
+    if result.not_a_digit:
+        entry["message"] = NOT_A_DIGIT
+    if result.box is not None:
+        entry["box"] = [int(v) for v in result.box]
+    return entry
+
+
+def predict_file(recognizer: Recognizer, path: str, number: bool, photo: bool) -> dict:
+    """Recognise one image file; problems with the file become an ``error`` entry."""
+    try:
+        image = load_image(path)
+        if number:
+            found = recognizer.recognize_number(image)
+            return {
+                "file": path,
+                "number": found.text,
+                "confidence": round(found.confidence, DECIMALS),
+                "digits": [describe(d) for d in found.digits],
+            }
+        return {"file": path, **describe(recognizer.recognize(image, photo=photo))}
+    except DrawingTooSmallError:
+        return {"file": path, "error": "the digit is too small to read"}
+    except EmptyDrawingError:
+        return {"file": path, "error": "no digit found"}
+    except (ImageError, OSError) as err:
+        return {"file": path, "error": str(err)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        recognizer = Recognizer.from_choice(args.model, args.models_dir, args.runtime)
+    except ModelError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for notice in recognizer.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    failed = False
+    for path in args.images:
+        entry = predict_file(recognizer, path, args.number, args.photo)
+        failed |= "error" in entry
+        print(json.dumps(entry), flush=True)
+    return 1 if failed else 0

@@ -1,0 +1,432 @@
+"""Model file -> predictions: load a bundled or user model safely and recognize drawings.
+
+    from digit_recognizer.recognition.recognizer import Recognizer
+    recognizer = Recognizer.bundled("model2")    # or Recognizer.load("my_model.keras")
+    result = recognizer.recognize(canvas)        # result.digit, result.confidence,
+                                                 # result.not_a_digit
+
+A bundled model runs from its ONNX copy through OpenCV (``inference``), which loads in
+milliseconds; when that copy is missing or stale, Keras loads the ``.h5`` instead and
+``notices`` says why. Loading a Keras file imports TensorFlow (several seconds), so the window
+loads users' model files in a child process (``model_process.load_in_child``). After loading,
+``predict``, ``recognize`` and ``recognize_number`` may be called from any thread: calls into
+the network are serialised by a lock.
+
+Model files are untrusted input. Before Keras sees a file, its architecture is read as plain
+JSON (``config.json`` in a ``.keras`` archive, the ``model_config`` attribute of an ``.h5``
+file) and refused if it carries code: a ``Lambda`` layer, a layer that wraps foreign code
+(``TFSMLayer``, ``TorchModuleWrapper``, ``JaxLayer``, ``FlaxLayer``), a serialised Python
+function, or an object from outside Keras. Keras then loads it in safe mode as a second guard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import threading
+import zipfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from digit_recognizer.core.catalogue import (
+    BUNDLED_MODELS,
+    ENSEMBLE,
+    MODELS_DIR,
+    find_bundled,
+    read_metadata,
+)
+from digit_recognizer.recognition.inference import OnnxCopyError, load_onnx_copy
+from digit_recognizer.recognition.preprocess import canvas_to_mnist, photo_to_mnist, segment_digits
+from digit_recognizer.core.results import (
+    THRESHOLD_KEY,
+    ModelError,
+    NumberRecognition,
+    Recognition,
+    valid_threshold,
+)
+
+__all__ = [
+    "Recognizer",
+    "bundled_path",
+    "load_keras_file",
+    "add_runtime_argument",
+    "ensemble_accuracy",
+    "ensemble_threshold",
+]
+
+MODEL_SUFFIXES = (".h5", ".hdf5", ".keras")
+INPUT_SHAPES = ((None, 28, 28, 1), (None, 28, 28))
+OUTPUT_SHAPE = (None, 10)
+# Layers whose config holds or points at code that would run on load or on predict.
+CODE_LAYERS = frozenset({"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"})
+RUNTIMES = ("auto", "onnx", "keras")
+# Library error text goes here (the terminal), not into the sentences users see.
+_log = logging.getLogger(__name__)
+# Big inputs go through the network in slices, so memory stays bounded.
+BATCH_SIZE = 512
+RANGE_MARGIN = 1e-3
+
+Forward = Callable[[np.ndarray], np.ndarray]
+
+
+class Recognizer:
+    """A loaded model (or an average of several) that turns drawings into digits."""
+
+    def __init__(
+        self, forward: Forward, *, name: str, path: Path | None, metadata: dict
+    ) -> None:
+        """Wrap ``forward`` ((N, 28, 28, 1) float32 -> (N, 10)); use the class methods instead."""
+        self._forward = forward
+        self._lock = threading.Lock()
+        self.name = name
+        self.path = path
+        self.metadata = metadata
+        self.runtime = "keras"  # what runs the network: 'keras', 'onnx' (OpenCV) or 'mixed'
+        self.notices: tuple[str, ...] = ()  # why a slower path was taken, for the user
+        # Below this highest probability a drawing is "not a digit"; None (no valid value in
+        # the metadata: users' models, models older than the flag) never flags.
+        self.not_a_digit_threshold = _read_threshold(metadata, name)
+
+    def __repr__(self) -> str:
+        return f"Recognizer(name={self.name!r}, path={self.path!r})"
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Recognizer:
+        """Load a ``.h5`` or ``.keras`` model file; raises ``ModelError`` if it cannot be used."""
+        path = Path(path)
+        model = load_keras_file(path)
+        forward = _direct_call(model, _check_shapes(model, path))
+        _check_probabilities(forward, path)  # also traces the call, so the first use is fast
+        return cls._named(forward, path, runtime="keras")
+
+    @classmethod
+    def load_onnx(cls, path: str | os.PathLike) -> Recognizer:
+        """The ONNX copy of the Keras file ``path``, run by OpenCV: no TensorFlow.
+
+        Raises ``inference.OnnxCopyError`` (a ``ModelError``) if the copy is missing, stale
+        or damaged.
+        """
+        path = Path(path)
+        return cls._named(load_onnx_copy(path), path, runtime="onnx")
+
+    @classmethod
+    def bundled(
+        cls,
+        which: str,
+        models_dir: str | os.PathLike | None = None,
+        runtime: str = "auto",
+    ) -> Recognizer:
+        """Load bundled model ``which`` ('model1' or 'model2') from ``models_dir`` (models/).
+
+        ``runtime``: 'onnx' (its ONNX copy, or ``OnnxCopyError``), 'keras', or 'auto': the ONNX
+        copy, and Keras when the copy cannot be used, with the reason in ``notices``.
+        """
+        path = bundled_path(which, models_dir)
+        if runtime == "keras":
+            return cls.load(path)
+        try:
+            return cls.load_onnx(path)
+        except OnnxCopyError as err:
+            if runtime == "onnx":
+                raise
+            recognizer = cls.load(path)
+            recognizer.notices = (f"{err} Meanwhile the slower Keras model is used.",)
+            return recognizer
+
+    @classmethod
+    def ensemble(
+        cls,
+        members: Sequence[Recognizer],
+        test_accuracy: float | None = None,
+        not_a_digit_threshold: float | None = None,
+    ) -> Recognizer:
+        """A recognizer whose probabilities are the mean of ``members``' probabilities.
+
+        The members' own thresholds do not carry over: the mean of two networks is surer or
+        less sure than either, so the average has its own (``not_a_digit_threshold``).
+        """
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        members = list(members)
+
+        def forward(x: np.ndarray) -> np.ndarray:
+            return np.mean([m._locked_forward(x) for m in members], axis=0)
+
+        metadata = {"test_accuracy": test_accuracy, "members": [m.name for m in members]}
+        if not_a_digit_threshold is not None:
+            metadata[THRESHOLD_KEY] = not_a_digit_threshold
+        ensemble = cls(forward, name=ENSEMBLE.label, path=None, metadata=metadata)
+        runtimes = {m.runtime for m in members}
+        ensemble.runtime = runtimes.pop() if len(runtimes) == 1 else "mixed"
+        ensemble.notices = tuple(dict.fromkeys(n for m in members for n in m.notices))
+        return ensemble
+
+    @classmethod
+    def from_choice(
+        cls, choice: str, models_dir: str | os.PathLike | None = None, runtime: str = "auto"
+    ) -> Recognizer:
+        """'model1', 'model2', 'both' (their ensemble) or the path of a model file.
+
+        ``runtime`` applies to the bundled models, as in ``bundled``.
+        """
+        if find_bundled(choice):
+            return cls.bundled(choice, models_dir, runtime)
+        if choice == ENSEMBLE.key:
+            members = [cls.bundled(m.key, models_dir, runtime) for m in BUNDLED_MODELS]
+            return cls.ensemble(members, test_accuracy=ensemble_accuracy(models_dir),
+                                not_a_digit_threshold=ensemble_threshold(models_dir))
+        return cls.load(choice)
+
+    @classmethod
+    def _named(cls, forward: Forward, path: Path, runtime: str) -> Recognizer:
+        """A recognizer for the model file ``path``, named by its metadata if it has any."""
+        metadata = read_metadata(path)
+        name = metadata.get("name") if isinstance(metadata.get("name"), str) else path.name
+        recognizer = cls(forward, name=name, path=path, metadata=metadata)
+        recognizer.runtime = runtime
+        return recognizer
+
+    # -- prediction --------------------------------------------------------------------------
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) or (N, 28, 28, 1) floats in [0, 1], ink high -> (N, 10) float32."""
+        x = np.asarray(x, dtype=np.float32)
+        if x.shape[1:] not in ((28, 28), (28, 28, 1)):
+            raise ValueError(f"expected (N, 28, 28) or (N, 28, 28, 1) input, got {x.shape}")
+        x = x.reshape(-1, 28, 28, 1)  # (N, 28, 28) -> (N, 28, 28, 1)
+        if not len(x):
+            return np.zeros((0, 10), np.float32)
+        low, high = float(x.min()), float(x.max())
+        # A margin for float rounding; what it catches is 0-255 pixels that were never scaled.
+        if not (np.isfinite(x).all() and low >= -RANGE_MARGIN and high <= 1 + RANGE_MARGIN):
+            raise ValueError(
+                f"expected values in [0, 1] with ink high, got [{low}, {high}] "
+                "(divide uint8 images by 255)"
+            )
+        x = np.clip(x, 0.0, 1.0)
+        parts = [self._locked_forward(x[i : i + BATCH_SIZE]) for i in range(0, len(x), BATCH_SIZE)]
+        return np.concatenate(parts).astype(np.float32, copy=False)
+
+    def recognize(self, image, photo: bool = False) -> Recognition:
+        """Recognise one digit in a drawing (or, with ``photo=True``, a photo of paper).
+
+        ``image``: anything ``preprocess.canvas_to_mnist`` takes. Raises
+        ``preprocess.EmptyDrawingError`` when there is nothing drawn.
+        """
+        mnist = photo_to_mnist(image) if photo else canvas_to_mnist(image)
+        return Recognition.from_probabilities(self.predict(mnist[None])[0], mnist,
+                                              threshold=self.not_a_digit_threshold)
+
+    def recognize_number(self, image) -> NumberRecognition:
+        """Recognise several digits written side by side, all in one call to the network.
+
+        Raises ``preprocess.EmptyDrawingError`` when there is nothing drawn.
+        """
+        pieces = segment_digits(image)
+        probabilities = self.predict(np.stack([mnist for mnist, _ in pieces]))
+        return NumberRecognition(
+            [
+                Recognition.from_probabilities(p, mnist, tuple(int(v) for v in box),
+                                               threshold=self.not_a_digit_threshold)
+                for p, (mnist, box) in zip(probabilities, pieces)
+            ]
+        )
+
+    def _locked_forward(self, x: np.ndarray) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._forward(x))
+
+
+# -- loading helpers ---------------------------------------------------------------------------
+
+
+def bundled_path(which: str, models_dir: str | os.PathLike | None = None) -> Path:
+    """The Keras file of bundled model ``which``; raises ``ModelError`` if unknown or missing."""
+    model = find_bundled(which)
+    if model is None:
+        keys = " or ".join(m.key for m in BUNDLED_MODELS)
+        raise ModelError(f"Unknown bundled model {which!r}; choose {keys}.")
+    path = model.path(models_dir)
+    if not path.is_file():
+        raise ModelError(
+            f"The bundled model {path} is missing; train it with: "
+            f"python -m digit_recognizer train --model {model.architecture}"
+        )
+    return path
+
+
+def add_runtime_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--runtime`` option of the commands that run the bundled models."""
+    parser.add_argument(
+        "--runtime", choices=RUNTIMES, default="auto",
+        help="what runs the bundled models: onnx (their ONNX copies, through OpenCV: no "
+        "TensorFlow), keras (the .h5 files, through TensorFlow), or auto: onnx, and keras "
+        "if a copy is missing or out of date (default: auto)",
+    )
+
+
+def ensemble_accuracy(models_dir: str | os.PathLike | None = None) -> float | None:
+    """The average's test accuracy as ``evaluate`` measured it, if it has."""
+    return _ensemble_metadata(models_dir).get("test_accuracy")
+
+
+def ensemble_threshold(models_dir: str | os.PathLike | None = None) -> float | None:
+    """The average's not-a-digit threshold as training recorded it, if it is a valid one."""
+    return _read_threshold(_ensemble_metadata(models_dir), ENSEMBLE.label)
+
+
+def _ensemble_metadata(models_dir: str | os.PathLike | None) -> dict:
+    return read_metadata(Path(models_dir or MODELS_DIR) / ENSEMBLE.metadata_file)
+
+
+def _read_threshold(metadata: dict, name: str) -> float | None:
+    """The valid not-a-digit threshold in ``metadata``, or None (logged if one was invalid)."""
+    value = metadata.get(THRESHOLD_KEY)
+    threshold = valid_threshold(value)
+    if value is not None and threshold is None:
+        _log.warning("%s: ignoring %s=%r: it must be a number between 0 and 1", name,
+                     THRESHOLD_KEY, value)
+    return threshold
+
+
+def load_keras_file(path: Path):
+    """A Keras model from a ``.h5``/``.keras`` file, refused if it carries code.
+
+    Imports Keras (seconds). Raises ``ModelError``.
+    """
+    if not path.is_file():
+        raise ModelError(f"Model file {path} does not exist or is not a file.")
+    if path.suffix.lower() not in MODEL_SUFFIXES:
+        raise ModelError(f"{path} is not a Keras model file (expected .h5 or .keras).")
+    refuse_code(path, read_model_config(path))
+    return _load_keras_model(path)
+
+
+def read_model_config(path: Path) -> dict:
+    """The architecture stored in a model file, read as plain JSON without running Keras."""
+    if path.suffix.lower() == ".keras":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                text = archive.read("config.json")
+        except (zipfile.BadZipFile, KeyError, OSError) as err:
+            _log.info("%s: %s", path, err)
+            raise ModelError(f"{path} is not a readable .keras model: it is damaged or not a "
+                             "model file.") from err
+    else:
+        import h5py
+
+        try:
+            with h5py.File(path, "r") as h5:
+                text = h5.attrs.get("model_config")
+        except OSError as err:
+            _log.info("%s: %s", path, err)
+            raise ModelError(f"{path} is not a readable .h5 model: it is damaged or not a "
+                             "model file.") from err
+        if text is None:
+            raise ModelError(f"{path} holds no model architecture (is it a weights-only file?).")
+    try:
+        config = json.loads(text)
+    except (ValueError, TypeError) as err:
+        _log.info("%s: %s", path, err)
+        raise ModelError(f"{path} is damaged: the description of its layers is unreadable.") \
+            from err
+    if not isinstance(config, dict):
+        raise ModelError(f"{path} is damaged: the description of its layers is unreadable.")
+    return config
+
+
+def refuse_code(path: Path, config: dict) -> None:
+    """Raise ``ModelError`` if the architecture in ``config`` carries code of any kind."""
+    found = sorted(set(_code_carrying_parts(config)))
+    if found:
+        raise ModelError(
+            f"{path} was refused: it contains code ({', '.join(found)}) that would run on "
+            "this computer; only models made of standard Keras layers are loaded."
+        )
+
+
+def _code_carrying_parts(config: dict) -> list[str]:
+    """Describe each object in a model config that is, or would import, Python code."""
+    found, stack = [], [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+            kind, module = item.get("class_name"), item.get("module")
+            if kind in CODE_LAYERS:
+                found.append(f"a {kind} layer")
+            elif kind == "__lambda__":
+                found.append("a Python function")
+            elif isinstance(module, str) and module.split(".")[0] not in ("keras", "builtins"):
+                found.append(f"{kind} from module {module!r}")
+    return found
+
+
+def _load_keras_model(path: Path):
+    from digit_recognizer.core.quiet_tf import import_keras
+
+    keras = import_keras()
+
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as err:  # Keras raises many types for bad files; all mean the same here
+        _log.info("%s: %s: %s", path, type(err).__name__, err)
+        raise ModelError(f"{path} could not be loaded: Keras cannot build a model from it "
+                         "(the details are in the terminal's log).") from err
+
+
+def _check_shapes(model, path: Path) -> tuple:
+    """Check one (None, 28, 28[, 1]) input and one (None, 10) output; return the input shape."""
+    inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
+    if not inputs or not outputs or len(inputs) != 1 or len(outputs) != 1:
+        raise ModelError(f"{path} must have exactly one input and one output.")
+    in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
+    if in_shape not in INPUT_SHAPES:
+        raise ModelError(
+            f"{path} takes input of shape {in_shape}; a digit model must take "
+            f"{INPUT_SHAPES[0]} (28×28 greyscale)."
+        )
+    if out_shape != OUTPUT_SHAPE:
+        raise ModelError(
+            f"{path} returns shape {out_shape}; a digit model must return {OUTPUT_SHAPE} "
+            "(one probability per digit)."
+        )
+    return in_shape
+
+
+def _direct_call(model, in_shape: tuple) -> Forward:
+    """A fast call path for small batches: (N, 28, 28, 1) float32 -> (N, 10) array.
+
+    ``model.predict()`` sets up a data pipeline on every call (~90 ms for one image). Under
+    TensorFlow a ``tf.function`` with a batch-free signature is traced once for every batch
+    size; other backends use ``predict_on_batch``, their compiled predict step.
+    """
+    import keras
+
+    shape = (-1, *in_shape[1:])
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        spec = tf.TensorSpec(in_shape, tf.float32)
+        call = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        return lambda x: call(x.reshape(shape)).numpy()
+    return lambda x: keras.ops.convert_to_numpy(model.predict_on_batch(x.reshape(shape)))
+
+
+def _check_probabilities(forward: Forward, path: Path) -> None:
+    """Refuse models whose outputs are not probabilities (e.g. logits, no softmax)."""
+    out = np.asarray(forward(np.zeros((1, 28, 28, 1), np.float32)))
+    total = float(out.sum())
+    if not (np.isfinite(out).all() and out.min() >= 0 and abs(total - 1) < 1e-3):
+        raise ModelError(
+            f"{path} does not return probabilities (they sum to {total:.3g}, not 1); "
+            "its last layer must be a softmax."
+        )

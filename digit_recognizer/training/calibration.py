@@ -1,0 +1,139 @@
+"""Choose where "that is not a digit" begins: ``python -m digit_recognizer calibrate``.
+
+A model trained with outlier exposure (``variants``) gives non-digits a flat output, so its
+highest probability is low on them. The threshold below which a drawing is called "not a digit"
+is chosen on validation digits alone, so that a fixed small share of real digits
+(``FALSE_FLAG_SHARE``) is flagged: the validation split training held out (its seed is in the
+model's metadata), the same digits re-drawn with the app's brush, and USPS' training split where
+it is found (real writing that MNIST lacks; its test split is never read here). Non-digits drawn
+by the training generator with a fresh seed report how many the threshold catches; the project's
+non-digit test set (``nondigits``) is never read here.
+
+Training records the threshold of the model it made (MNIST only, or with USPS when it is found);
+this command records it for the bundled models and their average, in their metadata
+(``not_a_digit_threshold`` and how it was chosen), where ``Recognizer`` reads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR, read_metadata
+from digit_recognizer.core.files import atomic_write_text
+from digit_recognizer.core.results import THRESHOLD_KEY
+
+__all__ = ["FALSE_FLAG_SHARE", "calibrate", "calibrate_bundled", "choose_threshold",
+           "held_out_digits", "validation_digits"]
+
+FALSE_FLAG_SHARE = 0.005  # of validation digits flagged as not digits
+RESTROKED = 2000  # validation digits also re-drawn with the app's brush
+NON_DIGITS = 2000
+NON_DIGIT_SEED = 99  # training draws its non-digits from the run's seed, 0 by default
+
+Forward = Callable[[np.ndarray], np.ndarray]  # uint8 (N, 28, 28) -> (N, 10) probabilities
+
+
+def choose_threshold(top: np.ndarray, share: float = FALSE_FLAG_SHARE) -> float:
+    """The highest-probability level below which ``share`` of real digits' ``top`` lies."""
+    return float(np.quantile(top, share))
+
+
+def held_out_digits(seed: int, mnist_dir=None) -> np.ndarray:
+    """The MNIST training digits a full run with ``seed`` held out for validation."""
+    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.training.train import VALIDATION_SIZE, split_validation
+
+    (x, y), _ = load_mnist(mnist_dir)
+    return split_validation(x, y, VALIDATION_SIZE, seed)[1][0]
+
+
+def validation_digits(held_out: np.ndarray, seed: int, usps_dir=None) -> dict[str, np.ndarray]:
+    """Real digits the model never trained on: name -> uint8 (N, 28, 28).
+
+    ``held_out``: the run's validation digits; some are also re-drawn with the app's brush.
+    """
+    from digit_recognizer.evaluation.datasets import DatasetError, load_usps
+    from digit_recognizer.training.data.variants import restroke
+
+    rng = np.random.default_rng([seed, 3])
+    digits = {"MNIST validation": held_out,
+              "MNIST validation re-drawn": np.stack([restroke(d, rng)
+                                                     for d in held_out[:RESTROKED]])}
+    try:
+        digits["USPS train"] = load_usps("train", usps_dir)[0]
+    except DatasetError:
+        pass  # USPS is optional: MNIST alone still sets a threshold
+    return digits
+
+
+def calibrate(forward: Forward, digits: dict[str, np.ndarray],
+              share: float = FALSE_FLAG_SHARE) -> dict:
+    """The threshold for ``forward`` and what it does on validation data, as metadata."""
+    from digit_recognizer.training.data.outliers import non_digits
+    from digit_recognizer.core.scoring import to_model_input
+
+    def top(images: np.ndarray) -> np.ndarray:
+        return forward(to_model_input(images)).max(axis=1)
+
+    tops = {name: top(images) for name, images in digits.items()}
+    threshold = choose_threshold(np.concatenate(list(tops.values())), share)
+    others = top(non_digits(NON_DIGITS, np.random.default_rng(NON_DIGIT_SEED)))
+    return {THRESHOLD_KEY: round(threshold, 4), "not_a_digit_validation": {
+        "chosen_to_flag": share,
+        "digits_flagged": {name: round(float(np.mean(t < threshold)), 4)
+                           for name, t in tops.items()},
+        "generated_non_digits_flagged": round(float(np.mean(others < threshold)), 4),
+        "measured_by": "python -m digit_recognizer calibrate"}}
+
+
+def calibrate_bundled(models_dir: str | Path = MODELS_DIR, mnist_dir=None,
+                      usps_dir=None) -> dict[str, float]:
+    """Record the threshold of each bundled model and of their average; return them."""
+    from digit_recognizer.recognition.recognizer import Recognizer
+
+    members = {m.key: Recognizer.bundled(m.key, models_dir) for m in BUNDLED_MODELS}
+    seeds = {read_metadata(Path(models_dir) / m.file).get("config", {}).get("seed", 0)
+             for m in BUNDLED_MODELS}
+    if len(seeds) != 1:
+        raise ValueError("the bundled models held out different validation digits "
+                         f"(seeds {sorted(seeds)}); train them with the same --seed")
+    seed = seeds.pop()
+    digits = validation_digits(held_out_digits(seed, mnist_dir), seed, usps_dir)
+    files = {m.key: Path(models_dir) / m.file for m in BUNDLED_MODELS}
+    for key, recognizer in members.items():
+        _record(files[key].with_suffix(".json"), calibrate(recognizer.predict, digits))
+    average = Recognizer.ensemble(list(members.values())).predict
+    _record(Path(models_dir) / ENSEMBLE.metadata_file, calibrate(average, digits))
+    return {path.name: read_metadata(path)[THRESHOLD_KEY]
+            for path in [*files.values(), Path(models_dir) / ENSEMBLE.metadata_file]}
+
+
+def _record(path: Path, found: dict) -> None:
+    metadata = read_metadata(path) if path.exists() else {}
+    metadata.update(found)
+    atomic_write_text(path, json.dumps(metadata, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m digit_recognizer calibrate",
+        description="Choose each bundled model's not-a-digit threshold on validation digits "
+                    "and record it in its metadata.")
+    parser.add_argument("--models-dir", default=str(MODELS_DIR))
+    parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DIR)")
+    parser.add_argument("--usps-dir", help="USPS folder (default: $USPS_DIR, ../shared/data/usps)")
+    args = parser.parse_args(argv)
+    try:
+        found = calibrate_bundled(args.models_dir, args.data_dir, args.usps_dir)
+    except Exception as err:  # MnistError, ModelError, ValueError: all end the command alike
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for name, threshold in found.items():
+        print(f"{name}: not a digit below {threshold:.4f}")
+    return 0

@@ -1,0 +1,103 @@
+"""What training shows besides MNIST as it is: ``make_variants(x, y, seed, non_digit_count)``.
+
+- Every training digit re-drawn once the way the app's canvas draws, with a round brush of
+  one width along its centre line (``synthetic.render_drawn_digit``), then brought back by the
+  app's own preprocessing: MNIST's pens vary in width and pressure, the canvas' brush does not.
+- Digits of the classes MNIST writes in one way only given the other ways (``style_edits``):
+  slashed 0s, continental 1s, crossed 7s, 5s with a detached bar; half of them re-drawn too.
+- Non-digits (``outliers``) for outlier exposure: trained towards a uniform output.
+
+Making them takes a few milliseconds an image, so it is done once per run, in worker processes,
+before TensorFlow is imported; each epoch then picks among them (``augment.make_batches``).
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+import numpy as np
+
+__all__ = ["TrainingVariants", "make_variants"]
+
+CHUNK = 2000  # digits per worker task
+
+
+@dataclass
+class TrainingVariants:
+    """Arrays aligned with the training digits they were made from, plus the non-digits."""
+
+    restroked: np.ndarray  # uint8 (N, 28, 28): each digit re-drawn with the app's brush
+    styled: np.ndarray  # uint8 (N, 28, 28): the digit in another style, where ``has_style``
+    has_style: np.ndarray  # bool (N,)
+    non_digits: np.ndarray  # uint8 (M, 28, 28)
+
+    def subset(self, index: np.ndarray) -> TrainingVariants:
+        """The variants of the digits ``index`` picks (the non-digits all kept)."""
+        return TrainingVariants(self.restroked[index], self.styled[index],
+                                self.has_style[index], self.non_digits)
+
+
+def make_variants(x: np.ndarray, y: np.ndarray, seed: int, non_digit_count: int,
+                  workers: int | None = None) -> TrainingVariants:
+    """Re-drawn and style-edited copies of uint8 (N, 28, 28) digits ``x``, and non-digits.
+
+    Deterministic for a given ``seed``, whatever the number of ``workers`` (default: one per
+    CPU core).
+    """
+    starts = range(0, len(x), CHUNK)
+    seeds = np.random.SeedSequence([seed, 1]).spawn(len(starts) + 1)
+    nd_seeds = np.random.SeedSequence([seed, 2]).spawn(max(1, -(-non_digit_count // CHUNK)))
+    nd_counts = [min(CHUNK, non_digit_count - i * CHUNK) for i in range(len(nd_seeds))]
+    workers = workers or os.cpu_count() or 1
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        digits = list(pool.map(_digit_chunk, [x[s:s + CHUNK] for s in starts],
+                               [y[s:s + CHUNK] for s in starts], seeds))
+        others = list(pool.map(_non_digit_chunk, nd_counts, nd_seeds))
+    if not digits:
+        empty = np.empty((0, 28, 28), np.uint8)
+        digits = [(empty, empty, np.empty(0, bool))]
+    restroked, styled, has_style = (np.concatenate(part) for part in zip(*digits))
+    return TrainingVariants(restroked, styled, has_style, np.concatenate(others))
+
+
+def _digit_chunk(x: np.ndarray, y: np.ndarray, seed: np.random.SeedSequence):
+    import cv2
+
+    from digit_recognizer.training.data.style_edits import edit_digit
+
+    cv2.setNumThreads(1)  # the pool runs one worker per core already
+    rng = np.random.default_rng(seed)
+    restroked = np.stack([restroke(digit, rng) for digit in x]) if len(x) else x.copy()
+    styled, has_style = x.copy(), np.zeros(len(x), bool)
+    for i, (digit, label) in enumerate(zip(x, y)):
+        edited = edit_digit(digit, int(label), rng)
+        if edited is not None:
+            styled[i] = restroke(edited, rng) if rng.random() < 0.5 else edited
+            has_style[i] = True
+    return restroked, styled, has_style
+
+
+def _non_digit_chunk(count: int, seed: np.random.SeedSequence) -> np.ndarray:
+    import cv2
+
+    from digit_recognizer.training.data.outliers import non_digits
+
+    cv2.setNumThreads(1)
+    return non_digits(max(0, count), np.random.default_rng(seed))
+
+
+def restroke(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``digit`` drawn on a canvas with the app's round brush and preprocessed back to 28×28.
+
+    A digit the renderer cannot draw (too faint, too small for the brush) comes back as it was.
+    """
+    from digit_recognizer.recognition.preprocess import EmptyDrawingError, canvas_to_mnist_uint8
+    from digit_recognizer.training.data.synthetic import render_drawn_digit
+
+    try:
+        return canvas_to_mnist_uint8(render_drawn_digit(digit, rng, canvas=140))
+    except EmptyDrawingError:
+        return digit
