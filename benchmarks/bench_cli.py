@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print  # noqa: E402
 
-from digit_recognizer.app.background import Stroke, render_strokes  # noqa: E402
+from digit_recognizer.core.strokes import Stroke, render_strokes  # noqa: E402
 
 RUNTIMES = ("onnx", "keras")
 TIMEOUT_S = 600.0  # one command

@@ -53,7 +53,7 @@ from digit_recognizer.evaluation.datasets import (  # noqa: E402
     usps_paper,
 )
 from digit_recognizer.core.idx import IdxError  # noqa: E402
-from digit_recognizer.recognition.preprocess import canvas_to_mnist  # noqa: E402
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist  # noqa: E402
 from digit_recognizer.core.catalogue import BUNDLED_MODELS  # noqa: E402
 from digit_recognizer.core.quiet_tf import import_keras  # noqa: E402
 from digit_recognizer.recognition.recognizer import Recognizer  # noqa: E402

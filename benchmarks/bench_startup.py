@@ -12,7 +12,7 @@ Targets (issue: the desktop app, 2-core machine): window mapped <= 1 s and first
 shown <= 1 s after launch; the event loop never stalls more than 30 ms while the model loads,
 nor more than 10 ms while drawing. The bundled models run from their ONNX copies through
 OpenCV in the window's process (milliseconds, no TensorFlow); only a Keras model file still
-loads in a child process (``digit_recognizer.app.model_process``).
+loads in a child process (``digit_recognizer.app.background.model_process``).
 """
 
 from __future__ import annotations

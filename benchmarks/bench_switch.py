@@ -3,7 +3,7 @@
     python benchmarks/bench_switch.py [--switches 12] [--models-dir models]
 
 Opens the real window on a virtual display (Xvfb, started here) with the app's own loaders
-(``background.load_model_choice``, and its in-process form for the preload), draws a 7 with
+(``model_loading.load_model_choice``, and its in-process form for the preload), draws a 7 with
 Tk mouse events, and waits until its prediction is shown and the window has preloaded the
 other bundled models. Then it cycles model1 -> model2 -> both -> model1 ... through
 ``app.select_model``, as the Model menu does, pumping the event loop until the chosen model is
@@ -53,7 +53,7 @@ def answered(app, choice: str, before: int) -> Callable[[], bool]:
 
 def open_window(models_dir: str, workdir: Path):
     """The real window with the app's real loaders, settings and corrections in ``workdir``."""
-    from digit_recognizer.app.background import load_model_choice
+    from digit_recognizer.app.background.model_loading import load_model_choice
     from digit_recognizer.app.gui import DigitRecognizerApp
 
     app = DigitRecognizerApp(

@@ -3,7 +3,7 @@
     python benchmarks/bench_teach.py [--counts 5 50 500] [--repeats 3]
 
 Opens the real window on a virtual display (Xvfb, started here) with the app's own loader and
-teacher (``background.ModelLoader``: bundled models from their ONNX copies, fine-tuning in the
+teacher (``model_loading.ModelLoader``: bundled models from their ONNX copies, fine-tuning in the
 model process, which imports TensorFlow once the window is up). For each count N it fills the
 user's corrections folder (a temporary one) with N-1 MNIST training digits, draws a continental
 1 with Tk mouse events, waits for its answer, and presses "1" (``UserFiles.teach``), pumping the
@@ -56,7 +56,7 @@ def fill_corrections(folder: Path, count: int) -> None:
 
 
 def open_window(data: Path, workdir: Path):
-    from digit_recognizer.app.background import ModelLoader
+    from digit_recognizer.app.background.model_loading import ModelLoader
     from digit_recognizer.app.gui import DigitRecognizerApp
 
     loader = ModelLoader(ROOT / "models", personal=data / "my_model.h5")

@@ -12,8 +12,9 @@ import sys
 
 COMMANDS = {
     "gui": ("digit_recognizer.app.gui", "open the drawing window"),
-    "train": ("digit_recognizer.training.train", "train a CNN on MNIST"),
-    "fine-tune": ("digit_recognizer.training.fine_tune", "teach a model your corrections in seconds"),
+    "train": ("digit_recognizer.training.train_cli", "train a CNN on MNIST"),
+    "fine-tune": ("digit_recognizer.training.fine_tuning.cli",
+                  "teach a model your corrections in seconds"),
     "evaluate": ("digit_recognizer.evaluation.evaluate", "test-set accuracy of the models"),
     "predict": ("digit_recognizer.recognition.predict", "recognize digits in image files"),
     "export": ("digit_recognizer.training.export", "make the ONNX copies the app runs"),

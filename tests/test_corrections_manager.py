@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_recognizer.app.window.corrections_manager import EMPTY_TEXT, corrections_dialog
+from digit_recognizer.app.corrections_manager import EMPTY_TEXT, corrections_dialog
 from digit_recognizer.app.teaching import (
     IMAGES_FILE,
     TeachingError,

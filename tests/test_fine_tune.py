@@ -56,7 +56,7 @@ def mnist(mnist_dir):
 
 
 def test_model2_fine_tuned_on_continental_ones_reads_them_and_keeps_mnist(mnist):
-    from digit_recognizer.training.fine_tune import fine_tune
+    from digit_recognizer.training.fine_tuning.fine_tune import fine_tune
     from digit_recognizer.recognition.recognizer import bundled_path
     from digit_recognizer.core.scoring import to_model_input
 
@@ -79,7 +79,7 @@ def test_model2_fine_tuned_on_continental_ones_reads_them_and_keeps_mnist(mnist)
 
 
 def test_fine_tuning_leaves_the_base_model_as_it_was_and_repeats_with_its_seed(mnist):
-    from digit_recognizer.training.fine_tune import Recipe, fine_tune
+    from digit_recognizer.training.fine_tuning.fine_tune import Recipe, fine_tune
     from digit_recognizer.recognition.recognizer import bundled_path, load_keras_file
 
     (x_train, y_train), _ = mnist
@@ -105,7 +105,7 @@ def model2(mnist):
 
 
 def test_personalised_model_reads_what_was_taught_and_keeps_mnist(mnist, model2):
-    from digit_recognizer.training.fine_tune import personalise
+    from digit_recognizer.training.fine_tuning.fine_tune import personalise
     from digit_recognizer.core.scoring import to_model_input
 
     (x_train, y_train), (x_test, y_test) = mnist
@@ -131,8 +131,8 @@ def test_personalised_model_reads_what_was_taught_and_keeps_mnist(mnist, model2)
 def test_a_few_misread_real_digits_among_hundreds_of_corrections_are_learnt(mnist, model2):
     """Real handwriting the base misreads (USPS' training split), taught among 300 MNIST
     digits it reads right: the new ones are not drowned by the old."""
-    from digit_recognizer.evaluation.datasets import load_usps
-    from digit_recognizer.training.fine_tune import personalise
+    from digit_recognizer.training.data.usps import load_usps
+    from digit_recognizer.training.fine_tuning.fine_tune import personalise
     from digit_recognizer.core.scoring import to_model_input
 
     (x_train, y_train), _ = mnist
@@ -150,7 +150,7 @@ def test_a_few_misread_real_digits_among_hundreds_of_corrections_are_learnt(mnis
 
 
 def test_later_calls_reuse_the_trunk_outputs_of_the_same_base(mnist, model2):
-    from digit_recognizer.training.fine_tune import Personaliser
+    from digit_recognizer.training.fine_tuning.fine_tune import Personaliser
 
     (x_train, y_train), _ = mnist
     replay = (x_train, y_train)
@@ -167,7 +167,7 @@ def test_later_calls_reuse_the_trunk_outputs_of_the_same_base(mnist, model2):
 
 
 def test_a_base_whose_weights_changed_gets_new_trunk_outputs(mnist, small_model_path):
-    from digit_recognizer.training.fine_tune import Personaliser
+    from digit_recognizer.training.fine_tuning.fine_tune import Personaliser
     from digit_recognizer.recognition.recognizer import load_keras_file
 
     (x_train, y_train), _ = mnist
@@ -183,7 +183,7 @@ def test_a_base_whose_weights_changed_gets_new_trunk_outputs(mnist, small_model_
 
 
 def test_personalise_repeats_with_its_seed(mnist, small_model_path):
-    from digit_recognizer.training.fine_tune import Personaliser, Recipe
+    from digit_recognizer.training.fine_tuning.fine_tune import Personaliser, Recipe
     from digit_recognizer.recognition.recognizer import load_keras_file
 
     (x_train, y_train), _ = mnist
@@ -200,7 +200,7 @@ def test_personalise_repeats_with_its_seed(mnist, small_model_path):
 
 
 def test_each_epoch_mixes_copies_replay_confusable_digits_and_non_digits():
-    from digit_recognizer.training.fine_tune import Prepared, Recipe, epoch_mix
+    from digit_recognizer.training.fine_tuning.mix import Prepared, Recipe, epoch_mix
 
     rng = np.random.default_rng(0)
     recipe = Recipe(replay_digits=40, confusable_digits=20, non_digits=10)
@@ -236,7 +236,7 @@ def test_each_epoch_mixes_copies_replay_confusable_digits_and_non_digits():
 ], ids=["float images", "wrong size", "none", "labels short", "label 10", "replay not a pair",
         "replay float", "replay labels short"])
 def test_personalise_refuses_bad_input_with_its_reason(images, labels, replay, words):
-    from digit_recognizer.training.fine_tune import FineTuneError, personalise
+    from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError, personalise
 
     replay = replay or (np.zeros((3, 28, 28), np.uint8), np.zeros(3, np.uint8))
     with pytest.raises(FineTuneError, match=re.escape(words)):
@@ -244,7 +244,7 @@ def test_personalise_refuses_bad_input_with_its_reason(images, labels, replay, w
 
 
 def test_personalise_refuses_a_model_that_is_not_a_digit_model(mnist):
-    from digit_recognizer.training.fine_tune import personalise
+    from digit_recognizer.training.fine_tuning.fine_tune import personalise
     from digit_recognizer.core.quiet_tf import import_keras
     from digit_recognizer.core.results import ModelError
 

@@ -29,10 +29,8 @@ from PIL import Image, ImageFilter
 
 import mnist
 from digit_recognizer.app import gui
-from digit_recognizer.app.background import Stroke, load_model_choice, render_strokes
-from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
 from digit_recognizer.app.gui import DigitRecognizerApp
-from digit_recognizer.app.window.main_window import CANVAS_SIZE
+from digit_recognizer.app.background.model_loading import ModelLoader, load_model_choice
 from digit_recognizer.app.settings import Settings, load_settings, save_settings
 from digit_recognizer.app.teaching import (
     IMAGES_FILE,
@@ -41,6 +39,8 @@ from digit_recognizer.app.teaching import (
     add_correction,
     read_corrections,
 )
+from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
+from digit_recognizer.core.strokes import PAPER_SIDE, Stroke, render_strokes
 from digit_recognizer.devtools.window_driver import draw
 from digit_recognizer.devtools.window_driver import pump_until as wait_until
 
@@ -245,7 +245,7 @@ def real_loaders(models_dir: Path) -> dict:
 def model_children() -> list:
     import multiprocessing
 
-    from digit_recognizer.app.model_process import PROCESS_NAME
+    from digit_recognizer.app.background.model_process import PROCESS_NAME
 
     return [p for p in multiprocessing.active_children() if p.name == PROCESS_NAME]
 
@@ -295,8 +295,6 @@ def test_switching_back_to_a_bundled_model_reuses_the_loaded_one(make_app, model
 
 def test_keras_files_share_one_model_process_and_switch_back_at_once(make_app, models_dir,
                                                                     tmp_path):
-    from digit_recognizer.app.background import ModelLoader
-
     loader = ModelLoader(models_dir)
     app = make_app(loader, preload=loader.in_process, model="model1")
     wait_until(app, lambda: app.state == "ready")
@@ -447,7 +445,7 @@ def test_brush_size_sets_stroke_width(app):
     draw(app, ONE)
     canvas = app.window.canvas
     item = canvas.find_withtag("stroke")[0]
-    width = 30 / CANVAS_SIZE * canvas.side  # the pen scales with the paper
+    width = 30 / PAPER_SIDE * canvas.side  # the pen scales with the paper
     assert float(canvas.itemcget(item, "width")) == pytest.approx(width)
     assert strokes(app)[0].width == pytest.approx(width)
 
@@ -635,7 +633,7 @@ def test_ctrl_digit_teaches_that_digit(app, tmp_path):
 
 
 def test_taught_samples_are_readable_by_training(app, tmp_path):
-    from digit_recognizer.training.train import load_extra_data
+    from digit_recognizer.training.run_data import load_extra_data
 
     for drawing, label in ((ONE, 1), (SEVEN, 7)):
         draw(app, drawing)
@@ -984,7 +982,7 @@ def test_interrupted_correction_save_keeps_earlier_samples(tmp_path):
 
 
 def test_training_reads_an_interrupted_save_as_the_window_does_without_a_repair(tmp_path):
-    from digit_recognizer.training.train import load_extra_data
+    from digit_recognizer.training.run_data import load_extra_data
 
     for label, grey in ((4, 1.0), (5, 0.5)):  # two drawings: the same one is stored once
         add_correction(np.full((28, 28), grey, np.float32), label, tmp_path)

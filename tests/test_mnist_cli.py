@@ -239,7 +239,8 @@ def test_pack_builds_an_idx_dataset_from_label_folders(test_arrays, tmp_path, sc
 
 
 def test_pack_uses_the_project_preprocessing_when_it_imports(test_arrays, tmp_path):
-    from digit_recognizer.recognition.preprocess import canvas_to_mnist, load_image
+    from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist
+    from digit_recognizer.recognition.preprocess.images import load_image
 
     [path] = save_digits(tmp_path, test_arrays[0][:1], test_arrays[1][:1], 3, True)
     convert, method = mnist_cli.digit_converter()
@@ -249,7 +250,8 @@ def test_pack_uses_the_project_preprocessing_when_it_imports(test_arrays, tmp_pa
 
 
 def test_pack_falls_back_to_plain_resize_without_preprocess(test_arrays, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "digit_recognizer.recognition.preprocess", None)  # import fails
+    # None in sys.modules makes the import fail, as when preprocessing is not available.
+    monkeypatch.setitem(sys.modules, "digit_recognizer.recognition.preprocess.canvas", None)
     [path] = save_digits(tmp_path, test_arrays[0][:1], test_arrays[1][:1], 4, True)
     convert, method = mnist_cli.digit_converter()
     assert "plain resize" in method

@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 
 from digit_recognizer.core.mnist import load_mnist
-from digit_recognizer.app.model_process import PROCESS_NAME, STOPPED, ModelProcess, load_in_child
+from digit_recognizer.app.background.model_process import PROCESS_NAME, STOPPED, ModelProcess, load_in_child
 from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.training.data.synthetic import render_drawn_digit
-from digit_recognizer.training.train import to_model_input
+from digit_recognizer.core.scoring import to_model_input
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -180,7 +180,7 @@ def run_parent(code: str) -> subprocess.Popen:
 
 
 def test_loading_through_the_child_imports_no_tensorflow_in_the_parent(small_model_path):
-    code = ("import sys; from digit_recognizer.app.model_process import load_in_child; "
+    code = ("import sys; from digit_recognizer.app.background.model_process import load_in_child; "
             f"r = load_in_child({str(small_model_path)!r}); "
             "print([m for m in ('tensorflow', 'keras', 'h5py') if m in sys.modules], r.name)")
     parent = run_parent(code)
@@ -190,7 +190,7 @@ def test_loading_through_the_child_imports_no_tensorflow_in_the_parent(small_mod
 
 
 def test_child_exits_when_its_parent_is_killed(small_model_path):
-    code = ("import multiprocessing, time; from digit_recognizer.app.model_process import "
+    code = ("import multiprocessing, time; from digit_recognizer.app.background.model_process import "
             f"load_in_child; r = load_in_child({str(small_model_path)!r}); "
             "print(multiprocessing.active_children()[0].pid, flush=True); time.sleep(120)")
     parent = run_parent(code)
@@ -209,7 +209,7 @@ def test_child_exits_when_its_parent_is_killed(small_model_path):
 @pytest.fixture(scope="module")
 def teacher(mnist_dir):
     """A model process that fine-tunes model 2, with a small replay set for speed."""
-    from digit_recognizer.app.model_process import PersonaliseOptions
+    from digit_recognizer.app.background.model_process import PersonaliseOptions
 
     model_process = ModelProcess()
     options = PersonaliseOptions(data_dir=str(mnist_dir), replay_limit=6000)
@@ -232,7 +232,7 @@ def test_personalise_saves_the_model_and_runs_it_in_the_child(teacher, test_imag
 
 
 def test_personalise_without_mnist_says_why_in_one_sentence(teacher, test_images, tmp_path):
-    from digit_recognizer.app.model_process import PersonaliseOptions
+    from digit_recognizer.app.background.model_process import PersonaliseOptions
 
     process, _ = teacher
     with pytest.raises(ModelError, match="^MNIST's training digits, which it replays"):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digit_recognizer.app.background import load_model_choice
+from digit_recognizer.app.background.model_loading import load_model_choice
 from digit_recognizer.core.catalogue import DEFAULT_MODEL, ENSEMBLE, find_bundled, recorded_threshold
 from digit_recognizer.app.gui import DigitRecognizerApp
 from digit_recognizer.core.results import NOT_A_DIGIT

@@ -117,7 +117,7 @@ def test_predict_and_the_window_loader_never_import_tensorflow(drawing):
         "import sys, runpy\n"
         "from digit_recognizer.recognition.predict import main\n"
         f"assert main(['--model', 'both', {str(drawing)!r}]) == 0\n"
-        "from digit_recognizer.app.background import load_model_choice\n"
+        "from digit_recognizer.app.background.model_loading import load_model_choice\n"
         "assert load_model_choice('model1').runtime == 'onnx'\n"
         "loaded = sorted(m for m in ('tensorflow', 'keras', 'h5py') if m in sys.modules)\n"
         "print('imported:', loaded)\n"

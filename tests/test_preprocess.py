@@ -1,4 +1,5 @@
-"""Tests of digit_recognizer.recognition.preprocess: drawings, photos and files -> MNIST-style 28×28.
+"""Tests of digit_recognizer.recognition.preprocess: drawings, photos and files -> MNIST-style
+28×28.
 
 Drawings are made with OpenCV's anti-aliased lines, as the app's canvas draws them, and from
 real MNIST digits through ``synthetic.render_drawn_digit``. Each known failure mode of
@@ -23,17 +24,16 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from digit_recognizer.core.mnist import load_mnist
-from digit_recognizer.recognition.preprocess import (
-    LOAD_MAX_SIDE,
+from digit_recognizer.recognition.preprocess.images import LOAD_MAX_SIDE, load_image
+from digit_recognizer.recognition.preprocess.errors import (
     DrawingTooSmallError,
     EmptyDrawingError,
     ImageError,
-    canvas_to_mnist,
-    load_image,
-    photo_to_mnist,
-    segment_digits,
-    stroke_width,
 )
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist
+from digit_recognizer.recognition.preprocess.photo import photo_to_mnist
+from digit_recognizer.recognition.preprocess.segment import segment_digits
+from digit_recognizer.recognition.preprocess.mnist_recipe import stroke_width
 from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 
@@ -439,7 +439,8 @@ def test_huge_png_is_refused_without_running_out_of_memory(tmp_path):
     write_bilevel_png(path, 20000, 20000)
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from digit_recognizer.recognition.preprocess import ImageError, load_image
+        from digit_recognizer.recognition.preprocess.errors import ImageError
+        from digit_recognizer.recognition.preprocess.images import load_image
         try:
             load_image({str(path)!r})
             print("loaded")

@@ -1,4 +1,5 @@
-"""Tests of digit_recognizer.recognition.recognizer on real model files trained or built inside the tests."""
+"""Tests of digit_recognizer.recognition.recognizer (and model_safety) on real model files
+trained or built inside the tests."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ import numpy as np
 import pytest
 
 from digit_recognizer.core.mnist import load_mnist
-from digit_recognizer.recognition.preprocess import EmptyDrawingError
+from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
+from digit_recognizer.recognition.model_safety import refuse_code
 from digit_recognizer.recognition.recognizer import (
     Recognizer,
     ensemble_accuracy,
     ensemble_threshold,
-    refuse_code,
 )
-from digit_recognizer.core.results import THRESHOLD_KEY, ModelError, Recognition
+from digit_recognizer.core.confidence import THRESHOLD_KEY
+from digit_recognizer.core.results import ModelError, Recognition
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 
 

@@ -85,7 +85,8 @@ def test_model_2_is_judged_and_saved_as_its_weights_moving_average(tmp_path, mni
     from digit_recognizer.training.checkpoint import best_model
     from digit_recognizer.core.mnist import load_mnist
     from digit_recognizer.core.scoring import to_model_input
-    from digit_recognizer.training.train import VALIDATION_SIZE, TrainConfig, split_validation, train
+    from digit_recognizer.training.run_data import VALIDATION_SIZE, split_validation
+    from digit_recognizer.training.train import TrainConfig, train
 
     out = tmp_path / "m.h5"
     train(TrainConfig("rmsprop", out, epochs=3, limit=2000, data_dir=mnist_dir), figures=False,
@@ -179,7 +180,7 @@ def test_a_resumed_run_draws_new_batches_not_a_replay_of_its_first_epochs():
 
 
 def test_validation_split_is_disjoint_and_seeded():
-    from digit_recognizer.training.train import split_validation
+    from digit_recognizer.training.run_data import split_validation
 
     x = np.arange(1000)
     (train_a, _), (val_a, _) = split_validation(x, x, 100, seed=3)
@@ -250,7 +251,8 @@ def test_extra_data_of_the_wrong_shape_is_refused_in_one_line(tmp_path, mnist_di
 
 
 def test_start_from_goes_on_from_a_trained_network_at_the_given_rate(tmp_path, mnist_dir):
-    from digit_recognizer.training.train import TrainConfig, read_log, train
+    from digit_recognizer.training.run_files import read_log
+    from digit_recognizer.training.train import TrainConfig, train
 
     out = tmp_path / "m.h5"
     config = TrainConfig("adadelta", out, epochs=1, limit=500, data_dir=mnist_dir,
@@ -289,11 +291,11 @@ def test_learning_rate_out_of_range_is_refused(tmp_path, rate):
     assert done.returncode == 2 and "is not a learning rate" in done.stderr
 
 
-# -- the corrections reader (teaching), shared by train --extra-data and the window ------------
+# -- the IDX folder reader (core.idx_folder), shared by train --extra-data and the window -------
 
 
 def test_pair_cut_short_by_an_interrupted_save_is_truncated_with_a_note(tmp_path, capsys):
-    from digit_recognizer.training.train import load_extra_data
+    from digit_recognizer.training.run_data import load_extra_data
 
     write_idx(tmp_path / "mine-images-idx3-ubyte", np.arange(50, dtype=np.uint8)[:, None, None]
               * np.ones((1, 28, 28), np.uint8))
@@ -305,7 +307,7 @@ def test_pair_cut_short_by_an_interrupted_save_is_truncated_with_a_note(tmp_path
 
 
 def test_gzipped_pair_is_read_and_temporary_files_are_ignored(tmp_path):
-    from digit_recognizer.app.teaching import read_idx_pair
+    from digit_recognizer.core.idx_folder import read_idx_pair
 
     write_idx(tmp_path / "x-images-idx3-ubyte.gz", np.full((3, 28, 28), 9, np.uint8))
     write_idx(tmp_path / "x-labels-idx1-ubyte.gz", np.array([1, 2, 3], np.uint8))
@@ -318,20 +320,21 @@ def test_gzipped_pair_is_read_and_temporary_files_are_ignored(tmp_path):
 
 
 def test_folder_with_no_pair_or_several_pairs_is_refused(tmp_path):
-    from digit_recognizer.app.teaching import TeachingError, read_corrections, read_idx_pair
+    from digit_recognizer.app.teaching import read_corrections
+    from digit_recognizer.core.idx_folder import IdxFolderError, read_idx_pair
 
-    with pytest.raises(TeachingError, match="no IDX dataset"):
+    with pytest.raises(IdxFolderError, match="no IDX dataset"):
         read_idx_pair(tmp_path)
     assert len(read_corrections(tmp_path)) == 0  # the window: nothing saved yet
     for name in ("a", "b"):
         write_idx(tmp_path / f"{name}-images-idx3-ubyte", np.zeros((2, 28, 28), np.uint8))
         write_idx(tmp_path / f"{name}-labels-idx1-ubyte", np.zeros(2, np.uint8))
-    with pytest.raises(TeachingError, match="several IDX datasets"):
+    with pytest.raises(IdxFolderError, match="several IDX datasets"):
         read_idx_pair(tmp_path)
 
 
 def test_window_count_reads_a_cut_short_save_without_rewriting_it(tmp_path):
-    from digit_recognizer.app.background import count_job
+    from digit_recognizer.app.background.file_jobs import count_job
     from digit_recognizer.app.teaching import IMAGES_FILE, LABELS_FILE, add_correction
 
     for label, grey in ((4, 1.0), (5, 0.5)):  # two drawings: the same one is stored once
@@ -411,7 +414,12 @@ def test_config_is_written_when_the_run_starts(tmp_path, mnist_dir, monkeypatch)
 def test_checkpoint_holds_the_optimizer_state_and_run_state(tmp_path):
     import keras
 
-    from digit_recognizer.training.checkpoint import RunState, load_checkpoint, resume_state, save_checkpoint
+    from digit_recognizer.training.checkpoint import (
+        RunState,
+        load_checkpoint,
+        resume_state,
+        save_checkpoint,
+    )
     from digit_recognizer.training.models import build_model
 
     rng = np.random.default_rng(0)
@@ -456,6 +464,7 @@ def test_resume_goes_on_from_the_checkpoint_epoch_with_its_optimizer(tmp_path, m
 
     import digit_recognizer.training.train as training
     from digit_recognizer.training.checkpoint import load_checkpoint, save_checkpoint
+    from digit_recognizer.training.run_files import read_log
 
     out = first_run(tmp_path, mnist_dir)
     checkpoint = tmp_path / "m.checkpoint.keras"
@@ -479,7 +488,7 @@ def test_resume_goes_on_from_the_checkpoint_epoch_with_its_optimizer(tmp_path, m
     assert len(restored) == len(saved) > 2  # iterations, rate, Adadelta's two accumulators...
     for before, after in zip(saved, restored):
         np.testing.assert_array_equal(before, after)
-    log = training.read_log(out)
+    log = read_log(out)
     rows = (tmp_path / "m.log.csv").read_text().splitlines()[1:]
     assert [row.split(",")[0] for row in rows] == [str(e) for e in range(state.epoch + 1)]
     assert log["learning_rate"][-1] == 0.25  # the optimizer's, from the checkpoint

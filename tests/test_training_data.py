@@ -132,7 +132,7 @@ def test_the_bundled_models_flag_non_digits_but_few_real_digits(choice, mnist_di
 @pytest.mark.parametrize("option", ["--restroked=1.5", "--non-digits=-0.1", "--styled=x",
                                     "--rotation=200"])
 def test_train_refuses_a_share_or_turn_out_of_range_in_one_line(option, capsys):
-    from digit_recognizer.training.train import main
+    from digit_recognizer.training.train_cli import main
 
     with pytest.raises(SystemExit) as stop:
         main([option])

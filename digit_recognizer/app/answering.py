@@ -11,10 +11,17 @@ from functools import partial
 
 import numpy as np
 
+from digit_recognizer.app.background.engine import Engine
+from digit_recognizer.app.background.job_results import Predicted, Request
 from digit_recognizer.app.window.answer_panel import closest_guess, describe, is_sure
-from digit_recognizer.app.background import Engine, Predicted, Request, Worker
-from digit_recognizer.core.results import NOT_A_DIGIT, NOT_A_DIGIT_MARK, NumberRecognition, Recognition
 from digit_recognizer.app.window.main_window import MainWindow
+from digit_recognizer.app.background.worker import Worker
+from digit_recognizer.core.results import (
+    NOT_A_DIGIT,
+    NOT_A_DIGIT_MARK,
+    NumberRecognition,
+    Recognition,
+)
 
 __all__ = ["Answering", "LIVE_INTERVAL_MS", "result_message"]
 

@@ -3,11 +3,11 @@
     python main.py [--model model1|model2|both|PATH] [--models-dir DIR]
     python -m digit_recognizer gui [same options]
 
-The window is made of parts, each in its own module: the paper (``drawing_canvas``), the answer
-(``answer_panel``), the controls (``toolbar``), the Model menu (``model_menu``), the status bar
-(``status_bar``) and the dialogs (``dialogs``); ``window`` lays them out and ``answering`` takes
-a drawing to its answer on screen. ``DigitRecognizerApp`` keeps the state and carries out the
-user's actions.
+The window is made of parts, each in its own module of ``app.window``: the paper
+(``drawing_canvas``), the answer (``answer_panel``), the controls (``toolbar``), the Model menu
+(``model_menu``), the status bar (``status_bar``) and the dialogs (``dialogs``); ``main_window``
+lays them out, ``answering`` takes a drawing to its answer on screen and ``model_choice`` loads
+the model chosen. ``DigitRecognizerApp`` keeps the state and carries out the user's actions.
 
 It appears at once: its start path imports only tkinter, NumPy and Pillow. A background thread
 then loads the bundled models from their ONNX copies, which OpenCV runs (``inference``;
@@ -17,8 +17,8 @@ TensorFlow in a child process (``model_process``), whose import would otherwise 
 window. Once the window is up, that child also imports TensorFlow ahead of time: teaching
 (a digit button, Ctrl+<digit>) saves the correction, then fine-tunes the user's personal model
 there in a few seconds (``user_files.PersonalTeaching``, ``personal_model``). Tk is not
-thread-safe: the workers (``background``) never touch a widget; they put results in a queue
-that the Tk thread polls with ``after``.
+thread-safe: the workers (``worker``) never touch a widget; they put results in a queue that
+the Tk thread polls with ``after``.
 """
 
 from __future__ import annotations
@@ -33,38 +33,32 @@ from pathlib import Path
 from tkinter import filedialog, messagebox
 from typing import Callable
 
-from digit_recognizer.app.window import dialogs
 from digit_recognizer.app.answering import Answering, result_message
-from digit_recognizer.app.background import (
-    DRAW_FIRST,
+from digit_recognizer.app.background.engine import Engine
+from digit_recognizer.app.background.file_jobs import count_job, save_settings_job
+from digit_recognizer.app.background.job_results import (
     Done,
-    Engine,
     Failed,
     ImageOpened,
     Learned,
     Loaded,
-    ModelLoader,
     Predicted,
     Request,
-    Worker,
-    count_job,
-    save_settings_job,
 )
-from digit_recognizer.core.catalogue import (
-    DEFAULT_MODEL,
-    MODEL_CHOICES,
-    MODELS_DIR,
-    choice_for_file,
-    choice_label,
-)
-from digit_recognizer.app.help_info import about_lines, shortcut_rows
+from digit_recognizer.app.model_choice import ModelChoice
+from digit_recognizer.app.background.model_loading import ModelLoader
+from digit_recognizer.app.personal_model import personal_path
 from digit_recognizer.app.settings import load_settings, save_settings, settings_path
 from digit_recognizer.app.startup_trace import TRACE_ENV, StartupTrace
 from digit_recognizer.app.teaching import corrections_dir
 from digit_recognizer.app.terminal_log import log_details_to_terminal
-from digit_recognizer.app.personal_model import personal_path
 from digit_recognizer.app.user_files import FILE_JOBS, PersonalTeaching, UserFiles
+from digit_recognizer.app.window import dialogs
+from digit_recognizer.app.window.help_info import about_lines, shortcut_rows
 from digit_recognizer.app.window.main_window import MainWindow
+from digit_recognizer.app.window.wording import DRAW_FIRST
+from digit_recognizer.app.background.worker import Worker
+from digit_recognizer.core.catalogue import DEFAULT_MODEL, MODELS_DIR
 
 __all__ = ["DigitRecognizerApp", "build_parser", "main"]
 
@@ -81,13 +75,13 @@ TEACHER_JOBS = ("learn", "warm", "export")  # their failures are the personal mo
 
 class DigitRecognizerApp:
     """The main window's state and what the user's actions do; ``window`` holds the parts,
-    ``answering`` takes drawings to answers, ``files`` opens, saves and teaches, ``teaching``
-    fine-tunes the personal model.
+    ``answering`` takes drawings to answers, ``models`` loads the model chosen, ``files`` opens,
+    saves and teaches, ``teaching`` fine-tunes the personal model.
 
     ``load_recognizer(choice)`` turns a model choice ('model1', 'model2', 'both' or a file
     path) into a recognizer on a worker thread; it raises ``ModelError`` for an unusable model.
     ``preload(choice)``, if given, loads a bundled choice without TensorFlow, so that switching
-    to it is instant. ``teacher`` (a ``background.ModelLoader``), if given, fine-tunes.
+    to it is instant. ``teacher`` (a ``model_loading.ModelLoader``), if given, fine-tunes.
     """
 
     def __init__(self, root: tk.Tk, load_recognizer: Callable[[str], object], *,
@@ -107,17 +101,19 @@ class DigitRecognizerApp:
         self.model_worker = Worker("digit-recognizer-model")
         self.io_worker = Worker("digit-recognizer-files")
         self.state, self.recognizer, self.active_choice = "loading", None, None
-        self.failed_choices: set[str] = set()
-        self.closed = self._load_started = self._preloaded = self._mapped = False
+        self.closed = self._mapped = False
         root.title(TITLE)
-        self.window = MainWindow(root, self, settings=self.settings, models_dir=self.models_dir)
+        s = self.settings
+        self.window = MainWindow(root, self, model=s.model, brush=s.brush,
+                                 number_mode=s.number_mode, live=s.live, models_dir=self.models_dir)
+        self.models = ModelChoice(self)
         self.answering = Answering(self.window, self.model_worker, self.engine)
         self.teaching = PersonalTeaching(self, teacher)
         self.files = UserFiles(self.window, self.io_worker, self.answering, self.corrections,
                                self.say, lambda title, text: self.show_error(title, text),
                                self.teaching)
         self.trace = StartupTrace(root, trace, lambda: "ready" if self.recognizer else "loading")
-        self._set_state("loading", "Loading the model… you can draw meanwhile.")
+        self.set_state("loading", "Loading the model… you can draw meanwhile.")
         root.protocol("WM_DELETE_WINDOW", self.quit)
         # The first <Expose>: the paper is on screen at its place (after <Map> a click may
         # still land on the frame behind), so the user can draw and the model may load.
@@ -128,8 +124,8 @@ class DigitRecognizerApp:
 
     # -- one place that sets every widget for the app's state ----------------------------------
 
-    def _set_state(self, state: str | None = None, message: str | None = None, *,
-                   details: str | None = None, tone: str = "info") -> None:
+    def set_state(self, state: str | None = None, message: str | None = None, *,
+                  details: str | None = None, tone: str = "info") -> None:
         """Enter ``state``, show ``message`` (None: keep it), bring the widgets up to date."""
         assert state is None or state in STATES, state
         self.state = state or self.state
@@ -146,7 +142,7 @@ class DigitRecognizerApp:
         w.status.set_model(self.recognizer.name if self.recognizer else "no model")
 
     def say(self, message: str, details: str | None = None, tone: str = "info") -> None:
-        self._set_state(message=message, details=details, tone=tone)
+        self.set_state(message=message, details=details, tone=tone)
 
     def _resting_state(self) -> str:
         if self.state == "loading":
@@ -160,12 +156,12 @@ class DigitRecognizerApp:
         live = self.window.live
         if kind == "start" and self._replaced_image():
             self.answering.new_epoch()
-            self._set_state(message=f"A new drawing: {IMAGE_UNDO}")
+            self.set_state(message=f"A new drawing: {IMAGE_UNDO}")
         if kind in ("start", "move"):
             if live:
                 self.answering.schedule_live()
             if kind == "start":  # Undo and Clear come alive; a moving pen changes no control
-                self._set_state()
+                self.set_state()
         elif kind == "end":
             if live:
                 self._request(explicit=False)
@@ -174,7 +170,7 @@ class DigitRecognizerApp:
             if not self.window.canvas.drawing.empty and (live or kind == "image"):
                 self._request(explicit=kind == "image")
             else:
-                self._set_state(self._resting_state(), READY if kind == "clear" else None)
+                self.set_state(self._resting_state(), READY if kind == "clear" else None)
 
     def _replaced_image(self) -> bool:
         previous = self.window.canvas.previous
@@ -183,25 +179,25 @@ class DigitRecognizerApp:
     def brush_changed(self) -> None:
         if self.settings.brush != self.window.toolbar.brush:
             self.settings.brush = self.window.toolbar.brush
-            self._remember()
+            self.remember()
 
     def number_mode_changed(self) -> None:
         self.settings.number_mode = self.window.number_mode
-        self._remember()
+        self.remember()
         self.window.canvas.remove_boxes()
         self.answer_again()
 
     def live_changed(self) -> None:
         self.settings.live = self.window.live
-        self._remember()
-        self._set_state(message="Live answers: the answer follows the pen." if self.settings.live
-                        else "Live answers off: press Predict (or Enter) for an answer.")
+        self.remember()
+        self.set_state(message="Live answers: the answer follows the pen." if self.settings.live
+                       else "Live answers off: press Predict (or Enter) for an answer.")
 
     def answer_again(self) -> None:
         if not self.window.canvas.drawing.empty:
             self._request(explicit=False)
         else:
-            self._set_state()
+            self.set_state()
 
     # -- answers -------------------------------------------------------------------------------
 
@@ -209,18 +205,18 @@ class DigitRecognizerApp:
         """Recognize the drawing now (Enter, and Predict when live answers are off)."""
         if self.window.canvas.drawing.empty:
             self.answering.show_nothing()
-            self._set_state(self._resting_state(), DRAW_FIRST)
+            self.set_state(self._resting_state(), DRAW_FIRST)
         else:
             self._request(explicit=True)
 
     def _request(self, explicit: bool) -> None:
         self.answering.request()
         if self.state == "loading":
-            self._set_state(message="The answer appears as soon as the model is loaded.")
+            self.set_state(message="The answer appears as soon as the model is loaded.")
         elif explicit and self.recognizer is not None:
-            self._set_state("predicting", "Recognizing…")
+            self.set_state("predicting", "Recognizing…")
         else:
-            self._set_state()
+            self.set_state()
 
     def _poll(self) -> None:
         """Collect what the workers finished (Tk thread only) and show it."""
@@ -234,7 +230,7 @@ class DigitRecognizerApp:
         if isinstance(result, Failed) and result.kind.split("-")[0] in FILE_JOBS:
             self.files.on_failed(result)
             return
-        handlers = {Loaded: self._on_loaded, Predicted: self._on_predicted,
+        handlers = {Loaded: self.models.on_loaded, Predicted: self._on_predicted,
                     ImageOpened: self.files.on_image_opened, Done: self.files.on_done,
                     Failed: self._on_failed, Learned: self.teaching.on_learned}
         handlers[type(result)](result)
@@ -246,12 +242,12 @@ class DigitRecognizerApp:
         if first:
             self.trace.event("shown")
         if self.state == "loading":  # another model is on its way: keep saying so
-            self._set_state()
+            self.set_state()
         elif self.state == "predicting" and not self.answering.up_to_date:
-            self._set_state()  # the answer to Predict is still to come
+            self.set_state()  # the answer to Predict is still to come
         else:
-            self._set_state("ready", _answer_message(self.teaching.take_note(), predicted.result,
-                                                     self._replaced_image()))
+            self.set_state("ready", _answer_message(self.teaching.take_note(), predicted.result,
+                                                    self._replaced_image()))
 
     # -- models --------------------------------------------------------------------------------
 
@@ -264,76 +260,36 @@ class DigitRecognizerApp:
 
     def _start_loading(self) -> None:
         # Only once the window is up: loading would otherwise compete with building it.
-        if not self._load_started and not self.closed:
+        if not self.models.started and not self.closed:
             self.select_model(self.settings.model)
 
     def select_model(self, choice: str) -> None:
         """Load ``choice`` ('model1', 'model2', 'both' or a file path) in the background."""
-        self._load_started = True
-        self.window.model_var.set(choice)
-        self.model_worker.submit("load", partial(self.engine.load, choice))
-        self._set_state("loading", f"Loading {choice_label(choice)}… you can draw meanwhile.")
+        self.models.select(choice)
 
     def open_model_file(self) -> None:
         """Model ▸ Open model file…: any compatible .h5 or .keras file."""
-        path = self.ask_open_model()
-        if path:  # the bundled file picked by hand is its own menu entry, not a new one
-            self.select_model(choice_for_file(path, self.models_dir))
+        self.models.open_file()
 
     def use_model(self, loaded: Loaded) -> None:
         """Make ``loaded`` the model in use: the menu's mark, the settings."""
-        self.recognizer, self.active_choice = loaded.recognizer, loaded.choice
-        self.window.model_var.set(loaded.choice)
-        if loaded.choice not in (*MODEL_CHOICES, self.teaching.choice):
-            self.window.model_menu.add_file(loaded.choice)
-        if self.settings.model != loaded.choice:
-            self.settings.model = loaded.choice
-            self._remember()
-
-    def _on_loaded(self, loaded: Loaded) -> None:
-        self.use_model(loaded)
-        self.trace.event("ready")
-        if self.model_worker.has_pending("load"):  # another model was asked for meanwhile
-            return
-        message, details, tone = _ready_message(loaded.recognizer, self.teaching.take_note())
-        self._set_state("ready", message, details=details, tone=tone)
-        self.answer_again()
-        if not self._preloaded:
-            self._preloaded = True
-            self.model_worker.submit("preload", partial(self.engine.preload, MODEL_CHOICES))
-            self.teaching.warm_up()  # TensorFlow loads now, not at the first teach
+        self.models.use(loaded)
 
     def _on_failed(self, failed: Failed) -> None:
         if failed.kind == "load":
-            self._on_load_failed(failed)
+            self.models.on_load_failed(failed)
         elif failed.kind in TEACHER_JOBS:
             self.teaching.on_failed(failed)
         elif failed.kind == "predict" and isinstance(failed.subject, Request):
             if self.answering.drop(failed.subject):
-                self._set_state(self._resting_state(), failed.message)
+                self.set_state(self._resting_state(), failed.message)
         else:
-            self._set_state(message=failed.message, tone="error")
-
-    def _on_load_failed(self, failed: Failed) -> None:
-        if self.teaching.load_failed(failed):
-            return  # the personal model: set aside, its base is on its way
-        choice = str(failed.subject or self.window.model_var.get())
-        self.failed_choices.add(choice)
-        self.window.model_var.set(self.active_choice or "")
-        if self.model_worker.has_pending("load"):
-            return
-        kept = self.recognizer is not None
-        self._set_state("ready" if kept else "error", f"Kept {self.recognizer.name}: "
-                        f"{choice_label(choice)} could not be used." if kept else
-                        "No model could be loaded.", details=failed.message,
-                        tone="warning" if kept else "error")
-        self.show_error("Cannot use this model", failed.message)
-        if self.recognizer is None and DEFAULT_MODEL not in self.failed_choices:
-            self.select_model(DEFAULT_MODEL)  # e.g. a remembered model file that is gone
+            self.set_state(message=failed.message, tone="error")
 
     # -- settings, help, quitting --------------------------------------------------------------
 
-    def _remember(self) -> None:
+    def remember(self) -> None:
+        """Save the settings, on the file worker."""
         self.io_worker.submit("settings", partial(save_settings_job, replace(self.settings),
                                                   self.settings_file))
 
@@ -389,17 +345,6 @@ def _answer_message(note: str | None, result, image_undo: bool) -> str:
     """
     message = note or result_message(result)
     return f"{message} {IMAGE_UNDO}" if image_undo else message
-
-
-def _ready_message(recognizer, note: str | None) -> tuple[str, str | None, str]:
-    """The status once a model is loaded: message, details and tone."""
-    notices = getattr(recognizer, "notices", ())
-    if note:  # e.g. the personal model was set aside and this is its base
-        return note, None, "warning"
-    if notices:
-        return (f"{recognizer.name} runs on Keras: slower to start, same answers.",
-                " ".join(notices), "warning")
-    return f"{recognizer.name} is ready.", None, "info"
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:

@@ -27,7 +27,7 @@ from digit_recognizer.core.catalogue import (
     find_bundled,
     read_metadata,
 )
-from digit_recognizer.core.results import THRESHOLD_KEY
+from digit_recognizer.core.confidence import THRESHOLD_KEY
 from digit_recognizer.app.teaching import PERSONAL_MODEL
 
 __all__ = [
@@ -172,6 +172,8 @@ def save_personal(model, path: str | os.PathLike, metadata: dict) -> None:
 
     The ONNX copy is made later (``export``), off the path from a press to the new answer.
     """
-    from digit_recognizer.training.fine_tune import save_fine_tuned  # noqa: PLC0415 (imports Keras)
+    # Imported here: fine_tuning.files loads OpenCV, and the window imports this module as
+    # it starts; Keras comes with the model passed in.
+    from digit_recognizer.training.fine_tuning.files import save_fine_tuned  # noqa: PLC0415
 
     save_fine_tuned(model, path, metadata, onnx=False)

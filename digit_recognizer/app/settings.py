@@ -27,7 +27,8 @@ class Settings:
     """What the window remembers between runs."""
 
     model: str = DEFAULT_MODEL  # "model1", "model2", "both" or the path of a model file
-    brush: int = 18  # stroke width in logical pixels on the 280-pixel canvas
+    # The pen's width in logical pixels of the paper at its default size (strokes.PAPER_SIDE).
+    brush: int = 18
     number_mode: bool = False
     live: bool = True  # answer while the pen moves; off: only on Predict (Enter)
 

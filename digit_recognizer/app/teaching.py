@@ -7,12 +7,11 @@
 Teach a model them in seconds with ``fine_tune_command()``'s ``python -m digit_recognizer
 fine-tune --extra-data DIR --out FILE``; ``train --extra-data DIR`` retrains from scratch.
 
-This module is the one reader of such a folder, for the window, ``fine-tune`` and ``train``
-alike: it takes any ``<name>-images-idx3-ubyte[.gz]`` with its ``<name>-labels-idx1-ubyte[.gz]``
-(so MNIST-style sets from elsewhere work too) and skips hidden names, which are other writers'
-temporary files. It is also the one writer (``add_correction``, and ``delete_correction`` and
-``relabel_correction`` for the window's corrections manager, ``clear_corrections`` for its
-"Forget my corrections…").
+The window, ``fine-tune`` and ``train`` read such a folder with one reader,
+``core.idx_folder`` (any ``<name>-images-idx3-ubyte[.gz]`` with its
+``<name>-labels-idx1-ubyte[.gz]``). This module is the one writer (``add_correction``, and
+``delete_correction`` and ``relabel_correction`` for the window's corrections manager,
+``clear_corrections`` for its "Forget my corrections…").
 
 Appending rewrites both files, each atomically (``idx.write_idx``: temporary file + rename), the
 images first and the labels last, so the labels file acts as the commit record. A crash or kill
@@ -34,7 +33,17 @@ from pathlib import Path
 import numpy as np
 
 from digit_recognizer.core.catalogue import DEFAULT_MODEL
-from digit_recognizer.core.idx import IdxError, read_idx, write_idx
+from digit_recognizer.core.idx import write_idx
+from digit_recognizer.core.idx_folder import (
+    IMAGES_SUFFIX,
+    LABELS_SUFFIX,
+    IdxDataset,
+    IdxFolderError,
+    IdxPair,
+    find_idx_pair,
+    read_idx_pair,
+    read_pair,
+)
 
 __all__ = [
     "IMAGES_FILE",
@@ -58,27 +67,15 @@ __all__ = [
 ]
 
 APP_DIR = "digit-recognizer"
-IMAGES_SUFFIX = "-images-idx3-ubyte"
-LABELS_SUFFIX = "-labels-idx1-ubyte"
 IMAGES_FILE = "corrections" + IMAGES_SUFFIX  # the names a new corrections folder gets
 LABELS_FILE = "corrections" + LABELS_SUFFIX
 PERSONAL_MODEL = "my_model.h5"  # what fine_tune_command writes, beside the corrections folder
 
 
-class TeachingError(Exception):
-    """The corrections dataset cannot be read or extended; the message says why."""
-
-
-@dataclass
-class Corrections:
-    """The saved samples; ``note`` says why some were dropped while reading, else None."""
-
-    images: np.ndarray  # (N, 28, 28) uint8
-    labels: np.ndarray  # (N,) uint8
-    note: str | None = None
-
-    def __len__(self) -> int:
-        return len(self.labels)
+# The reader's error and dataset, under the names the app knows them by: one class each, so
+# that an ``except TeachingError`` catches an unreadable folder and a refused save alike.
+TeachingError = IdxFolderError  # the corrections dataset cannot be read or extended
+Corrections = IdxDataset  # the saved samples; ``note`` says why some were dropped while reading
 
 
 def corrections_dir() -> Path:
@@ -98,95 +95,13 @@ def fine_tune_command(folder: str | os.PathLike | None = None) -> str:
                        "--extra-data", str(folder), "--out", str(folder.parent / PERSONAL_MODEL)])
 
 
-@dataclass(frozen=True)
-class IdxPair:
-    """The two files of one IDX dataset; either may not exist yet (an interrupted first save)."""
-
-    images: Path
-    labels: Path
-
-
-def find_idx_pair(folder: str | os.PathLike) -> IdxPair | None:
-    """The one ``*-images-idx3-ubyte[.gz]`` / ``*-labels-idx1-ubyte[.gz]`` pair in ``folder``.
-
-    None if there is none (or no folder). Raises ``TeachingError`` if there are several, since
-    which one is meant cannot be guessed.
-    """
-    folder = Path(folder)
-    found: dict[str, dict[str, Path]] = {}
-    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
-        if path.name.startswith("."):
-            continue  # other writers' temporary files (atomic writes), never data
-        name = path.name.removesuffix(".gz")
-        for kind, suffix in (("images", IMAGES_SUFFIX), ("labels", LABELS_SUFFIX)):
-            if name.endswith(suffix):
-                files = found.setdefault(name.removesuffix(suffix), {})
-                if kind in files:  # the same set both plain and gzipped
-                    raise TeachingError(f"{folder}: both {files[kind].name} and {path.name}; "
-                                        "keep one of them")
-                files[kind] = path
-    if len(found) > 1:
-        raise TeachingError(f"{folder}: holds several IDX datasets ({', '.join(sorted(found))}); "
-                            "keep one *-images-idx3-ubyte / *-labels-idx1-ubyte pair")
-    if not found:
-        return None
-    name, files = found.popitem()
-    gz = ".gz" if any(p.suffix == ".gz" for p in files.values()) else ""
-    return IdxPair(files.get("images", folder / f"{name}{IMAGES_SUFFIX}{gz}"),
-                   files.get("labels", folder / f"{name}{LABELS_SUFFIX}{gz}"))
-
-
-def read_idx_pair(folder: str | os.PathLike) -> Corrections:
-    """Read the one IDX dataset in ``folder``: uint8 (N, 28, 28) images and (N,) labels 0-9.
-
-    When the two files disagree in length (a kill between the two writes of a save), both are
-    truncated to the shorter one and ``note`` says so. Raises ``TeachingError`` if the folder
-    holds no dataset or several, or a file is unreadable or of the wrong shape.
-    """
-    if not Path(folder).is_dir():
-        raise TeachingError(f"{folder}: no such folder")
-    pair = find_idx_pair(folder)
-    if pair is None:
-        raise TeachingError(f"{folder}: no IDX dataset in it (need a *-images-idx3-ubyte[.gz] "
-                            "file and its *-labels-idx1-ubyte[.gz])")
-    return _read(pair)
-
-
 def read_corrections(folder: str | os.PathLike | None = None) -> Corrections:
     """The saved corrections: as ``read_idx_pair``, but none (not an error) if nothing is saved."""
     folder = Path(folder) if folder is not None else corrections_dir()
     pair = find_idx_pair(folder)
     if pair is None:
         return Corrections(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
-    return _read(pair)
-
-
-def _read(pair: IdxPair) -> Corrections:
-    images = _read_part(pair.images, 3)
-    labels = _read_part(pair.labels, 1)
-    if labels.size and labels.max() > 9:
-        raise TeachingError(f"{pair.labels}: holds label {labels.max()}; labels must be 0-9")
-    if len(images) == len(labels):
-        return Corrections(images, labels)
-    n = min(len(images), len(labels))
-    note = (f"{len(images)} images but {len(labels)} labels were saved (an interrupted save); "
-            f"kept the first {n} samples")
-    return Corrections(images[:n], labels[:n], note)
-
-
-def _read_part(path: Path, ndim: int) -> np.ndarray:
-    if not path.exists():  # the partner of a file whose first save was cut short
-        return np.zeros((0, 28, 28) if ndim == 3 else (0,), np.uint8)
-    try:
-        array = read_idx(path, mmap=False)
-    except IdxError as err:
-        raise TeachingError(f"saved corrections are unreadable: {err}") from err
-    shape_ok = array.ndim == ndim and (ndim == 1 or array.shape[1:] == (28, 28))
-    if array.dtype != np.uint8 or not shape_ok:
-        expected = "(N, 28, 28)" if ndim == 3 else "(N,)"
-        raise TeachingError(f"{path}: holds {array.dtype} {array.shape}, "
-                            f"expected uint8 {expected}")
-    return array
+    return read_pair(pair)
 
 
 @contextmanager
@@ -257,7 +172,7 @@ def save_correction(image: np.ndarray, label: int,
     with _locked(folder):
         _remove_stale_temporaries(folder)
         pair = find_idx_pair(folder) or IdxPair(folder / IMAGES_FILE, folder / LABELS_FILE)
-        saved = _read(pair)  # cut short by an interrupted save: rewritten equal below
+        saved = read_pair(pair)  # cut short by an interrupted save: rewritten equal below
         same = np.flatnonzero((saved.images == sample).all(axis=(1, 2)))
         images, labels = saved.images, saved.labels.copy()
         labels[same] = label
@@ -384,7 +299,7 @@ def _rewrite(folder: Path, index: int, edit: Callable[[IdxPair, Corrections], in
         with _locked(folder):
             _remove_stale_temporaries(folder)
             pair = find_idx_pair(folder) or IdxPair(folder / IMAGES_FILE, folder / LABELS_FILE)
-            saved = _read(pair)  # none if neither file exists: the index check refuses
+            saved = read_pair(pair)  # none if neither file exists: the index check refuses
             _check_index(index, len(saved), folder)
             return edit(pair, saved)
     except OSError as err:
@@ -400,8 +315,8 @@ def _read_locked(folder: Path) -> Corrections:
 
 
 def _write_pngs(saved: Corrections, to: Path) -> None:
-    # Imported here: mnist_cli brings tqdm (~25 ms) and its PNG writer OpenCV, and the
-    # window imports this module while it starts.
+    # Imported here: mnist_tool imports tqdm at its top (~60 ms), and the window imports this
+    # module while it starts; its PNG writer imports OpenCV only when called.
     from digit_recognizer.training.mnist_tool import CommandError, write_pngs  # noqa: PLC0415
 
     try:

@@ -1,7 +1,7 @@
 """What the window reads and writes for the user: opened images, saved drawings, corrections,
 and the personal model that teaching fine-tunes.
 
-The work runs on the window's file worker (``background``); the results come back through the
+The work runs on the window's file worker (``file_jobs``); the results come back through the
 window's poll to ``on_image_opened``, ``on_done`` and ``on_failed`` here. ``PersonalTeaching``
 turns each saved correction into a fine-tuning on the model worker, and shows its result in
 the status bar and the Model menu. The file dialogs are methods, so tests can replace them.
@@ -9,33 +9,19 @@ the status bar and the Model menu. The file dialogs are methods, so tests can re
 
 from __future__ import annotations
 
+import sys
 import tkinter as tk
 from functools import partial
 from pathlib import Path
-import sys
 from tkinter import filedialog, messagebox
 from typing import Any, Callable
 
 from PIL import Image
 
 from digit_recognizer.app.answering import Answering
-from digit_recognizer.app.background import (
-    DRAW_FIRST,
-    Done,
-    Failed,
-    ImageOpened,
-    Learned,
-    Lesson,
-    Worker,
-    count_job,
-    open_image_job,
-    plural,
-    render_strokes,
-    save_png_job,
-    teach_job,
-)
-from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
-from digit_recognizer.app.window.corrections_manager import corrections_dialog
+from digit_recognizer.app.corrections_manager import corrections_dialog
+from digit_recognizer.app.background.file_jobs import count_job, open_image_job, save_png_job, teach_job
+from digit_recognizer.app.background.job_results import Done, Failed, ImageOpened, Learned, Lesson
 from digit_recognizer.app.personal_model import (
     PersonalModel,
     base_for,
@@ -46,6 +32,10 @@ from digit_recognizer.app.personal_model import (
 )
 from digit_recognizer.app.teaching import fine_tune_command
 from digit_recognizer.app.window.main_window import MainWindow
+from digit_recognizer.app.window.wording import DRAW_FIRST, plural
+from digit_recognizer.app.background.worker import Worker
+from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
+from digit_recognizer.core.strokes import render_strokes
 
 __all__ = ["UserFiles", "PersonalTeaching", "FILE_JOBS", "EXPORT_DELAY_MS"]
 
@@ -171,7 +161,7 @@ class PersonalTeaching:
 
     ``app`` is the ``gui.DigitRecognizerApp``; the fine-tuning runs on its model worker
     (``Engine.personalise``), and warming up and the ONNX copy on a worker of their own
-    (``teacher``: ``background.ModelLoader``), so drawing and answers go on meanwhile.
+    (``teacher``: ``model_loading.ModelLoader``), so drawing and answers go on meanwhile.
     """
 
     def __init__(self, app: Any, teacher: Any | None) -> None:

@@ -4,19 +4,20 @@
     find_bundled("model2").file        # 'digit_model1.h5'
 
 The one place that names the bundled model files. Adding a model means one entry here and its
-builder in ``models``; the menu, the commands, training and the notebook all ask this module.
-It imports neither TensorFlow nor OpenCV, so the window can read it at start-up.
+builder in ``training.models``; the menu, the commands, training and the notebook all ask this
+module. It imports neither TensorFlow nor OpenCV, so the window can read it at start-up.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from digit_recognizer.core.results import THRESHOLD_KEY, valid_threshold
+from digit_recognizer.core.confidence import THRESHOLD_KEY, valid_threshold
 
 __all__ = [
     "BundledModel",
@@ -33,10 +34,14 @@ __all__ = [
     "read_metadata",
     "measured_accuracy",
     "recorded_accuracy",
+    "recorded_threshold",
+    "metadata_threshold",
     "choice_for_file",
 ]
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+# Library error text goes here (the terminal), not into the sentences users see.
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,10 @@ class Ensemble:
     key: str
     label: str
     metadata_file: str  # its measured accuracy, written by ``evaluate``
+
+    def metadata_path(self, models_dir: str | os.PathLike | None = None) -> Path:
+        """Where its metadata is (``models_dir``: the bundled models' folder)."""
+        return Path(models_dir or MODELS_DIR) / self.metadata_file
 
 
 # The seed project's file names: digit_model.h5 is model 1, digit_model1.h5 model 2.
@@ -109,10 +118,11 @@ def choice_for_file(path: str | os.PathLike, models_dir: str | os.PathLike | Non
 def measured_accuracy(choice: str, models_dir: str | os.PathLike | None = None) -> float | None:
     """The test accuracy (a fraction) recorded for a bundled choice, or None if none is."""
     model = find_bundled(choice)
-    file = model.file if model else ENSEMBLE.metadata_file if choice == ENSEMBLE.key else None
-    if file is None:
-        return None
-    return recorded_accuracy(Path(models_dir or MODELS_DIR) / file)
+    if model is not None:
+        return recorded_accuracy(model.path(models_dir))
+    if choice == ENSEMBLE.key:
+        return recorded_accuracy(ENSEMBLE.metadata_path(models_dir))
+    return None
 
 
 def recorded_accuracy(path: str | os.PathLike) -> float | None:
@@ -125,7 +135,20 @@ def recorded_accuracy(path: str | os.PathLike) -> float | None:
 
 def recorded_threshold(path: str | os.PathLike) -> float | None:
     """The valid not-a-digit threshold in the metadata beside ``path``, if it records one."""
-    return valid_threshold(read_metadata(path).get(THRESHOLD_KEY))
+    return metadata_threshold(read_metadata(path), Path(path).name)
+
+
+def metadata_threshold(metadata: dict, name: str) -> float | None:
+    """The valid not-a-digit threshold in model ``name``'s ``metadata``, or None.
+
+    An invalid one is logged, so that a mistake in the file is found, and then ignored.
+    """
+    value = metadata.get(THRESHOLD_KEY)
+    threshold = valid_threshold(value)
+    if value is not None and threshold is None:
+        _log.warning("%s: ignoring %s=%r: it must be a number between 0 and 1", name,
+                     THRESHOLD_KEY, value)
+    return threshold
 
 
 def read_metadata(path: str | os.PathLike) -> dict:

@@ -1,8 +1,8 @@
 """What recognizing returns, and the error a model that cannot be used raises.
 
 The window, the model process and the commands all share these; this module imports only
-NumPy, so any of them can import it at the top. A model whose metadata records a threshold
-(``THRESHOLD_KEY``) flags a drawing as not a digit when its highest probability is below it.
+NumPy, so any of them can import it at the top. Whether an answer is "not a digit" follows the
+one confidence policy, ``confidence``.
 """
 
 from __future__ import annotations
@@ -11,22 +11,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from digit_recognizer.core.confidence import flag_not_a_digit
+
 __all__ = [
     "ModelError",
     "Recognition",
     "NumberRecognition",
     "NOT_A_DIGIT",
     "NOT_A_DIGIT_MARK",
-    "THRESHOLD_KEY",
-    "valid_threshold",
-    "flag_not_a_digit",
 ]
 
 NOT_A_DIGIT = "That doesn't look like a digit"  # what the window and the commands say
 NOT_A_DIGIT_MARK = "?"  # a part of a number that is not a digit, in the number's text
-# The key in a model's metadata JSON (and the ensemble's) under which training records the
-# threshold below which the highest probability means "not a digit".
-THRESHOLD_KEY = "not_a_digit_threshold"
 
 
 class ModelError(Exception):
@@ -77,25 +73,3 @@ class NumberRecognition:
     def confidence(self) -> float:
         """Product of the digits' confidences: how sure the model is that every digit is right."""
         return float(np.prod([d.confidence for d in self.digits]))
-
-
-def valid_threshold(value: object) -> float | None:
-    """``value`` as a threshold for :func:`flag_not_a_digit`, or None if it is not one.
-
-    Only a number strictly between 0 and 1 is one: at 0 nothing is ever flagged and at 1
-    nearly everything is, so either is a mistake in the metadata, not a choice.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if 0.0 < value < 1.0 else None  # NaN fails both comparisons
-
-
-def flag_not_a_digit(confidence: float | np.ndarray, threshold: float | None) -> np.ndarray:
-    """True where the highest probability ``confidence`` is below ``threshold``.
-
-    Works on one confidence or an array of them; with no threshold nothing is flagged.
-    """
-    confidence = np.asarray(confidence)
-    if threshold is None:
-        return np.zeros(confidence.shape, bool)
-    return confidence < threshold

@@ -31,7 +31,8 @@ from digit_recognizer.core.files import atomic_write_text
 from digit_recognizer.core.scoring import score_probabilities, to_model_input
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR, read_metadata
 from digit_recognizer.recognition.recognizer import Recognizer, add_runtime_argument, ensemble_threshold
-from digit_recognizer.core.results import ModelError, flag_not_a_digit, valid_threshold
+from digit_recognizer.core.confidence import flag_not_a_digit, valid_threshold
+from digit_recognizer.core.results import ModelError
 
 
 RUNTIME_NAMES = {"onnx": "OpenCV (ONNX copy)", "keras": "Keras", "mixed": "OpenCV and Keras"}

@@ -7,10 +7,10 @@ F, H, K, M, N, R, W, X), signs (#, *, a star, arrows, a check mark) and shapes (
 smiley, a triangle, a square with a cross, a zig-zag, a spiral). Letters and shapes that a
 person might take for a digit (O, I, l, S, Z, B, G, b, g, q; a plain circle or line) are left
 out on purpose: flagging those would be wrong. Each family is written below as stroke paths,
-ten or more variants of it, and rendered exactly as ``styles`` renders its digits: on the
-app's canvas with the app's round brush, at a random size, slant, place and pen width, then
-brought to 28×28 by the app's own ``preprocess.canvas_to_mnist``. The same seed gives the
-same images.
+ten or more variants of it, and rendered exactly as ``styles`` renders its digits: with the
+app's own rasteriser and round brush (``strokes.render_strokes``), at a random size, slant,
+place and pen width, then brought to 28×28 by the app's own ``canvas_to_mnist``. The same seed
+gives the same images.
 
 This set only measures. Training never reads it, and nothing that training imports imports
 this module (a test checks), so a model cannot learn these very drawings and then be praised
@@ -24,7 +24,7 @@ from typing import Iterator
 
 import numpy as np
 
-from digit_recognizer.recognition.preprocess import canvas_to_mnist_uint8
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.evaluation.styles import render_groups
 
 __all__ = ["FAMILIES", "Family", "NonDigitSet", "RENDERINGS", "nondigit_canvases",

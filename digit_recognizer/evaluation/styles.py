@@ -4,9 +4,9 @@
 
 Each style (a continental 1, a crossed 7, a slashed 0, ...) is written below as stroke paths,
 ten or more variants of it, the way different people write it. Every rendering draws one
-variant on the app's 280×280 canvas as the app does (round brush, ``background.render_strokes``)
-at a random size, slant, place and pen width, and brings it to 28×28 with the app's own
-``preprocess.canvas_to_mnist``; the same seed gives the same digits.
+variant on a ``strokes.DRAWING_SIDE`` square with the app's own rasteriser (round brush,
+``strokes.render_strokes``) at a random size, slant, place and pen width, and brings it to
+28×28 with the app's own ``canvas_to_mnist``; the same seed gives the same digits.
 
 This set only measures. Training never reads it, and nothing that training imports imports
 this module (a test checks), so the styles cannot leak into a model through the code that
@@ -20,8 +20,8 @@ from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from digit_recognizer.app.background import Stroke, render_strokes
-from digit_recognizer.recognition.preprocess import canvas_to_mnist_uint8
+from digit_recognizer.core.strokes import DRAWING_SIDE, Stroke, render_strokes
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 
 __all__ = [
     "STYLES",
@@ -29,14 +29,12 @@ __all__ = [
     "StyleSet",
     "Pen",
     "RENDERINGS",
-    "CANVAS",
     "parse_variant",
     "render_variant",
     "style_canvases",
     "build_styles",
 ]
 
-CANVAS = 280  # the app's canvas, in pixels
 RENDERINGS = 16  # renderings of each variant: 16 × 156 variants = 2,496 digits
 HEIGHT = (0.3, 0.85)  # the digit's height, as a share of the canvas
 PEN = (8.0, 30.0)  # pen width in canvas pixels (the app's slider spans 6-40, default 18)
@@ -344,7 +342,7 @@ def _wobble(pens: list[Pen], rng: np.random.Generator) -> list[np.ndarray]:
 
 
 def render_variant(pens: list[Pen], rng: np.random.Generator,
-                   canvas: int = CANVAS) -> np.ndarray:
+                   canvas: int = DRAWING_SIDE) -> np.ndarray:
     """Draw one variant on the app's canvas: uint8 (canvas, canvas), black ink on white.
 
     Random height, slant, turn, width and place, and a pen whose width the app's brush allows.

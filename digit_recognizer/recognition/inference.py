@@ -19,6 +19,8 @@ from typing import Callable
 
 import cv2
 import numpy as np
+import onnx
+from google.protobuf.message import DecodeError
 
 from digit_recognizer.core.results import ModelError
 
@@ -49,10 +51,6 @@ def file_sha256(path: str | Path) -> str:
 
 def read_onnx_metadata(data: bytes) -> dict[str, str] | None:
     """The ``metadata_props`` of a serialised ONNX model, or None if it cannot be parsed."""
-    # Imported here: ``onnx`` pulls in protobuf, which only this check needs.
-    import onnx
-    from google.protobuf.message import DecodeError
-
     try:
         model = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError):

@@ -12,21 +12,17 @@ loads users' model files in a child process (``model_process.load_in_child``). A
 ``predict``, ``recognize`` and ``recognize_number`` may be called from any thread: calls into
 the network are serialised by a lock.
 
-Model files are untrusted input. Before Keras sees a file, its architecture is read as plain
-JSON (``config.json`` in a ``.keras`` archive, the ``model_config`` attribute of an ``.h5``
-file) and refused if it carries code: a ``Lambda`` layer, a layer that wraps foreign code
-(``TFSMLayer``, ``TorchModuleWrapper``, ``JaxLayer``, ``FlaxLayer``), a serialised Python
-function, or an object from outside Keras. Keras then loads it in safe mode as a second guard.
+Model files are untrusted input: before Keras sees a file, ``model_safety`` reads its
+architecture as plain JSON and refuses it if it carries code; Keras then loads it in safe mode
+as a second guard.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import threading
-import zipfile
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -35,19 +31,19 @@ import numpy as np
 from digit_recognizer.core.catalogue import (
     BUNDLED_MODELS,
     ENSEMBLE,
-    MODELS_DIR,
     find_bundled,
+    metadata_threshold,
     read_metadata,
+    recorded_threshold,
 )
+from digit_recognizer.core.confidence import THRESHOLD_KEY
+from digit_recognizer.core.quiet_tf import import_keras
+from digit_recognizer.core.results import ModelError, NumberRecognition, Recognition
 from digit_recognizer.recognition.inference import OnnxCopyError, load_onnx_copy
-from digit_recognizer.recognition.preprocess import canvas_to_mnist, photo_to_mnist, segment_digits
-from digit_recognizer.core.results import (
-    THRESHOLD_KEY,
-    ModelError,
-    NumberRecognition,
-    Recognition,
-    valid_threshold,
-)
+from digit_recognizer.recognition.model_safety import read_model_config, refuse_code
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist
+from digit_recognizer.recognition.preprocess.photo import photo_to_mnist
+from digit_recognizer.recognition.preprocess.segment import segment_digits
 
 __all__ = [
     "Recognizer",
@@ -61,8 +57,6 @@ __all__ = [
 MODEL_SUFFIXES = (".h5", ".hdf5", ".keras")
 INPUT_SHAPES = ((None, 28, 28, 1), (None, 28, 28))
 OUTPUT_SHAPE = (None, 10)
-# Layers whose config holds or points at code that would run on load or on predict.
-CODE_LAYERS = frozenset({"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"})
 RUNTIMES = ("auto", "onnx", "keras")
 # Library error text goes here (the terminal), not into the sentences users see.
 _log = logging.getLogger(__name__)
@@ -89,7 +83,7 @@ class Recognizer:
         self.notices: tuple[str, ...] = ()  # why a slower path was taken, for the user
         # Below this highest probability a drawing is "not a digit"; None (no valid value in
         # the metadata: users' models, models older than the flag) never flags.
-        self.not_a_digit_threshold = _read_threshold(metadata, name)
+        self.not_a_digit_threshold = metadata_threshold(metadata, name)
 
     def __repr__(self) -> str:
         return f"Recognizer(name={self.name!r}, path={self.path!r})"
@@ -216,8 +210,8 @@ class Recognizer:
     def recognize(self, image, photo: bool = False) -> Recognition:
         """Recognise one digit in a drawing (or, with ``photo=True``, a photo of paper).
 
-        ``image``: anything ``preprocess.canvas_to_mnist`` takes. Raises
-        ``preprocess.EmptyDrawingError`` when there is nothing drawn.
+        ``image``: anything ``preprocess.canvas.canvas_to_mnist`` takes. Raises
+        ``preprocess.errors.EmptyDrawingError`` when there is nothing drawn.
         """
         mnist = photo_to_mnist(image) if photo else canvas_to_mnist(image)
         return Recognition.from_probabilities(self.predict(mnist[None])[0], mnist,
@@ -226,7 +220,7 @@ class Recognizer:
     def recognize_number(self, image) -> NumberRecognition:
         """Recognise several digits written side by side, all in one call to the network.
 
-        Raises ``preprocess.EmptyDrawingError`` when there is nothing drawn.
+        Raises ``preprocess.errors.EmptyDrawingError`` when there is nothing drawn.
         """
         pieces = segment_digits(image)
         probabilities = self.predict(np.stack([mnist for mnist, _ in pieces]))
@@ -273,26 +267,12 @@ def add_runtime_argument(parser: argparse.ArgumentParser) -> None:
 
 def ensemble_accuracy(models_dir: str | os.PathLike | None = None) -> float | None:
     """The average's test accuracy as ``evaluate`` measured it, if it has."""
-    return _ensemble_metadata(models_dir).get("test_accuracy")
+    return read_metadata(ENSEMBLE.metadata_path(models_dir)).get("test_accuracy")
 
 
 def ensemble_threshold(models_dir: str | os.PathLike | None = None) -> float | None:
     """The average's not-a-digit threshold as training recorded it, if it is a valid one."""
-    return _read_threshold(_ensemble_metadata(models_dir), ENSEMBLE.label)
-
-
-def _ensemble_metadata(models_dir: str | os.PathLike | None) -> dict:
-    return read_metadata(Path(models_dir or MODELS_DIR) / ENSEMBLE.metadata_file)
-
-
-def _read_threshold(metadata: dict, name: str) -> float | None:
-    """The valid not-a-digit threshold in ``metadata``, or None (logged if one was invalid)."""
-    value = metadata.get(THRESHOLD_KEY)
-    threshold = valid_threshold(value)
-    if value is not None and threshold is None:
-        _log.warning("%s: ignoring %s=%r: it must be a number between 0 and 1", name,
-                     THRESHOLD_KEY, value)
-    return threshold
+    return recorded_threshold(ENSEMBLE.metadata_path(models_dir))
 
 
 def load_keras_file(path: Path):
@@ -308,73 +288,8 @@ def load_keras_file(path: Path):
     return _load_keras_model(path)
 
 
-def read_model_config(path: Path) -> dict:
-    """The architecture stored in a model file, read as plain JSON without running Keras."""
-    if path.suffix.lower() == ".keras":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                text = archive.read("config.json")
-        except (zipfile.BadZipFile, KeyError, OSError) as err:
-            _log.info("%s: %s", path, err)
-            raise ModelError(f"{path} is not a readable .keras model: it is damaged or not a "
-                             "model file.") from err
-    else:
-        import h5py
-
-        try:
-            with h5py.File(path, "r") as h5:
-                text = h5.attrs.get("model_config")
-        except OSError as err:
-            _log.info("%s: %s", path, err)
-            raise ModelError(f"{path} is not a readable .h5 model: it is damaged or not a "
-                             "model file.") from err
-        if text is None:
-            raise ModelError(f"{path} holds no model architecture (is it a weights-only file?).")
-    try:
-        config = json.loads(text)
-    except (ValueError, TypeError) as err:
-        _log.info("%s: %s", path, err)
-        raise ModelError(f"{path} is damaged: the description of its layers is unreadable.") \
-            from err
-    if not isinstance(config, dict):
-        raise ModelError(f"{path} is damaged: the description of its layers is unreadable.")
-    return config
-
-
-def refuse_code(path: Path, config: dict) -> None:
-    """Raise ``ModelError`` if the architecture in ``config`` carries code of any kind."""
-    found = sorted(set(_code_carrying_parts(config)))
-    if found:
-        raise ModelError(
-            f"{path} was refused: it contains code ({', '.join(found)}) that would run on "
-            "this computer; only models made of standard Keras layers are loaded."
-        )
-
-
-def _code_carrying_parts(config: dict) -> list[str]:
-    """Describe each object in a model config that is, or would import, Python code."""
-    found, stack = [], [config]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-            kind, module = item.get("class_name"), item.get("module")
-            if kind in CODE_LAYERS:
-                found.append(f"a {kind} layer")
-            elif kind == "__lambda__":
-                found.append("a Python function")
-            elif isinstance(module, str) and module.split(".")[0] not in ("keras", "builtins"):
-                found.append(f"{kind} from module {module!r}")
-    return found
-
-
 def _load_keras_model(path: Path):
-    from digit_recognizer.core.quiet_tf import import_keras
-
-    keras = import_keras()
-
+    keras = import_keras()  # several seconds, the first time: only Keras files need it
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras raises many types for bad files; all mean the same here
@@ -409,10 +324,10 @@ def _direct_call(model, in_shape: tuple) -> Forward:
     TensorFlow a ``tf.function`` with a batch-free signature is traced once for every batch
     size; other backends use ``predict_on_batch``, their compiled predict step.
     """
-    import keras
-
+    keras = import_keras()  # already imported by the load that made ``model``: no cost
     shape = (-1, *in_shape[1:])
     if keras.backend.backend() == "tensorflow":
+        # Here, not at the top: only a loaded Keras file needs TensorFlow, never the ONNX path.
         import tensorflow as tf
 
         spec = tf.TensorSpec(in_shape, tf.float32)

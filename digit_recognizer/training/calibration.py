@@ -25,8 +25,15 @@ from typing import Callable
 import numpy as np
 
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR, read_metadata
+from digit_recognizer.core.confidence import THRESHOLD_KEY
 from digit_recognizer.core.files import atomic_write_text
-from digit_recognizer.core.results import THRESHOLD_KEY
+from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.scoring import to_model_input
+from digit_recognizer.recognition.recognizer import Recognizer
+from digit_recognizer.training.data.outliers import non_digits
+from digit_recognizer.training.data.usps import DatasetError, load_usps
+from digit_recognizer.training.data.variants import restroke
+from digit_recognizer.training.run_data import VALIDATION_SIZE, split_validation
 
 __all__ = ["FALSE_FLAG_SHARE", "calibrate", "calibrate_bundled", "choose_threshold",
            "held_out_digits", "validation_digits"]
@@ -46,9 +53,6 @@ def choose_threshold(top: np.ndarray, share: float = FALSE_FLAG_SHARE) -> float:
 
 def held_out_digits(seed: int, mnist_dir=None) -> np.ndarray:
     """The MNIST training digits a full run with ``seed`` held out for validation."""
-    from digit_recognizer.core.mnist import load_mnist
-    from digit_recognizer.training.train import VALIDATION_SIZE, split_validation
-
     (x, y), _ = load_mnist(mnist_dir)
     return split_validation(x, y, VALIDATION_SIZE, seed)[1][0]
 
@@ -58,9 +62,6 @@ def validation_digits(held_out: np.ndarray, seed: int, usps_dir=None) -> dict[st
 
     ``held_out``: the run's validation digits; some are also re-drawn with the app's brush.
     """
-    from digit_recognizer.evaluation.datasets import DatasetError, load_usps
-    from digit_recognizer.training.data.variants import restroke
-
     rng = np.random.default_rng([seed, 3])
     digits = {"MNIST validation": held_out,
               "MNIST validation re-drawn": np.stack([restroke(d, rng)
@@ -75,8 +76,6 @@ def validation_digits(held_out: np.ndarray, seed: int, usps_dir=None) -> dict[st
 def calibrate(forward: Forward, digits: dict[str, np.ndarray],
               share: float = FALSE_FLAG_SHARE) -> dict:
     """The threshold for ``forward`` and what it does on validation data, as metadata."""
-    from digit_recognizer.training.data.outliers import non_digits
-    from digit_recognizer.core.scoring import to_model_input
 
     def top(images: np.ndarray) -> np.ndarray:
         return forward(to_model_input(images)).max(axis=1)
@@ -95,8 +94,6 @@ def calibrate(forward: Forward, digits: dict[str, np.ndarray],
 def calibrate_bundled(models_dir: str | Path = MODELS_DIR, mnist_dir=None,
                       usps_dir=None) -> dict[str, float]:
     """Record the threshold of each bundled model and of their average; return them."""
-    from digit_recognizer.recognition.recognizer import Recognizer
-
     members = {m.key: Recognizer.bundled(m.key, models_dir) for m in BUNDLED_MODELS}
     seeds = {read_metadata(Path(models_dir) / m.file).get("config", {}).get("seed", 0)
              for m in BUNDLED_MODELS}

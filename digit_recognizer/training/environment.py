@@ -10,6 +10,7 @@ import os
 import platform
 import sys
 
+import cv2
 import numpy as np
 
 from digit_recognizer.core.quiet_tf import import_keras
@@ -25,6 +26,8 @@ def choose_distribution(devices: list[str] | None = None):
     devices to run this path). Under JAX the same is ``keras.distribution.DataParallel``, which
     is set globally, so it returns None there too.
     """
+    # Each backend's module is imported only once Keras runs on it: the other may not even be
+    # installed, and this module loads with ``train`` before TensorFlow is imported.
     keras = import_keras()
     if keras.backend.backend() == "jax":
         import jax
@@ -49,7 +52,7 @@ def hardware_description() -> dict:
     keras = import_keras()
     info = {"backend": keras.backend.backend(), "machine": platform.machine(),
             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
-    if info["backend"] == "tensorflow":
+    if info["backend"] == "tensorflow":  # the backend's module only, as in choose_distribution
         import tensorflow as tf
 
         info["gpus"] = [d.name for d in tf.config.list_physical_devices("GPU")]
@@ -62,8 +65,6 @@ def hardware_description() -> dict:
 
 def library_versions() -> dict:
     """Versions of Python and of the libraries that shaped the trained weights."""
-    import cv2
-
     keras = import_keras()
     versions = {"python": platform.python_version(), "numpy": np.__version__,
                 "keras": keras.__version__, "opencv": cv2.__version__}

@@ -238,10 +238,14 @@ def digit_converter() -> tuple[Callable[[Path], np.ndarray], str]:
     The project's preprocessing is used whenever it is importable, so packed datasets match
     what the app feeds the models; a plain resize stands in while it is not.
     """
+    # Imported here: preprocessing loads OpenCV, which ``info`` and most conversions never need,
+    # and a checkout where it does not import still packs, by the plain resize.
     try:
-        from digit_recognizer.recognition.preprocess import canvas_to_mnist, load_image  # noqa: PLC0415
+        from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist  # noqa: PLC0415
+        from digit_recognizer.recognition.preprocess.images import load_image  # noqa: PLC0415
     except ImportError:
-        return _resize_to_mnist, "plain resize: digit_recognizer.recognition.preprocess is not available"
+        return _resize_to_mnist, ("plain resize: digit_recognizer.recognition.preprocess is "
+                                  "not available")
 
     def convert(path: Path) -> np.ndarray:
         digit = canvas_to_mnist(load_image(path))  # float32 (28, 28) in [0, 1], ink high

@@ -19,29 +19,31 @@ copy). Beside ``--out``, say ``models/digit_model1.h5``, it writes:
     digit_model1.curves.png, .confusion.png, .mistakes.png, and the ONNX copy digit_model1.onnx
 
 Every file is written to a temporary name in the same folder and renamed, so an interrupted run
-never leaves a half-written file behind.
+never leaves a half-written file behind (``run_files``). The command line is ``train_cli``.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import json
 import os
-import sys
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from digit_recognizer.training.data.augment import Mix, make_batches
-from digit_recognizer.core.catalogue import BUNDLED_MODELS, DEFAULT_MODEL, find_bundled, for_architecture
+from digit_recognizer.core.catalogue import for_architecture
+from digit_recognizer.core.files import atomic_write_text
+from digit_recognizer.core.mnist import dataset_sha256, load_mnist
+from digit_recognizer.core.quiet_tf import import_keras
+from digit_recognizer.core.results import ModelError
+from digit_recognizer.core.scoring import to_model_input
+from digit_recognizer.recognition.inference import file_sha256
+from digit_recognizer.recognition.recognizer import load_keras_file
+from digit_recognizer.training.calibration import calibrate, validation_digits
 from digit_recognizer.training.checkpoint import (
-    ResumeError,
     RunState,
     best_model,
     checkpoint_path,
@@ -49,18 +51,29 @@ from digit_recognizer.training.checkpoint import (
     resume_state,
     use_average_weights,
 )
-from digit_recognizer.core.mnist import MnistError, dataset_sha256, load_mnist
-from digit_recognizer.training.environment import choose_distribution, hardware_description, library_versions
-from digit_recognizer.core.files import atomic_path, atomic_write_text
-from digit_recognizer.core.idx import IdxError
-from digit_recognizer.recognition.inference import file_sha256
-from digit_recognizer.core.quiet_tf import import_keras
-from digit_recognizer.core.results import ModelError
-from digit_recognizer.core.scoring import score_probabilities, to_model_input
-from digit_recognizer.app.teaching import TeachingError, read_idx_pair
+from digit_recognizer.training.data.augment import Mix, make_batches
 from digit_recognizer.training.data.variants import TrainingVariants, make_variants
+from digit_recognizer.training.environment import (
+    choose_distribution,
+    hardware_description,
+    library_versions,
+)
+from digit_recognizer.training.figures import save_training_figures
+from digit_recognizer.training.run_data import (
+    VALIDATION_SIZE,
+    evaluate_arrays,
+    load_extra_data,
+    split_validation,
+)
+from digit_recognizer.training.run_files import (
+    config_path,
+    export_copy,
+    log_path,
+    save_model,
+    write_log,
+)
 
-VALIDATION_SIZE = 5000
+__all__ = ["RunData", "TrainConfig", "load_data", "train"]
 
 
 @dataclass
@@ -166,26 +179,6 @@ def load_data(config: TrainConfig) -> RunData:
                    dataset_sha256(x_train, y_train), variants)
 
 
-def load_extra_data(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
-    """Read the IDX pair in ``folder`` (e.g. the app's saved corrections): uint8 images, labels.
-
-    A pair cut short by an interrupted save is read at the shorter length, with a note on
-    stderr. Raises ``TeachingError`` (see ``teaching.read_idx_pair``).
-    """
-    extra = read_idx_pair(folder)
-    if extra.note:
-        print(f"note: {folder}: {extra.note}", file=sys.stderr)
-    return extra.images, extra.labels
-
-
-def split_validation(x: np.ndarray, y: np.ndarray, size: int, seed: int):
-    """Hold out ``size`` random training images for every training decision."""
-    order = np.random.default_rng(seed).permutation(len(x))
-    size = min(size, max(1, len(x) // 10))
-    val, train = order[:size], order[size:]
-    return (x[train], y[train]), (x[val], y[val])
-
-
 def stream_seed(seed: int, first_epoch: int) -> int:
     """The seed for shuffling, augmentation and dropout of a run that starts at ``first_epoch``.
 
@@ -213,17 +206,23 @@ def start_weights(config: TrainConfig) -> list[np.ndarray]:
     Read before the data and the new network, so that a wrong file fails at once, and so
     that ``--out`` may be the very file the run starts from. Raises ``ModelError``.
     """
-    from digit_recognizer.training.models import build_model  # imports Keras at its top
-    from digit_recognizer.recognition.recognizer import load_keras_file
-
     path = Path(config.start_from)
     weights = load_keras_file(path).get_weights()
-    wanted = [w.shape for w in build_model(config.architecture).get_weights()]
+    wanted = [w.shape for w in new_network(config.architecture).get_weights()]
     if [w.shape for w in weights] != wanted:
         label = for_architecture(config.architecture).label
         raise ModelError(f"{path} is not a {label} network (its layers differ), so training "
                          f"--model {config.architecture} cannot start from it.")
     return weights
+
+
+def new_network(architecture: str):
+    """A new, compiled network of ``architecture`` (``models.build_model``)."""
+    # Imported here: models imports Keras at its top, and this module must import without it,
+    # so that bad arguments and data fail before TensorFlow's import (and ``--help`` too).
+    from digit_recognizer.training.models import build_model  # noqa: PLC0415
+
+    return build_model(architecture)
 
 
 def prepare_model(config: TrainConfig, state: RunState | None, strategy, steps: int,
@@ -236,9 +235,7 @@ def prepare_model(config: TrainConfig, state: RunState | None, strategy, steps: 
     """
     with strategy.scope() if strategy is not None else nullcontext():
         if state is None:
-            from digit_recognizer.training.models import build_model  # imports Keras at its top
-
-            model = build_model(config.architecture)
+            model = new_network(config.architecture)
             if start is not None:
                 model.set_weights(start)
             if config.learning_rate is not None:
@@ -253,7 +250,9 @@ def prepare_model(config: TrainConfig, state: RunState | None, strategy, steps: 
 def fit(model, batches, data: RunData, config: TrainConfig, state: RunState | None,
         verbose: int) -> dict[str, list[float]]:
     """Train from the checkpoint's epoch (or 0) to ``config.epochs``; this run's history."""
-    from digit_recognizer.training.callbacks import training_callbacks
+    # Imported here: callbacks subclasses Keras' Callback, so importing it imports Keras, which
+    # this module must not do at its import (see ``new_network``).
+    from digit_recognizer.training.callbacks import training_callbacks  # noqa: PLC0415
 
     if state is not None:  # the log goes on after the checkpoint's epochs
         write_log(log_path(config.out), state.history)
@@ -291,13 +290,6 @@ def whole_history(past: RunState | None, fitted: dict) -> dict[str, list[float]]
             for key in dict.fromkeys([*earlier, *fitted])}
 
 
-def save_model(model, out: Path) -> None:
-    """Save the finished network so that ``out`` holds the old file or the complete new one."""
-    with atomic_path(out) as tmp:
-        # .h5 without the optimizer state: the app only predicts, and the file stays small.
-        model.save(tmp, include_optimizer=False) if tmp.suffix == ".h5" else model.save(tmp)
-
-
 def report(model, config: TrainConfig, data: RunData, history: dict, state: RunState | None,
            seconds: float, replicas: int, figures: bool, started_from: dict | None = None
            ) -> dict:
@@ -332,8 +324,6 @@ def report(model, config: TrainConfig, data: RunData, history: dict, state: RunS
     out = Path(config.out)
     atomic_write_text(out.with_suffix(".json"), json.dumps(metadata, indent=2) + "\n")
     if figures:
-        from digit_recognizer.training.figures import save_training_figures
-
         save_training_figures(out, history, scores, data.x_test, data.y_test)
     export_copy(out)
     return metadata
@@ -341,158 +331,8 @@ def report(model, config: TrainConfig, data: RunData, history: dict, state: RunS
 
 def not_a_digit_threshold(model, data: RunData, seed: int) -> dict:
     """The threshold and its validation figures (``calibration``), for the metadata."""
-    from digit_recognizer.training.calibration import calibrate, validation_digits
 
     def forward(x: np.ndarray) -> np.ndarray:
         return model.predict(x, batch_size=500, verbose=0)
 
     return calibrate(forward, validation_digits(data.x_val, seed))
-
-
-def evaluate_arrays(model, x_test: np.ndarray, y_test: np.ndarray) -> dict:
-    """Score a Keras model on a labelled set of uint8 (N, 28, 28) images."""
-    probabilities = model.predict(to_model_input(x_test), batch_size=500, verbose=0)
-    return score_probabilities(probabilities, y_test)
-
-
-def export_copy(out: Path) -> None:
-    """Make the ONNX copy the app runs; a failure costs only that copy, never the model."""
-    from digit_recognizer.training.export import export_onnx
-
-    try:
-        export_onnx(out)
-    except ModelError as err:
-        print(f"warning: {err} The app will load {out.name} with Keras instead; try again "
-              "with: python -m digit_recognizer export", file=sys.stderr)
-
-
-def config_path(out: str | os.PathLike) -> Path:
-    out = Path(out)
-    return out.with_name(out.stem + ".config.json")
-
-
-def log_path(out: str | os.PathLike) -> Path:
-    out = Path(out)
-    return out.with_name(out.stem + ".log.csv")
-
-
-def read_log(out: str | os.PathLike) -> dict[str, list[float]]:
-    """The per-epoch history (as ``History.history``) that CSVLogger wrote beside ``out``."""
-    with open(log_path(out), newline="") as file:
-        rows = list(csv.DictReader(file))
-    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else ())
-            if key != "epoch"}
-
-
-def write_log(path: Path, history: dict[str, list[float]]) -> None:
-    """Write ``history`` as CSVLogger does (epoch, then the keys sorted), for it to append to."""
-    keys = sorted(history)
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["epoch", *keys])
-        for epoch, values in enumerate(zip(*(history[key] for key in keys))):
-            writer.writerow([epoch, *values])
-
-
-def number(text: str, fits: Callable[[float], bool], what: str) -> float:
-    """A command-line number for which ``fits`` holds; else "'text' is not ``what``"."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")  # fits no range
-    if not fits(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
-    return value
-
-
-def share(text: str, most: float = 1.0, what: str = "a share from 0 to 1") -> float:
-    """A command-line share: a number from 0 to ``most``."""
-    return number(text, lambda value: 0 <= value <= most, what)
-
-
-def degrees(text: str) -> float:
-    return share(text, 180.0, "a turn from 0 to 180 degrees")
-
-
-def learning_rate(text: str) -> float:
-    """A command-line learning rate: a number above 0, at most 10."""
-    return number(text, lambda value: 0 < value <= 10, "a learning rate (above 0, at most 10)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m digit_recognizer train",
-                                     description="Train a CNN on MNIST and save it.")
-    default = find_bundled(DEFAULT_MODEL).architecture
-    parser.add_argument("--model", choices=[m.architecture for m in BUNDLED_MODELS],
-                        default=default,
-                        help="architecture: " + ", ".join(
-                            f"{m.architecture} = {m.label}" for m in BUNDLED_MODELS)
-                        + f" (default: {default})")
-    parser.add_argument("--epochs", type=int, default=30,
-                        help="maximum epochs in all, a resumed run's included (default: 30)")
-    parser.add_argument("--batch-size", type=int, default=128, help="(default: 128)")
-    parser.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, "
-                                           "then the Keras cache)")
-    parser.add_argument("--out", help="model file to write (default: the bundled model's file "
-                                      "in models/: " + ", ".join(
-                                          f"{m.file} for {m.architecture}"
-                                          for m in BUNDLED_MODELS) + ")")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--limit", type=int, help="train on the first N images only "
-                                                  "(default: all 60,000)")
-    parser.add_argument("--extra-data", help="folder with an extra IDX dataset (a "
-                                             "*-images-idx3-ubyte[.gz] and its "
-                                             "*-labels-idx1-ubyte[.gz]) to mix into training "
-                                             "(default: none)")
-    parser.add_argument("--patience", type=int, default=6,
-                        help="epochs without validation gain before stopping (default: 6)")
-    parser.add_argument("--no-augment", action="store_true",
-                        help="train on the images as they are (default: augment)")
-    parser.add_argument("--no-variants", action="store_true",
-                        help="train on MNIST's digits only: no re-drawn or style-edited digits, "
-                             "no non-digits (default: all three; see digit_recognizer/training/data/variants.py)")
-    defaults = TrainConfig("", "")
-    for name, text in (("restroked", "share of digits shown re-drawn with the app's brush"),
-                       ("styled", "share of 0s, 1s, 5s and 7s shown in a style MNIST lacks"),
-                       ("non-digits", "non-digits per batch, as a share of its digits"),
-                       ("rotation", "augmentation: largest turn, in degrees"),
-                       ("zoom", "augmentation: largest change of size, as a share")):
-        default = getattr(defaults, name.replace("-", "_"))
-        parser.add_argument(f"--{name}", type=degrees if name == "rotation" else share,
-                            default=default, help=f"{text} (default: {default})")
-    parser.add_argument("--start-from", metavar="MODEL",
-                        help="go on training a trained network of the same architecture, for "
-                             "instance a bundled model, instead of a new one (default: new)")
-    parser.add_argument("--learning-rate", type=learning_rate,
-                        help="the optimizer's first learning rate (default: the architecture's: "
-                             "1.0 for adadelta, 0.001 for rmsprop; lower it with --start-from)")
-    parser.add_argument("--no-figures", action="store_true", help="skip the matplotlib figures")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run that wrote --out from its checkpoint "
-                             "(<out>.checkpoint.keras) up to --epochs epochs in all")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    config = TrainConfig(
-        architecture=args.model, out=args.out or str(for_architecture(args.model).path()),
-        epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,
-        extra_data=args.extra_data, patience=args.patience, augment=not args.no_augment,
-        data_dir=args.data_dir, variants=not args.no_variants, restroked=args.restroked,
-        styled=args.styled, non_digits=args.non_digits, rotation=args.rotation, zoom=args.zoom,
-        start_from=args.start_from, learning_rate=args.learning_rate)
-    try:
-        metadata = train(config, resume=args.resume, figures=not args.no_figures)
-    except (MnistError, IdxError, TeachingError, ResumeError, ModelError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        checkpoint = checkpoint_path(config.out)
-        kept = (f"; the best epoch so far is in {checkpoint} (--resume goes on from it)"
-                if checkpoint.exists() else "")
-        print(f"\ninterrupted: {config.out} was left as it was{kept}", file=sys.stderr)
-        return 130
-    print(f"saved {config.out}: test accuracy {metadata['test_accuracy']:.4%} "
-          f"after {metadata['epochs_run']} epochs, {metadata['training_seconds']:.0f} s")
-    return 0

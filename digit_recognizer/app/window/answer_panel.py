@@ -17,7 +17,9 @@ from tkinter import ttk
 import numpy as np
 from PIL import Image, ImageTk
 
-from digit_recognizer.app.background import plural
+from digit_recognizer.app.window.wording import plural
+from digit_recognizer.core import confidence
+from digit_recognizer.core.confidence import NO_CLOSEST, top_two
 from digit_recognizer.core.results import NOT_A_DIGIT, NumberRecognition, Recognition
 from digit_recognizer.app.window.widgets import (
     ACCENT,
@@ -28,11 +30,9 @@ from digit_recognizer.app.window.widgets import (
     model_view_image,
 )
 
-__all__ = ["CLOSE_CALL", "LOW_CONFIDENCE", "AnswerPanel", "DigitChart", "chart_grid",
+__all__ = ["AnswerPanel", "DigitChart", "chart_grid",
            "closest_guess", "describe", "is_sure"]
 
-LOW_CONFIDENCE = 0.6  # below this the panel says the model is not sure...
-CLOSE_CALL = 0.2  # ...and also when the runner-up is within this of the winner
 
 # Sizes in logical pixels (multiplied by the screen's scale) and font sizes in points.
 VIEW_SIZE = 140  # the 28x28 network input, enlarged 5x
@@ -47,14 +47,10 @@ CAPTION_TEXT = "#555"
 
 def describe(probabilities: np.ndarray) -> tuple[str, bool]:
     """How sure the model is ("97% sure", "not sure: 4 or 9?"), and whether it is sure."""
-    first, second = _top_two(probabilities)
-    top, runner_up = float(probabilities[first]), float(probabilities[second])
-    if top < LOW_CONFIDENCE or top - runner_up < CLOSE_CALL:
+    first, second = top_two(probabilities)
+    if not confidence.is_sure(probabilities):
         return f"not sure: {first} or {second}?", False
-    return f"{top:.0%} sure", True
-
-
-NO_CLOSEST = 0.2  # a top probability under this, on a non-digit, singles out no digit
+    return f"{float(probabilities[first]):.0%} sure", True
 
 
 def closest_guess(result: Recognition) -> str:
@@ -67,11 +63,6 @@ def closest_guess(result: Recognition) -> str:
 def is_sure(result: Recognition) -> bool:
     """Whether ``result`` names a digit with confidence (never when it is not a digit)."""
     return not result.not_a_digit and describe(result.probabilities)[1]
-
-
-def _top_two(probabilities: np.ndarray) -> tuple[int, int]:
-    second, first = np.argsort(probabilities)[-2:]
-    return int(first), int(second)
 
 
 def chart_grid(count: int) -> tuple[int, int]:
@@ -101,7 +92,7 @@ class DigitChart(ProbabilityBars):
     def show_recognition(self, recognition: Recognition) -> None:
         """Bars for ``recognition``'s probabilities; the caption says the digit, the two it
         hesitates between, or "?" and its closest guess when it is not a digit."""
-        first, second = _top_two(recognition.probabilities)
+        first, second = top_two(recognition.probabilities)
         sure = is_sure(recognition)
         caption = (f"?  ({first}, {recognition.confidence:.0%})" if recognition.not_a_digit
                    else f"{first}  {recognition.confidence:.0%}" if sure
@@ -200,7 +191,7 @@ class AnswerPanel(ttk.Frame):
         else:
             self._show_answer(number.text, f"{plural(count, 'digit')}\n"
                                            f"{number.confidence:.0%} sure",
-                              number.confidence >= LOW_CONFIDENCE)
+                              number.confidence >= confidence.LOW_CONFIDENCE)
         self._show_charts(number.digits)
         self._show_view([digit.input for digit in number.digits])
 

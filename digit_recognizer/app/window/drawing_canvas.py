@@ -15,8 +15,8 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageTk
 
-from digit_recognizer.app.background import Stroke
 from digit_recognizer.app.window.widgets import BOX_COLOUR, INK, PAPER, WARN
+from digit_recognizer.core.strokes import Stroke
 
 __all__ = ["DrawingCanvas", "Drawing", "CHANGES"]
 

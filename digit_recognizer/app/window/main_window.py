@@ -16,36 +16,39 @@ from typing import Callable
 
 from digit_recognizer.app.window.answer_panel import AnswerPanel
 from digit_recognizer.app.window.drawing_canvas import DrawingCanvas
-from digit_recognizer.app.help_info import SHORTCUTS
+from digit_recognizer.app.window.help_info import SHORTCUTS
 from digit_recognizer.app.window.model_menu import ModelMenu
-from digit_recognizer.app.settings import Settings
 from digit_recognizer.app.window.status_bar import StatusBar
 from digit_recognizer.app.window.toolbar import Actions, TeachBar, Toolbar
 from digit_recognizer.app.window.widgets import style_background
+from digit_recognizer.core.strokes import PAPER_SIDE
 
-__all__ = ["MainWindow", "CANVAS_SIZE", "MIN_CANVAS"]
+__all__ = ["MainWindow", "MIN_CANVAS"]
 
-CANVAS_SIZE = 320  # the paper's side at the window's default size, logical pixels
-MIN_CANVAS = 220  # ... and at its minimum size
+MIN_CANVAS = 220  # the paper's side at the window's minimum size (PAPER_SIDE: at its default)
 BORDER = 2  # the canvas's highlight border, both sides together
 
 
 class MainWindow:
-    """Builds the window in ``root``; ``actions`` is the app that the controls call."""
+    """Builds the window in ``root``; ``actions`` is the app that the controls call.
 
-    def __init__(self, root: tk.Tk, actions: object, *, settings: Settings,
-                 models_dir: str | os.PathLike | None) -> None:
+    ``model``, ``brush``, ``number_mode`` and ``live`` are what the controls show at first (the
+    remembered settings).
+    """
+
+    def __init__(self, root: tk.Tk, actions: object, *, model: str, brush: int,
+                 number_mode: bool, live: bool, models_dir: str | os.PathLike | None) -> None:
         self.root, self.actions = root, actions
         self.scale = max(1.0, float(root.tk.call("tk", "scaling")) * 72 / 96)
         self._style()
-        self.model_var = tk.StringVar(root, value=settings.model)
+        self.model_var = tk.StringVar(root, value=model)
         root.configure(menu=self._menus(models_dir), background=style_background(root))
         main = ttk.Frame(root, padding=12)
         main.grid(row=0, column=0, sticky="nsew")
         for widget in (root, main):
             widget.columnconfigure(0, weight=1)
             widget.rowconfigure(0, weight=1)
-        side = round(CANVAS_SIZE * self.scale)
+        side = round(PAPER_SIDE * self.scale)
         self.paper = ttk.Frame(main, width=side + BORDER, height=side + BORDER)
         self.paper.grid(row=0, column=0, sticky="nsew")
         self.canvas = DrawingCanvas(self.paper, side, brush=self._brush_fraction,
@@ -54,9 +57,8 @@ class MainWindow:
         self.paper.bind("<Configure>", self._on_paper_resized)
         self.answer = AnswerPanel(main, self.scale)
         self.answer.grid(row=0, column=1, sticky="nsew", padx=(14, 0))
-        self.toolbar = Toolbar(main, self._toolbar_actions(), brush=settings.brush,
-                               number_mode=settings.number_mode, live=settings.live,
-                               scale=self.scale)
+        self.toolbar = Toolbar(main, self._toolbar_actions(), brush=brush,
+                               number_mode=number_mode, live=live, scale=self.scale)
         self.toolbar.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(10, 0))
         self.teach_bar = TeachBar(main, partial(self.run, "teach"))
         self.teach_bar.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(8, 0))
@@ -148,7 +150,7 @@ class MainWindow:
         self.canvas.clear()
 
     def _brush_fraction(self) -> float:
-        return self.toolbar.brush / CANVAS_SIZE
+        return self.toolbar.brush / PAPER_SIDE
 
     @property
     def number_mode(self) -> bool:

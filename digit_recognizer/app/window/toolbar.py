@@ -16,7 +16,7 @@ from digit_recognizer.app.window.widgets import INK, style_background
 
 __all__ = ["Actions", "Toolbar", "TeachBar", "BRUSH_MIN", "BRUSH_MAX"]
 
-BRUSH_MIN, BRUSH_MAX = 6, 40  # pen width in logical pixels on the default-size canvas
+BRUSH_MIN, BRUSH_MAX = 6, 40  # pen width in logical pixels of the paper at its default size
 PREVIEW = 44  # the pen preview's side, logical pixels
 
 

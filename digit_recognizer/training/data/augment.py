@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 
 from digit_recognizer.core.quiet_tf import import_keras
@@ -101,8 +102,6 @@ def augment_digits(images: np.ndarray, rng: np.random.Generator, rotation: float
     digits gets thicker strokes and half as many thinner ones (grey-level dilation/erosion),
     since people draw with other brushes than MNIST's pens.
     """
-    import cv2
-
     images = warp_digits(images, random_affine(len(images), rng, rotation, zoom, shift))
     kernel = np.ones((2, 2), np.uint8)
     for op, share in ((cv2.dilate, thicken), (cv2.erode, thicken / 2)):
@@ -129,8 +128,6 @@ def random_affine(count: int, rng: np.random.Generator, rotation: float, zoom: f
 
 def warp_digits(images: np.ndarray, matrices: np.ndarray) -> np.ndarray:
     """Apply one affine matrix to each 28×28 image (bilinear, black outside)."""
-    import cv2
-
     return np.stack([cv2.warpAffine(image, matrix, (28, 28), flags=cv2.INTER_LINEAR)
                      for image, matrix in zip(images, matrices)])
 

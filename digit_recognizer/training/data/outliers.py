@@ -19,6 +19,7 @@ tried and dropped: preprocessing sets their eyes aside as specks, which leaves a
 
 The project's non-digit *test* set (``nondigits``) is written by hand as stroke paths, in
 another module that training never imports, so that it measures more than this generator.
+Its own OpenCV rasteriser, not the test set's ``strokes.render_strokes``, is on purpose too.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from digit_recognizer.recognition.preprocess import EmptyDrawingError, canvas_to_mnist_uint8
+from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 
 __all__ = ["non_digits", "FAMILIES", "LETTERS"]
 

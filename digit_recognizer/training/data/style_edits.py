@@ -11,7 +11,8 @@ digit's own 28×28 image, in its own stroke width, and keeps the class plain to 
 
 The styles *test* set (``styles``) is written as stroke paths by hand, in a module training
 never imports; these edits are raster operations on MNIST digits, so the test measures whether
-the network learned the style, not whether it learned one generator.
+the network learned the style, not whether it learned one generator. They draw onto the MNIST
+bitmap (ink high, its own pen) with OpenCV: ``strokes.render_strokes`` draws whole drawings.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digit_recognizer.recognition.preprocess import EmptyDrawingError, canvas_to_mnist_uint8
+from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 
 __all__ = ["EDITED_CLASSES", "edit_digit"]
 

@@ -4,9 +4,10 @@
 For the tests, the benchmarks and the notebook, which need many realistic drawings with known
 labels: each test digit is re-drawn larger or smaller, turned a little, anywhere on the canvas,
 with a round brush of its own width. The app never uses this module; it reads what people draw.
+It re-strokes the digit's bitmap: there are no pen paths to give ``strokes.render_strokes``.
 
     from digit_recognizer.training.data.synthetic import render_drawn_digit
-    canvas = render_drawn_digit(x_test[0], np.random.default_rng(0))  # uint8 (280, 280)
+    canvas = render_drawn_digit(x_test[0], np.random.default_rng(0))  # uint8, DRAWING_SIDE square
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digit_recognizer.recognition.preprocess import EmptyDrawingError
+from digit_recognizer.core.strokes import DRAWING_SIDE
+from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 
 __all__ = ["render_drawn_digit"]
 
 
 def render_drawn_digit(
-    digit: np.ndarray, rng: np.random.Generator, canvas: int = 280
+    digit: np.ndarray, rng: np.random.Generator, canvas: int = DRAWING_SIDE
 ) -> np.ndarray:
     """Draw MNIST ``digit`` (uint8 (28, 28), ink high) as a person does on the app's canvas.
 

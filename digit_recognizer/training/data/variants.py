@@ -18,7 +18,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
+import cv2
 import numpy as np
+
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
+from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
+from digit_recognizer.training.data.outliers import non_digits
+from digit_recognizer.training.data.style_edits import edit_digit
+from digit_recognizer.training.data.synthetic import render_drawn_digit
 
 __all__ = ["TrainingVariants", "make_variants"]
 
@@ -64,10 +71,6 @@ def make_variants(x: np.ndarray, y: np.ndarray, seed: int, non_digit_count: int,
 
 
 def _digit_chunk(x: np.ndarray, y: np.ndarray, seed: np.random.SeedSequence):
-    import cv2
-
-    from digit_recognizer.training.data.style_edits import edit_digit
-
     cv2.setNumThreads(1)  # the pool runs one worker per core already
     rng = np.random.default_rng(seed)
     restroked = np.stack([restroke(digit, rng) for digit in x]) if len(x) else x.copy()
@@ -81,10 +84,6 @@ def _digit_chunk(x: np.ndarray, y: np.ndarray, seed: np.random.SeedSequence):
 
 
 def _non_digit_chunk(count: int, seed: np.random.SeedSequence) -> np.ndarray:
-    import cv2
-
-    from digit_recognizer.training.data.outliers import non_digits
-
     cv2.setNumThreads(1)
     return non_digits(max(0, count), np.random.default_rng(seed))
 
@@ -94,9 +93,6 @@ def restroke(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
     A digit the renderer cannot draw (too faint, too small for the brush) comes back as it was.
     """
-    from digit_recognizer.recognition.preprocess import EmptyDrawingError, canvas_to_mnist_uint8
-    from digit_recognizer.training.data.synthetic import render_drawn_digit
-
     try:
         return canvas_to_mnist_uint8(render_drawn_digit(digit, rng, canvas=140))
     except EmptyDrawingError:

@@ -5,7 +5,8 @@ nearest-neighbour so each pixel stays a sharp block) with its label under it. A 
 arrow keys select one; Delete removes it, a digit key (or the Relabel menu) gives it that
 label, and Export copies them all as PNG folders or an IDX pair. Every change is written at
 once through ``teaching`` and then reported to ``on_change`` (the window refits the personal
-model on it). A problem shows as one sentence in the dialog, never as a traceback.
+model on it). A problem shows as one sentence in the dialog, never as a traceback. It writes
+through ``teaching``, so it sits beside it in ``app``, above the window's parts (``app.window``).
 
     dialog = corrections_dialog(root, corrections_dir(), on_change=app.refit)
 """

@@ -1,0 +1,128 @@
+"""The recognizer and the work done with it, on the model worker's thread: ``Engine``.
+
+It loads models and keeps them, recognizes drawings and opened images, and fine-tunes the
+user's personal model (through its ``teacher``, a ``model_loading.ModelLoader``), so that the
+answer that follows a lesson is the new model's. Each method returns one of the results in
+``job_results`` for the window's poll.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from digit_recognizer.app.background.job_results import (
+    Done,
+    Failed,
+    Learned,
+    Lesson,
+    Loaded,
+    Predicted,
+    Request,
+)
+from digit_recognizer.app.personal_model import remove_personal
+from digit_recognizer.app.teaching import TeachingError, clear_corrections, read_corrections
+from digit_recognizer.app.window.wording import DRAW_FIRST, NO_MODEL
+from digit_recognizer.core.results import ModelError
+from digit_recognizer.core.strokes import render_strokes
+from digit_recognizer.recognition.preprocess.errors import DrawingTooSmallError, EmptyDrawingError
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    """The recognizer and the work done with it; used on the model worker's thread only.
+
+    Models stay loaded once loaded (in this process, or in the model process for Keras
+    files), so switching back to one is instant. One whose process stopped is dropped, and
+    loaded again when chosen again.
+    """
+
+    def __init__(self, load_recognizer: Callable[[str], Any],
+                 load_in_process: Callable[[str], Any] | None = None,
+                 teacher: Callable[..., Any] | None = None) -> None:
+        """``load_in_process``: a loader that never starts a child, for ``preload``;
+        ``teacher(base, images, labels, out)``: fine-tunes and returns the recognizer."""
+        self.load_recognizer = load_recognizer
+        self.load_in_process = load_in_process
+        self.teacher = teacher
+        self.recognizer = None
+        self._kept: dict[str, Any] = {}
+
+    def load(self, choice: str) -> Loaded | Failed:
+        """Load ``choice`` and make it the recognizer for the predictions that follow."""
+        start = time.monotonic()
+        try:
+            recognizer = self._get(choice)
+        except ModelError as err:
+            return Failed("load", str(err), choice)
+        self.recognizer = recognizer
+        return Loaded(choice, recognizer, time.monotonic() - start)
+
+    def preload(self, choices: Sequence[str]) -> Done:
+        """Load ``choices`` ahead of use if they run in this process; quietly skip the rest."""
+        if self.load_in_process is None:
+            return Done("preload", "")
+        for choice in choices:
+            try:
+                self._get(choice, self.load_in_process)
+            except ModelError:
+                pass  # the user hears about it if they choose that model
+        return Done("preload", "")
+
+    @property
+    def kept(self) -> dict[str, Any]:
+        """The recognizers kept loaded, by choice."""
+        return dict(self._kept)
+
+    def _get(self, choice: str, load: Callable[[str], Any] | None = None):
+        if choice in self._kept:
+            return self._kept[choice]
+        recognizer = (load or self.load_recognizer)(choice)
+        self._kept[choice] = recognizer
+        return recognizer
+
+    def personalise(self, lesson: Lesson) -> Learned | Failed:
+        """Fine-tune the personal model on every saved correction, or forget them all."""
+        choice, started = str(lesson.out), time.monotonic()
+        try:
+            if lesson.forget:
+                clear_corrections(lesson.folder)
+            saved = read_corrections(lesson.folder)
+            if not len(saved):  # nothing left to learn: the personal model is the base again
+                remove_personal(lesson.out)
+                self._kept.pop(choice, None)
+                return Learned(lesson, None, 0)
+            if self.teacher is None:
+                raise ModelError("This window has no model process to fine-tune in.")
+            recognizer = self.teacher(lesson.base, saved.images, saved.labels, lesson.out)
+        except (TeachingError, OSError, ModelError) as err:
+            return Failed("learn", str(err), lesson)
+        self._kept[choice] = recognizer
+        if lesson.select or self.recognizer is not None and self.recognizer.path == lesson.out:
+            self.recognizer = recognizer
+        return Learned(lesson, Loaded(choice, recognizer, time.monotonic() - started),
+                       len(saved))
+
+    def predict(self, request: Request) -> Predicted | Failed:
+        """Recognize the drawing or image in ``request`` with the current recognizer."""
+        if self.recognizer is None:
+            return Failed("predict", NO_MODEL, request)
+        photo = request.photo is not None
+        image = request.photo if photo else np.asarray(render_strokes(request.strokes,
+                                                                      request.size))
+        try:
+            if request.number:
+                result = self.recognizer.recognize_number(image)
+            else:
+                result = self.recognizer.recognize(image, photo=photo)
+        except DrawingTooSmallError as err:  # something is drawn: say how to fix it
+            return Failed("predict", str(err), request)
+        except EmptyDrawingError:
+            return Failed("predict", DRAW_FIRST, request)
+        except ModelError as err:  # its process stopped: the next choice of it loads anew
+            self._kept = {k: r for k, r in self._kept.items() if r is not self.recognizer}
+            return Failed("predict", str(err), request)
+        return Predicted(request, result)

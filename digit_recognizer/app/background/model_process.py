@@ -1,0 +1,175 @@
+"""The network in a child process, so that the window's process never imports TensorFlow;
+this is the parent's side of it (the child's is ``model_server``).
+
+    from digit_recognizer.app.background.model_process import ModelProcess, load_in_child
+    child = ModelProcess()
+    recognizer = load_in_child("my_model.h5", process=child)   # runs in the child
+    result = recognizer.recognize(canvas)
+
+Importing TensorFlow's C extension holds the GIL for long stretches, which froze the window
+when the model loaded on a thread. Here a child started with ``spawn`` (never ``fork``: the
+parent runs Tk) imports TensorFlow and loads models, and keeps each one it has loaded; the
+parent keeps preprocessing and sends only the (N, 28, 28, 1) network input over a pipe, one
+round trip per call.
+
+It also fine-tunes the user's personal model (``personalise``): the child keeps each base
+model it has loaded and the MNIST training digits that fine-tuning replays, so a teach costs
+only the training itself. ``warm_up`` imports TensorFlow and loads those ahead of the first
+teach, once the window is up.
+
+The child exits when its pipe closes: when ``ModelProcess.close`` is called (or, for a child
+of its own, when its recognizer is garbage collected), at interpreter exit, or when the parent
+dies.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import weakref
+from dataclasses import dataclass
+from functools import partial
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from digit_recognizer.core.results import ModelError
+
+if TYPE_CHECKING:  # importing it loads OpenCV; the child imports it for real
+    from digit_recognizer.recognition.recognizer import Recognizer
+
+__all__ = ["ModelProcess", "LoadedModel", "PersonaliseOptions", "load_in_child", "PROCESS_NAME"]
+
+PROCESS_NAME = "digit-recognizer-model"
+STOPPED = "The model process stopped unexpectedly; choose the model again to restart it."
+# A child that does not exit this long after its pipe closes is killed.
+EXIT_WAIT_S = 5.0
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What the child says about a model it has loaded."""
+
+    name: str
+    path: Path | None
+    metadata: dict
+    runtime: str
+    notices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PersonaliseOptions:
+    """How the child fine-tunes a personal model: where MNIST is and how much of it to replay."""
+
+    data_dir: str | None = None  # the MNIST files; None: $MNIST_DIR, then the Keras cache
+    replay_limit: int | None = None  # the first N training digits only (tests); None: all
+    seed: int = 0
+
+
+class ModelProcess:
+    """A child process that loads models on request, keeps them, and runs them.
+
+    Starting it is quick; the first ``load`` imports TensorFlow in the child (seconds: call it
+    off the Tk thread), later loads take a fraction of that. Models stay loaded until the
+    child stops, so a model used before comes back at once.
+    """
+
+    def __init__(self, models_dir: str | os.PathLike | None = None) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child_conn = context.Pipe()
+        self._lock = threading.Lock()
+        self.process = context.Process(target=_serve, args=(child_conn, models_dir),
+                                       name=PROCESS_NAME, daemon=True)
+        self.process.start()
+        child_conn.close()  # the child's end lives in the child only, so its exit reads as EOF
+
+    def load(self, choice: str) -> LoadedModel:
+        """Load ``choice`` in the child (if it is not already); raises ``ModelError``."""
+        return LoadedModel(*self._ask(("load", choice)))
+
+    def forward(self, choice: str, x: np.ndarray) -> np.ndarray:
+        """(N, 28, 28, 1) float32 in [0, 1] -> (N, 10) probabilities from ``choice``'s model."""
+        return self._ask(("predict", choice, x))
+
+    def warm_up(self, base: str, options: PersonaliseOptions = PersonaliseOptions()) -> None:
+        """Import TensorFlow and load ``base`` and the MNIST replay digits in the child, so
+        the first ``personalise`` does not wait for them (seconds: call it off the Tk thread).
+        Raises ``ModelError`` if MNIST or the model cannot be loaded."""
+        self._ask(("warm", base, options))
+
+    def personalise(self, base: str, images: np.ndarray, labels: np.ndarray,
+                    out: str | os.PathLike,
+                    options: PersonaliseOptions = PersonaliseOptions()) -> LoadedModel:
+        """Fine-tune bundled model ``base`` on the corrections, save it to ``out``, and keep it
+        loaded in the child as the model ``str(out)`` (``forward`` runs it at once).
+
+        ``images``: uint8 (N, 28, 28), ink high; ``labels``: (N,) digits. Raises
+        ``ModelError`` (MNIST missing, unusable corrections, a failed save) in one sentence.
+        """
+        return LoadedModel(*self._ask(("personalise", base, images, labels, str(out), options)))
+
+    def export(self, path: str | os.PathLike) -> None:
+        """Make the ONNX copy of the model file ``path`` (about a second); ``ModelError``."""
+        self._ask(("export", str(path)))
+
+    def _ask(self, message: tuple) -> object:
+        """Send one request and wait for its answer; one request on the pipe at a time."""
+        with self._lock:
+            if self._conn.closed:
+                raise ModelError("The model process was closed; load the model again.")
+            try:
+                self._conn.send(message)
+                status, value = self._conn.recv()
+            except (EOFError, OSError) as err:
+                raise ModelError(STOPPED) from err
+        if status != "ok":
+            raise ModelError(value)
+        return value
+
+    def close(self) -> None:
+        """Stop the child (it exits when the pipe closes); safe to call more than once."""
+        with self._lock:  # never while a request is on the pipe
+            if not self._conn.closed:
+                self._conn.close()
+        self.process.join(EXIT_WAIT_S)
+        if self.process.exitcode is None:
+            self.process.kill()
+            self.process.join()
+
+
+def load_in_child(choice: str, models_dir: str | os.PathLike | None = None,
+                  process: ModelProcess | None = None) -> Recognizer:
+    """A ``Recognizer`` for ``choice`` whose network runs in a child process.
+
+    ``choice``: 'model1', 'model2', 'both' or a model file's path, as for
+    ``Recognizer.from_choice``. With ``process`` the model loads in that child, which keeps
+    it; without, in a child of its own that stops when the recognizer is garbage collected.
+    Blocks until the model has loaded; raises ``ModelError``.
+    """
+    # It loads OpenCV, which the window's start path (this module is on it) must not.
+    from digit_recognizer.recognition.recognizer import Recognizer
+
+    child = process or ModelProcess(models_dir)
+    try:
+        loaded = child.load(choice)
+    except ModelError:
+        if process is None:
+            child.close()
+        raise
+    recognizer = Recognizer(partial(child.forward, choice), name=loaded.name, path=loaded.path,
+                            metadata=loaded.metadata)
+    recognizer.runtime, recognizer.notices = loaded.runtime, loaded.notices
+    if process is None:
+        weakref.finalize(recognizer, child.close)
+    return recognizer
+
+
+def _serve(conn: Connection, models_dir: str | os.PathLike | None) -> None:
+    """The child's entry point: ``model_server.serve``."""
+    # The child's side loads OpenCV and TensorFlow: imported in the child, never in the window.
+    from digit_recognizer.app.background.model_server import serve  # noqa: PLC0415
+
+    serve(conn, models_dir)

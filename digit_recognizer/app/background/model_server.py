@@ -1,0 +1,191 @@
+"""The model process's own side: what the child runs (``serve``), started by
+``model_process.ModelProcess``.
+
+It answers the parent's requests over the pipe: load a model and keep it (TensorFlow is imported
+here, never in the window's process), run one, fine-tune the user's personal model on the
+corrections (``personalise_model``, replaying MNIST's training digits), and make a model's ONNX
+copy. The window's process never imports this module: its imports load OpenCV, and loading a
+Keras model imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digit_recognizer.app.personal_model import personal_metadata, save_personal
+from digit_recognizer.app.terminal_log import log_details_to_terminal
+from digit_recognizer.core.catalogue import recorded_threshold
+from digit_recognizer.core.mnist import MnistError, dataset_sha256, load_mnist
+from digit_recognizer.core.results import ModelError
+from digit_recognizer.recognition.recognizer import Recognizer, bundled_path, load_keras_file
+from digit_recognizer.training.export import export_onnx
+from digit_recognizer.training.fine_tuning import fine_tune
+from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError
+
+__all__ = ["serve", "personalise_model", "prepare_model", "base_threshold", "file_stamp"]
+
+
+def serve(conn: Connection, models_dir: str | os.PathLike | None) -> None:
+    """The child's side: answer load and predict requests until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle
+    log_details_to_terminal()
+    models: dict[str, Recognizer] = {}
+    stamps: dict[str, tuple | None] = {}  # each model file as it was when loaded
+    teacher = _Teacher(models_dir, stamps)
+    try:
+        while True:
+            try:
+                request = conn.recv()
+            except EOFError:  # the parent closed the pipe, or died
+                break
+            if request[0] == "load":
+                conn.send(_load(models, request[1], models_dir, stamps))
+            elif request[0] == "predict":
+                conn.send(_predict(models, request[1], request[2]))
+            else:
+                conn.send(teacher.answer(models, request))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the parent went away while we answered
+    except Exception:  # the process's edge: say why before exiting; the parent reads EOF
+        traceback.print_exc()
+    finally:
+        conn.close()
+        # Skip TensorFlow's slow teardown: nothing here needs saving, and the parent waits.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _load(models: dict, choice: str, models_dir, stamps: dict) -> tuple[str, object]:
+    """Load ``choice`` into ``models`` unless it is there as its file is now; the reply."""
+    stamp = file_stamp(choice)
+    if choice not in models or stamps.get(choice) != stamp:  # new, or its file was replaced
+        try:
+            models.pop(choice, None)
+            models[choice] = Recognizer.from_choice(choice, models_dir)
+            stamps[choice] = stamp
+        except ModelError as err:
+            return "error", str(err)
+        except Exception as err:  # the process's edge: the parent must hear why
+            traceback.print_exc()
+            return "error", f"{choice} could not be loaded ({type(err).__name__})."
+    recognizer = models[choice]
+    path = Path(recognizer.path) if recognizer.path is not None else None
+    return "ok", (recognizer.name, path, recognizer.metadata, recognizer.runtime,
+                  recognizer.notices)
+
+
+def file_stamp(choice: str) -> tuple | None:
+    """What tells one version of a model file from the next; None for a bundled choice."""
+    try:
+        stat = os.stat(choice)
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+def _predict(models: dict, choice: str, x: np.ndarray) -> tuple[str, object]:
+    if choice not in models:
+        return "error", "That model is not loaded in the model process; choose it again."
+    try:
+        return "ok", models[choice].predict(x)
+    except Exception as err:  # the process's edge: the parent raises it as a ModelError
+        traceback.print_exc()
+        return "error", f"The model could not run ({type(err).__name__}: {err})."
+
+
+# -- fine-tuning the personal model (in the child) ---------------------------------------------
+
+
+def personalise_model(base, images: np.ndarray, labels: np.ndarray,
+                      replay: tuple[np.ndarray, np.ndarray], seed: int = 0):
+    """The fine-tuned Keras model: the one place that names the fine-tuning recipe.
+
+    ``base`` is the same loaded Keras model on every call, and ``replay`` the same arrays, so
+    the recipe keeps what it prepares for them between calls (``prepare_model``).
+    """
+    return fine_tune.personalise(base, images, labels, replay=replay, seed=seed)
+
+
+def prepare_model(base, replay: tuple[np.ndarray, np.ndarray]) -> None:
+    """Do the first fine-tuning's per-base work now, while the user has not taught yet."""
+    fine_tune.prepare(base, replay=replay)
+
+
+class _Teacher:
+    """The child's fine-tuning side: the base models and MNIST replay digits it keeps."""
+
+    def __init__(self, models_dir: str | os.PathLike | None, stamps: dict) -> None:
+        self.models_dir, self.stamps = models_dir, stamps
+        self.bases: dict[str, object] = {}
+        self.replays: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def answer(self, models: dict, request: tuple) -> tuple[str, object]:
+        """The reply to a "warm", "personalise" or "export" request; errors in one sentence."""
+        try:
+            if request[0] == "warm":
+                prepare_model(self._base(request[1]), self._replay(request[2]))
+                return "ok", None
+            if request[0] == "export":
+                return "ok", str(export_onnx(request[1]))
+            return "ok", self._personalise(models, *request[1:])
+        except MnistError:
+            traceback.print_exc()  # where it looked, for the terminal
+            return "error", ("MNIST's training digits, which it replays to keep what it knew, "
+                             "were not found (set MNIST_DIR to their folder)")
+        except (ModelError, FineTuneError, OSError) as err:
+            return "error", str(err)
+        except Exception as err:  # the process's edge: the parent must hear why
+            traceback.print_exc()
+            return "error", f"The model could not learn ({type(err).__name__}: {err})."
+
+    def _base(self, choice: str):
+        if choice not in self.bases:
+            self.bases[choice] = load_keras_file(bundled_path(choice, self.models_dir))
+        return self.bases[choice]
+
+    def _replay(self, options: Any) -> tuple[np.ndarray, np.ndarray]:
+        """MNIST's first training digits, as many as ``options`` (a
+        ``model_process.PersonaliseOptions``) says, loaded once."""
+        key = (options.data_dir, options.replay_limit)
+        if key not in self.replays:
+            (x_train, y_train), _ = load_mnist(options.data_dir)
+            limit = options.replay_limit
+            self.replays[key] = (x_train[:limit], y_train[:limit])
+        return self.replays[key]
+
+    def _personalise(self, models: dict, base: str, images: np.ndarray, labels: np.ndarray,
+                     out: str, options: Any) -> tuple:
+        started = time.monotonic()
+        model = personalise_model(self._base(base), images, labels, self._replay(options),
+                                  seed=options.seed)
+        metadata = personal_metadata(base, len(labels), dataset_sha256(images, labels),
+                                     time.monotonic() - started, options.seed,
+                                     base_threshold(base, self.models_dir))
+        save_personal(model, out, metadata)
+        recognizer = Recognizer(_eager_forward(model), name=metadata["name"], path=Path(out),
+                                metadata=metadata)
+        models[out] = recognizer  # replaces the model of the previous fine-tuning
+        self.stamps[out] = file_stamp(out)
+        return recognizer.name, Path(out), metadata, "keras", ()
+
+
+def base_threshold(base: str, models_dir: str | os.PathLike | None) -> float | None:
+    """The bundled base model's not-a-digit threshold, which its fine-tuned copy keeps: the
+    fine-tuning replays non-digits too, so what is flat for the base stays flat."""
+    return recorded_threshold(bundled_path(base, models_dir))
+
+
+def _eager_forward(model):
+    """(N, 28, 28, 1) float32 -> (N, 10) through ``model``, with no tracing to wait for."""
+    shape = (-1, *tuple(model.inputs[0].shape)[1:])
+    return lambda x: np.asarray(model(x.reshape(shape), training=False))

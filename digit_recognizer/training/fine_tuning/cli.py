@@ -1,0 +1,62 @@
+"""The ``fine-tune`` command line: ``python -m digit_recognizer fine-tune [options]``.
+
+    python -m digit_recognizer fine-tune --model model2 \\
+        --extra-data ~/.local/share/digit-recognizer/corrections \\
+        --out ~/.local/share/digit-recognizer/my_model.h5
+
+It runs ``files.fine_tune_file`` (how: ``fine_tune``); problems end it with one line
+on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, DEFAULT_MODEL
+from digit_recognizer.core.idx_folder import IdxFolderError
+from digit_recognizer.core.mnist import MnistError
+from digit_recognizer.core.results import ModelError
+from digit_recognizer.training.fine_tuning.files import fine_tune_file
+from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m digit_recognizer fine-tune",
+        description="Teach a trained model your corrections in seconds, keeping what it knew "
+                    "of MNIST (train --extra-data retrains from scratch instead).")
+    keys = ", ".join(m.key for m in BUNDLED_MODELS)
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"the model to start from: {keys} or a .h5/.keras file "
+                             f"(default: {DEFAULT_MODEL})")
+    parser.add_argument("--extra-data", required=True,
+                        help="folder with the corrections: a *-images-idx3-ubyte[.gz] and its "
+                             "*-labels-idx1-ubyte[.gz], as the app saves them")
+    parser.add_argument("--out", required=True,
+                        help="the .h5 or .keras file to write, in an existing folder; its "
+                             ".json metadata and .onnx copy go beside it")
+    parser.add_argument("--epochs", type=int, default=2,
+                        help="passes over a fresh mix of corrections and MNIST digits (default: 2)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, "
+                                           "then the Keras cache)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        metadata = fine_tune_file(args.model, args.extra_data, args.out, epochs=args.epochs,
+                                  seed=args.seed, data_dir=args.data_dir)
+    except (FineTuneError, ModelError, IdxFolderError, MnistError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    base = metadata["base_test_accuracy"]
+    print(f"saved {args.out}: MNIST test accuracy {metadata['test_accuracy']:.2%}"
+          + (f" (base {base:.2%})" if base is not None else "")
+          + f", corrections read as taught {metadata['corrections_accuracy']:.0%}"
+          f" of {metadata['corrections']}, {metadata['seconds']:.0f} s")
+    return 0

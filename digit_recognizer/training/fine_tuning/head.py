@@ -1,0 +1,186 @@
+"""Cut a base model into a frozen trunk and a head, and train the head on corrections.
+
+    prepared = prepare_base(base, (x_train, y_train))   # seconds: the pools through the trunk
+    model = train_head(prepared, images, labels, epochs=2, seed=0, recipe=RECIPE)
+
+Only the last ``Recipe.trainable_layers`` layers with weights learn; the convolutions and every
+BatchNorm layer stay frozen, BatchNorm in inference mode. ``fine_tune.Personaliser`` keeps a
+``Prepared`` per base between calls. Imports Keras when called, not when imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from digit_recognizer.core.confidence import misread as misread_rows
+from digit_recognizer.core.quiet_tf import import_keras
+from digit_recognizer.core.results import ModelError
+from digit_recognizer.core.scoring import to_model_input
+from digit_recognizer.recognition.recognizer import INPUT_SHAPES, OUTPUT_SHAPE, load_keras_file
+from digit_recognizer.training.data.augment import augment_digits
+from digit_recognizer.training.data.outliers import non_digits
+from digit_recognizer.training.fine_tuning.mix import (
+    CORRECTION_VARIATION,
+    RECIPE,
+    Prepared,
+    Recipe,
+    correction_copies,
+    epoch_mix,
+)
+
+__all__ = ["head_model", "head_start", "prepare_base", "reset_head", "train_head",
+           "trunk_outputs", "weights_digest"]
+
+
+# Head layers without weights that may sit between the trunk and the first layer that learns.
+# Cutting before them keeps the trunk's output small and lets dropout run while the head learns.
+SHAPE_AND_NOISE_LAYERS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "Flatten",
+                          "Reshape", "GaussianNoise")
+
+
+def weights_digest(weights: list[np.ndarray]) -> bytes:
+    """A short fingerprint of ``weights``: it changes when any of them does."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in weights:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.digest()
+
+
+def prepare_base(base, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe = RECIPE,
+                 pool_seed: int = 0) -> Prepared:
+    """Load or copy ``base``, cut it before its head and pass the pools through its trunk."""
+    keras = import_keras()
+    loaded = checked_model(base)
+    work = keras.models.clone_model(loaded)
+    weights = loaded.get_weights()
+    work.set_weights(weights)
+    start = head_start(work, recipe.trainable_layers)
+    trunk = keras.Model(work.inputs, work.layers[start - 1].output)
+    rng = np.random.default_rng(pool_seed)
+    x_replay, y_replay = replay
+    picked = rng.choice(len(x_replay), min(recipe.replay_pool, len(x_replay)), replace=False)
+    # the replay pool augmented once, as in training: (P, 28, 28) uint8
+    pool = trunk_outputs(trunk, augment_digits(x_replay[picked], rng))
+    others = non_digits(recipe.non_digit_pool, rng) if recipe.non_digits else \
+        np.zeros((0, 28, 28), np.uint8)
+    if recipe.uniform_non_digits or not len(others):
+        targets = np.full((len(others), 10), 0.1, np.float32)
+    else:  # what the base answers for them, whatever that is
+        targets = loaded.predict(to_model_input(others), verbose=0).astype(np.float32)
+    return Prepared(base=loaded, replay=x_replay, weights=weights, digest=weights_digest(weights),
+                    work=work, start=start, trunk=trunk, head=head_model(work, start, recipe),
+                    pool=pool,
+                    pool_labels=np.asarray(y_replay)[picked].astype(np.uint8),
+                    others=trunk_outputs(trunk, others), other_targets=targets)
+
+
+def checked_model(base):
+    """``base`` loaded from its file with the app's checks, or the Keras model ``base``."""
+    if isinstance(base, (str, os.PathLike)):
+        model, name = load_keras_file(Path(base)), Path(base)
+    else:
+        model, name = base, getattr(base, "name", "the model")
+    keras = import_keras()
+    if not isinstance(model, keras.Sequential):
+        raise ModelError(f"{name} is not a Sequential Keras model; only those are fine-tuned.")
+    shapes = tuple(model.inputs[0].shape), tuple(model.outputs[0].shape)
+    if len(model.inputs) != 1 or len(model.outputs) != 1 or shapes[0] not in INPUT_SHAPES \
+            or shapes[1] != OUTPUT_SHAPE:
+        raise ModelError(f"{name} is not a digit model: it maps {shapes[0]} to {shapes[1]}, "
+                         f"not 28x28 images to {OUTPUT_SHAPE[1]} probabilities.")
+    return model
+
+
+def head_start(model, count: int) -> int:
+    """The index in ``model.layers`` where the head begins: the first of the last ``count``
+    layers with weights (BatchNorm aside), moved back over dropout and reshaping layers."""
+    keras = import_keras()
+    weighted = [i for i, layer in enumerate(model.layers) if layer.weights
+                and not isinstance(layer, keras.layers.BatchNormalization)]
+    start = weighted[-count] if 0 < count <= len(weighted) else 0
+    while start > 0 and type(model.layers[start - 1]).__name__ in SHAPE_AND_NOISE_LAYERS:
+        start -= 1
+    if start == 0:
+        raise ModelError(f"{model.name} has no layers before its last {count} with weights to "
+                         "freeze; it cannot be fine-tuned this way.")
+    return start
+
+
+def trunk_outputs(trunk, images: np.ndarray) -> np.ndarray:
+    """float16 trunk outputs of uint8 (N, 28, 28) images; float16 halves the cache, and the
+    head's first layer reads them as float32."""
+    if not len(images):
+        return np.zeros((0, *trunk.outputs[0].shape[1:]), np.float16)
+    return trunk.predict(to_model_input(images), batch_size=256, verbose=0).astype(np.float16)
+
+
+def head_model(work, start: int, recipe: Recipe):
+    """A compiled model from the trunk's float16 output to the probabilities.
+
+    It shares ``work``'s head layers with weights, so what it learns is in ``work``: the last
+    ``recipe.trainable_layers`` of them learn, BatchNorm stays frozen (in inference mode). Its
+    layers without weights (dropout, flatten) are copies, whose dropout ``reset_head`` seeds.
+    """
+    keras = import_keras()
+    layers = work.layers[start:]
+    learning = [layer for layer in layers if layer.weights and
+                not isinstance(layer, keras.layers.BatchNormalization)][-recipe.trainable_layers:]
+    # float16: the cached trunk outputs go in as they are; the first layer computes in float32
+    inputs = keras.Input(shape=work.layers[start - 1].output.shape[1:], dtype="float16")
+    x = inputs
+    for layer in layers:
+        layer.trainable = any(layer is chosen for chosen in learning)
+        x = (layer if layer.weights else type(layer).from_config(layer.get_config()))(x)
+    head = keras.Model(inputs, x)
+    head.compile(optimizer=keras.optimizers.SGD(recipe.learning_rate, momentum=0.9),
+                 loss="categorical_crossentropy")  # soft targets for the non-digits
+    return head
+
+
+def reset_head(prepared: Prepared, seed: int, recipe: Recipe) -> None:
+    """Start again from the base: its weights, no momentum, dropout drawn from ``seed``.
+
+    The head stays compiled between calls: building and tracing a new one costs ~0.4 s.
+    """
+    keras = import_keras()
+    prepared.work.set_weights(prepared.weights)
+    optimizer = prepared.head.optimizer
+    for variable in optimizer.variables:  # the step count and the momentum
+        variable.assign(np.zeros(variable.shape, variable.dtype))
+    optimizer.learning_rate = recipe.learning_rate
+    dropouts = [layer for layer in prepared.head.layers
+                if isinstance(layer, keras.layers.Dropout)]
+    for index, layer in enumerate(dropouts):
+        layer.seed_generator.state.assign(np.array([seed, index], "uint32")
+                                          .astype(layer.seed_generator.state.dtype))
+
+
+def train_head(prepared: Prepared, images: np.ndarray, labels: np.ndarray, *, epochs: int,
+               seed: int, recipe: Recipe, verbose: int = 0):
+    """Train the head of ``prepared`` on the corrections' mixes; return a new full model."""
+    keras = import_keras()
+    reset_head(prepared, seed, recipe)
+    rng = np.random.default_rng(seed)  # the mix of each epoch and its variations
+    own = trunk_outputs(prepared.trunk, images)
+    as_read = keras.ops.convert_to_numpy(prepared.head(own, training=False))
+    wrong = misread_rows(as_read, labels)  # the policy: wrong, or right but unsure
+    misread = as_read.argmax(axis=1)[wrong]  # the classes the corrections are confused with
+    copies = correction_copies(len(images), np.flatnonzero(wrong), epochs, recipe, rng)
+    varied = [augment_digits(images[c], rng, **CORRECTION_VARIATION) for c in copies]
+    outputs = trunk_outputs(prepared.trunk, np.concatenate(varied))  # (epochs × count, ...)
+    count = len(copies[0])
+    for epoch, picked in enumerate(copies):
+        taught = outputs[epoch * count:(epoch + 1) * count]
+        x, y = epoch_mix(prepared, taught, labels[picked], misread, recipe, rng)
+        # already shuffled by ``rng``: Keras' shuffle would follow another random stream
+        prepared.head.fit(x, y, batch_size=recipe.batch_size, epochs=1, shuffle=False,
+                          verbose=verbose)
+    model = keras.models.clone_model(prepared.work)  # the caller's, untouched by the next call
+    model.set_weights(prepared.work.get_weights())
+    for layer in model.layers:  # saved like the base, so nothing later inherits the freeze
+        layer.trainable = True
+    return model
