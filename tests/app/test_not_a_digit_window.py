@@ -28,7 +28,7 @@ from digit_recognizer.devtools.window_driver import pump_until
 # The windows here load the bundled models only: two minutes is ample.
 wait_until = partial(pump_until, timeout=120.0)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_DIR = ROOT / "models"
 # Drawings as a person makes them: strokes of points, as fractions of the canvas side.
 CROSS = [[(0.35, 0.2), (0.65, 0.8)], [(0.65, 0.2), (0.35, 0.8)]]

@@ -20,7 +20,7 @@ from digit_recognizer.core.confidence import THRESHOLD_KEY
 from digit_recognizer.core.results import NOT_A_DIGIT
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_command(*args: str, mnist_dir: Path | None = None) -> subprocess.CompletedProcess:

@@ -34,7 +34,7 @@ from digit_recognizer.core.results import ModelError
 from digit_recognizer.core.scoring import to_model_input
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = {m.key: m.file for m in BUNDLED_MODELS}
 EQUALITY_IMAGES = 1000
 TOLERANCE = 1e-5

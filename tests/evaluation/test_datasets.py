@@ -31,7 +31,7 @@ from digit_recognizer.core.confidence import THRESHOLD_KEY
 from digit_recognizer.evaluation.styles import STYLES, build_styles, parse_variant
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The README's counts of each digit in USPS' test split.
 USPS_TEST_COUNTS = [359, 264, 198, 166, 200, 160, 170, 147, 166, 177]
 # The styles the issue lists, and the digit each one writes.

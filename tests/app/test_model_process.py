@@ -25,7 +25,7 @@ from digit_recognizer.core.results import ModelError
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 from digit_recognizer.core.scoring import to_model_input
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

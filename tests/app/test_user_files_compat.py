@@ -23,7 +23,7 @@ from digit_recognizer.core.catalogue import recorded_threshold
 from digit_recognizer.core.mnist import dataset_sha256
 from digit_recognizer.recognition.recognizer import Recognizer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WRITTEN = ROOT / "tests" / "data" / "user_files_c87f2d5"
 
 

@@ -37,7 +37,7 @@ from digit_recognizer.recognition.preprocess.mnist_recipe import stroke_width
 from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Digits as polylines in a unit box (x right, y down), drawn the way a mouse draws them.
 SEVEN = [(0.0, 0.0), (1.0, 0.0), (0.35, 1.0)]

@@ -14,7 +14,7 @@ from PIL import Image
 from digit_recognizer.training import mnist_tool as mnist_cli
 from digit_recognizer.core.idx import read_idx, write_idx
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def mnist(*args: str | Path) -> subprocess.CompletedProcess:

@@ -16,7 +16,7 @@ import pytest
 
 from digit_recognizer.core.idx import read_idx, write_idx
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_train(*args: str, timeout: int = 300, **kwargs) -> subprocess.CompletedProcess:

@@ -29,7 +29,7 @@ from digit_recognizer.devtools.window_driver import draw, pump_until
 
 wait_until = partial(pump_until, timeout=120.0)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = ROOT / "models"
 REPLAY = 6000  # MNIST training digits the child keeps for replay: enough, and quick to load
 # A continental 1: a long flag down to the left from the top, then the stem. Model 2 reads it

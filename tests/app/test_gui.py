@@ -44,7 +44,7 @@ from digit_recognizer.core.strokes import PAPER_SIDE, Stroke, render_strokes
 from digit_recognizer.devtools.window_driver import draw
 from digit_recognizer.devtools.window_driver import pump_until as wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_DIR = ROOT / "models"
 BUNDLED_FILES = ("digit_model.h5", "digit_model1.h5")
 

@@ -24,7 +24,7 @@ from digit_recognizer.app.teaching import (
 )
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def continental_ones(ones: np.ndarray, rng: np.random.Generator) -> np.ndarray:

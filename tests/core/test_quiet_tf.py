@@ -14,7 +14,7 @@ import pytest
 
 from digit_recognizer.core.quiet_tf import _replay, is_chatter
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Lines TensorFlow 2.21 printed on the project's 2-core machine without a GPU.
 CHATTER = [
