@@ -10,8 +10,8 @@
 
 import sys
 
-from digit_recognizer.core.mnist import MnistError, load_mnist
 from digit_recognizer.core.idx import IdxError, read_header, read_idx, write_idx
+from digit_recognizer.core.mnist import MnistError, load_mnist
 from digit_recognizer.training.mnist_tool import main
 
 __all__ = ["IdxError", "MnistError", "load_mnist", "main", "read_header", "read_idx", "write_idx"]

@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print  # noqa: E402
-
 from digit_recognizer.core.strokes import Stroke, render_strokes  # noqa: E402
 
 RUNTIMES = ("onnx", "keras")

@@ -36,14 +36,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print  # noqa: E402
-
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, find_bundled, read_metadata  # noqa: E402
-from digit_recognizer.core.mnist import MnistError, load_mnist  # noqa: E402
-from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError, Personaliser  # noqa: E402
-from digit_recognizer.training.data.outliers import non_digits  # noqa: E402
-from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8  # noqa: E402
-from digit_recognizer.recognition.recognizer import bundled_path, load_keras_file  # noqa: E402
 from digit_recognizer.core.confidence import THRESHOLD_KEY  # noqa: E402
+from digit_recognizer.core.mnist import MnistError, load_mnist  # noqa: E402
 from digit_recognizer.core.results import ModelError  # noqa: E402
 from digit_recognizer.core.scoring import to_model_input  # noqa: E402
 from digit_recognizer.evaluation.styles import (  # noqa: E402
@@ -52,6 +47,10 @@ from digit_recognizer.evaluation.styles import (  # noqa: E402
     parse_variant,
     render_variant,
 )
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8  # noqa: E402
+from digit_recognizer.recognition.recognizer import bundled_path, load_keras_file  # noqa: E402
+from digit_recognizer.training.data.outliers import non_digits  # noqa: E402
+from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError, Personaliser  # noqa: E402
 
 SIZES = (5, 50, 500)  # corrections per timed call
 TIME_TARGETS = {5: "<= 3", 50: "<= 3", 500: "<= 8"}

@@ -3,7 +3,7 @@
     python benchmarks/bench_recognition.py                      # 10,000 digits, 1,000 drawings
     python benchmarks/bench_recognition.py --limit 500          # a quick run
     python benchmarks/bench_recognition.py --models-dir /tmp/models
-    python benchmarks/bench_recognition.py --only-real-handwriting   # USPS and styles, seconds
+    python benchmarks/bench_recognition.py --only-real-handwriting   # USPS, Semeion, styles
 
 Both runtimes of the bundled models are measured side by side: their ONNX copies run by
 OpenCV (``runtime='onnx'``, what the app, ``predict`` and ``evaluate`` use) and the old Keras
@@ -41,24 +41,28 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a checkout as is
 
-from benchmarks.table import print_table, row  # noqa: E402
-
 import cv2  # noqa: E402
 
+from benchmarks.table import print_table, row  # noqa: E402
+from digit_recognizer.core.catalogue import BUNDLED_MODELS  # noqa: E402
+from digit_recognizer.core.idx import IdxError  # noqa: E402
 from digit_recognizer.core.mnist import MnistError, load_mnist  # noqa: E402
+from digit_recognizer.core.quiet_tf import import_keras  # noqa: E402
+from digit_recognizer.core.results import ModelError  # noqa: E402
 from digit_recognizer.evaluation.datasets import (  # noqa: E402
     DatasetError,
     load_usps,
     load_usps_grids,
     usps_paper,
 )
-from digit_recognizer.core.idx import IdxError  # noqa: E402
-from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist  # noqa: E402
-from digit_recognizer.core.catalogue import BUNDLED_MODELS  # noqa: E402
-from digit_recognizer.core.quiet_tf import import_keras  # noqa: E402
-from digit_recognizer.recognition.recognizer import Recognizer  # noqa: E402
-from digit_recognizer.core.results import ModelError  # noqa: E402
+from digit_recognizer.evaluation.semeion import (  # noqa: E402
+    load_semeion_grids,
+    semeion_paper,
+    semeion_to_mnist,
+)
 from digit_recognizer.evaluation.styles import STYLES, build_styles, style_canvases  # noqa: E402
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist  # noqa: E402
+from digit_recognizer.recognition.recognizer import Recognizer  # noqa: E402
 from digit_recognizer.training.data.synthetic import render_drawn_digit  # noqa: E402
 
 MNIST_TEST_SIZE = 10_000
@@ -70,6 +74,7 @@ LATENCY_TARGET = {("onnx", "model1"): "<= 1.5", ("onnx", "model2"): "<= 1.5"}  #
 GAP_TARGET = "<= 0.5"  # points between plain-MNIST and drawn-digit accuracy
 USPS_TARGET = ">= 98.5"  # accuracy on USPS' test digits, %, for the retrained models
 STYLES_TARGET = ">= 97.0"  # accuracy on the styles set, %, for the retrained models
+SEMEION_TARGET = ">= 96.0"  # accuracy on Semeion's Italian digits, %, each model (issue 18)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--usps-dir", help="folder with zip.test.gz (default: $USPS_DIR, then "
                                            "../shared/data/usps beside the repository)")
     parser.add_argument("--only-real-handwriting", action="store_true",
-                        help="measure only USPS and the styles set (a few seconds)")
+                        help="measure only USPS, Semeion and the styles set (seconds)")
     return parser
 
 
@@ -200,7 +205,8 @@ def accuracy_rows(recognizers: dict, x_test, y_test,
 
 
 def real_handwriting_rows(recognizers: dict, usps_dir: str | None, seed: int) -> list[dict]:
-    """USPS test accuracy, styles accuracy overall and per style, and the naive baseline.
+    """USPS test and Semeion accuracy, styles accuracy overall and per style, and the naive
+    baseline beside each.
 
     The styles' canvases are drawn a second time for the naive input: the same seed draws the
     same canvases, and the set stays exactly what ``evaluate --dataset styles`` scores.
@@ -210,7 +216,11 @@ def real_handwriting_rows(recognizers: dict, usps_dir: str | None, seed: int) ->
                            for grid in load_usps_grids("test", usps_dir)[0]])
     styles = build_styles(seed)
     naive = np.stack([naive_input(canvas) for canvas, _, _ in style_canvases(seed)])
+    semeion_grids, y_semeion = load_semeion_grids()
+    x_semeion = np.stack([semeion_to_mnist(grid) for grid in semeion_grids])
+    naive_semeion = np.stack([naive_input(semeion_paper(grid)) for grid in semeion_grids])
     usps_bench = f"real handwriting, USPS test ({len(y_usps)} digits)"
+    semeion_bench = f"real handwriting, Semeion ({len(y_semeion)} digits, Italy)"
     styles_bench = f"real handwriting, styles ({len(styles.labels)} drawings, seed {seed})"
     rows = []
     for recognizer in recognizers.values():
@@ -219,6 +229,10 @@ def real_handwriting_rows(recognizers: dict, usps_dir: str | None, seed: int) ->
                         USPS_TARGET))
         rows.append(row(usps_bench, f"{name}: naive whole-canvas resize",
                         accuracy(recognizer, naive_usps, y_usps), "%"))
+        rows.append(row(semeion_bench, name, accuracy(recognizer, x_semeion / 255, y_semeion),
+                        "%", SEMEION_TARGET))
+        rows.append(row(semeion_bench, f"{name}: naive whole-canvas resize",
+                        accuracy(recognizer, naive_semeion, y_semeion), "%"))
         predicted = recognizer.predict(styles.images / 255).argmax(axis=1)
         right = predicted == styles.labels
         rows.append(row(styles_bench, f"{name}: all styles", 100 * float(right.mean()), "%",

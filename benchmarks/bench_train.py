@@ -23,8 +23,8 @@ from benchmarks.table import print_table, row  # noqa: E402
 
 def throughput(arch: str, batches: int, batch_size: int) -> float:
     """Images per second of ``model.fit`` on random MNIST-shaped data."""
-    from digit_recognizer.training.models import build_model
     from digit_recognizer.training.data.augment import make_batches
+    from digit_recognizer.training.models import build_model
 
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (batches * batch_size, 28, 28), dtype=np.uint8)

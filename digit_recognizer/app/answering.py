@@ -13,9 +13,9 @@ import numpy as np
 
 from digit_recognizer.app.background.engine import Engine
 from digit_recognizer.app.background.job_results import Predicted, Request
+from digit_recognizer.app.background.worker import Worker
 from digit_recognizer.app.window.answer_panel import closest_guess, describe, is_sure
 from digit_recognizer.app.window.main_window import MainWindow
-from digit_recognizer.app.background.worker import Worker
 from digit_recognizer.core.results import (
     NOT_A_DIGIT,
     NOT_A_DIGIT_MARK,

@@ -23,9 +23,6 @@ from tkinter import filedialog, ttk
 import numpy as np
 from PIL import Image, ImageTk
 
-# centre: placed over the window as the app's other dialogs are, by the same code
-from digit_recognizer.app.window.dialogs import MUTED_TEXT, centre
-from digit_recognizer.app.window.status_bar import TONES
 from digit_recognizer.app.teaching import (
     TeachingError,
     delete_correction,
@@ -33,6 +30,10 @@ from digit_recognizer.app.teaching import (
     read_corrections,
     relabel_correction,
 )
+
+# centre: placed over the window as the app's other dialogs are, by the same code
+from digit_recognizer.app.window.dialogs import MUTED_TEXT, centre
+from digit_recognizer.app.window.status_bar import TONES
 from digit_recognizer.app.window.widgets import ACCENT, INK, PAPER, style_background
 
 __all__ = ["CorrectionsDialog", "corrections_dialog"]

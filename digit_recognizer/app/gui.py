@@ -45,8 +45,9 @@ from digit_recognizer.app.background.job_results import (
     Predicted,
     Request,
 )
-from digit_recognizer.app.model_choice import ModelChoice
 from digit_recognizer.app.background.model_loading import ModelLoader
+from digit_recognizer.app.background.worker import Worker
+from digit_recognizer.app.model_choice import ModelChoice
 from digit_recognizer.app.personal_model import personal_path
 from digit_recognizer.app.settings import load_settings, save_settings, settings_path
 from digit_recognizer.app.startup_trace import TRACE_ENV, StartupTrace
@@ -57,7 +58,6 @@ from digit_recognizer.app.window import dialogs
 from digit_recognizer.app.window.help_info import about_lines, shortcut_rows
 from digit_recognizer.app.window.main_window import MainWindow
 from digit_recognizer.app.window.wording import DRAW_FIRST
-from digit_recognizer.app.background.worker import Worker
 from digit_recognizer.core.catalogue import DEFAULT_MODEL, MODELS_DIR
 
 __all__ = ["DigitRecognizerApp", "build_parser", "main"]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from digit_recognizer.app.teaching import PERSONAL_MODEL
 from digit_recognizer.core.catalogue import (
     DEFAULT_MODEL,
     ENSEMBLE,
@@ -28,7 +29,6 @@ from digit_recognizer.core.catalogue import (
     read_metadata,
 )
 from digit_recognizer.core.confidence import THRESHOLD_KEY
-from digit_recognizer.app.teaching import PERSONAL_MODEL
 
 __all__ = [
     "PersonalModel",

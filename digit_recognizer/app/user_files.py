@@ -19,9 +19,15 @@ from typing import Any, Callable
 from PIL import Image
 
 from digit_recognizer.app.answering import Answering
-from digit_recognizer.app.corrections_manager import corrections_dialog
-from digit_recognizer.app.background.file_jobs import count_job, open_image_job, save_png_job, teach_job
+from digit_recognizer.app.background.file_jobs import (
+    count_job,
+    open_image_job,
+    save_png_job,
+    teach_job,
+)
 from digit_recognizer.app.background.job_results import Done, Failed, ImageOpened, Learned, Lesson
+from digit_recognizer.app.background.worker import Worker
+from digit_recognizer.app.corrections_manager import corrections_dialog
 from digit_recognizer.app.personal_model import (
     PersonalModel,
     base_for,
@@ -33,7 +39,6 @@ from digit_recognizer.app.personal_model import (
 from digit_recognizer.app.teaching import fine_tune_command
 from digit_recognizer.app.window.main_window import MainWindow
 from digit_recognizer.app.window.wording import DRAW_FIRST, plural
-from digit_recognizer.app.background.worker import Worker
 from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
 from digit_recognizer.core.strokes import render_strokes
 

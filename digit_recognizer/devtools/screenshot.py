@@ -1,6 +1,6 @@
 """The README's picture of the window after drawing a 7, taken from the real app.
 
-    python -m digit_recognizer.devtools.screenshot                       # writes docs/screenshot.png
+    python -m digit_recognizer.devtools.screenshot                      # docs/screenshot.png
     python -m digit_recognizer.devtools.screenshot --out /tmp/shot.png  # anywhere else
 
 It starts a virtual display (Xvfb), launches ``python main.py`` with settings and corrections
@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from digit_recognizer.core.files import atomic_path
 from digit_recognizer.app.startup_trace import TRACE_ENV, read_trace
+from digit_recognizer.core.files import atomic_path
 from digit_recognizer.devtools.xvfb import XvfbError, draw_with_pointer, start_xvfb
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,6 +2,7 @@
 
     load_dataset("mnist")                 # MNIST's 10,000 test digits
     load_dataset("usps")                  # USPS' 2,007 test digits (split="train": 7,291)
+    load_dataset("semeion")               # Semeion's 1,593 digits from Italy (semeion.py)
     load_dataset("styles")                # writing styles MNIST under-represents (styles.py)
     load_dataset("nondigits")             # drawings that are no digit (nondigits.py)
     load_dataset("my-digits/")            # an IDX pair, or subfolders 0/ ... 9/ of images
@@ -9,7 +10,7 @@
 Every set comes as uint8 (N, 28, 28) images, ink high, the way MNIST is and the models expect
 (the digit's box fitted in 20×20, its centre of mass at the middle of 28×28), with (N,) labels;
 the non-digit set has no labels (None), only each drawing's family. A name that is not one of
-the four is a folder's path (write ``./usps`` for a folder of that name). Problems raise
+the five is a folder's path (write ``./usps`` for a folder of that name). Problems raise
 :class:`DatasetError` with one sentence.
 
 USPS is read by ``training.data.usps`` (calibration reads its training split too, and training
@@ -25,15 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
-from digit_recognizer.core.mnist import MnistError, load_mnist
 from digit_recognizer.core.idx import IdxError
-from digit_recognizer.training.mnist_tool import CLASS_NAMES, CommandError, find_labelled_images
-from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError, ImageError
-from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
-from digit_recognizer.recognition.preprocess.images import load_image
 from digit_recognizer.core.idx_folder import IdxFolderError, find_idx_pair, read_idx_pair
+from digit_recognizer.core.mnist import MnistError, load_mnist
 from digit_recognizer.evaluation.nondigits import build_nondigits
+from digit_recognizer.evaluation.semeion import load_semeion
 from digit_recognizer.evaluation.styles import build_styles
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
+from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError, ImageError
+from digit_recognizer.recognition.preprocess.images import load_image
+
 # DatasetError is defined with USPS' reader, the lowest module that raises it: one class for
 # every dataset's problems.
 from digit_recognizer.training.data.usps import (
@@ -46,6 +48,7 @@ from digit_recognizer.training.data.usps import (
     usps_paper,
     usps_to_mnist,
 )
+from digit_recognizer.training.mnist_tool import CLASS_NAMES, CommandError, find_labelled_images
 
 __all__ = [
     "DATASETS",
@@ -64,7 +67,7 @@ __all__ = [
     "usps_to_mnist",
 ]
 
-DATASETS = ("mnist", "usps", "styles", "nondigits")
+DATASETS = ("mnist", "usps", "semeion", "styles", "nondigits")
 SPLITS = ("test", "train")
 
 
@@ -97,12 +100,14 @@ class Dataset:
 
 
 def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike | None = None,
-                 usps_dir: str | os.PathLike | None = None, seed: int = 0) -> Dataset:
-    """'mnist', 'usps', 'styles' or 'nondigits', or the path of a folder (see the module's
-    docstring).
+                 usps_dir: str | os.PathLike | None = None,
+                 semeion_dir: str | os.PathLike | None = None, seed: int = 0) -> Dataset:
+    """'mnist', 'usps', 'semeion', 'styles' or 'nondigits', or the path of a folder (see the
+    module's docstring).
 
-    ``split`` ('test' or 'train') picks MNIST's or USPS' part; the styles and non-digit sets
-    and folders have none. ``seed`` draws the styles and non-digit sets. Raises DatasetError.
+    ``split`` ('test' or 'train') picks MNIST's or USPS' part; Semeion, the styles and
+    non-digit sets and folders have none. ``seed`` draws the styles and non-digit sets.
+    Raises DatasetError.
     """
     if split not in SPLITS:
         raise DatasetError(f"unknown split {split!r}: use test or train")
@@ -117,6 +122,8 @@ def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike
         return Dataset(f"USPS {split}", *load_usps(split, usps_dir))
     if split != "test":
         raise DatasetError(f"{name} has no {split} split: it is for measuring only")
+    if name == "semeion":
+        return Dataset("Semeion", *load_semeion(semeion_dir))
     if name == "styles":
         built = build_styles(seed)
         return Dataset(f"styles (seed {seed})", built.images, built.labels, built.styles)

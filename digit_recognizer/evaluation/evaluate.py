@@ -4,6 +4,7 @@
     python -m digit_recognizer evaluate --model model2 --json
     python -m digit_recognizer evaluate --model my_model.keras --limit 1000
     python -m digit_recognizer evaluate --dataset usps   # real handwriting (USPS' test split)
+    python -m digit_recognizer evaluate --dataset semeion   # real handwriting from Italy
     python -m digit_recognizer evaluate --dataset styles # styles MNIST under-represents
     python -m digit_recognizer evaluate --dataset nondigits   # drawings that are no digit
     python -m digit_recognizer evaluate --dataset my-digits/   # an IDX pair or 0/ ... 9/ images
@@ -26,14 +27,23 @@ from pathlib import Path
 
 import numpy as np
 
-from digit_recognizer.evaluation.datasets import DATASETS, SPLITS, Dataset, DatasetError, load_dataset
-from digit_recognizer.core.files import atomic_write_text
-from digit_recognizer.core.scoring import score_probabilities, to_model_input
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR, read_metadata
-from digit_recognizer.recognition.recognizer import Recognizer, add_runtime_argument, ensemble_threshold
 from digit_recognizer.core.confidence import flag_not_a_digit, valid_threshold
+from digit_recognizer.core.files import atomic_write_text
 from digit_recognizer.core.results import ModelError
-
+from digit_recognizer.core.scoring import score_probabilities, to_model_input
+from digit_recognizer.evaluation.datasets import (
+    DATASETS,
+    SPLITS,
+    Dataset,
+    DatasetError,
+    load_dataset,
+)
+from digit_recognizer.recognition.recognizer import (
+    Recognizer,
+    add_runtime_argument,
+    ensemble_threshold,
+)
 
 RUNTIME_NAMES = {"onnx": "OpenCV (ONNX copy)", "keras": "Keras", "mixed": "OpenCV and Keras"}
 
@@ -64,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--usps-dir", help="folder with zip.train.gz and zip.test.gz (default: $USPS_DIR, then "
                            "../shared/data/usps beside the repository)"
+    )
+    parser.add_argument(
+        "--semeion-dir", help="folder with Semeion's two IDX files (default: $SEMEION_DIR, then "
+                              "../shared/data/semeion beside the repository)"
     )
     parser.add_argument("--seed", type=int, default=0,
                         help="seed that draws the styles and non-digit sets (default: 0)")
@@ -245,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         data = load_dataset(args.dataset, split=args.split, mnist_dir=args.data_dir,
-                            usps_dir=args.usps_dir, seed=args.seed)
+                            usps_dir=args.usps_dir, semeion_dir=args.semeion_dir,
+                            seed=args.seed)
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -24,8 +24,8 @@ from typing import Iterator
 
 import numpy as np
 
-from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.evaluation.styles import render_groups
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 
 __all__ = ["FAMILIES", "Family", "NonDigitSet", "RENDERINGS", "nondigit_canvases",
            "build_nondigits"]

@@ -20,15 +20,15 @@ import argparse
 import json
 import sys
 
+from digit_recognizer.core.catalogue import DEFAULT_MODEL
+from digit_recognizer.core.results import NOT_A_DIGIT, ModelError, Recognition
 from digit_recognizer.recognition.preprocess.errors import (
     DrawingTooSmallError,
     EmptyDrawingError,
     ImageError,
 )
 from digit_recognizer.recognition.preprocess.images import load_image
-from digit_recognizer.core.catalogue import DEFAULT_MODEL
 from digit_recognizer.recognition.recognizer import Recognizer, add_runtime_argument
-from digit_recognizer.core.results import NOT_A_DIGIT, ModelError, Recognition
 
 DECIMALS = 4
 

@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from digit_recognizer.training.checkpoint import RunState, save_checkpoint
 from digit_recognizer.core.quiet_tf import import_keras
+from digit_recognizer.training.checkpoint import RunState, save_checkpoint
 
 keras = import_keras()
 

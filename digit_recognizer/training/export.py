@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_recognizer.core.catalogue import BUNDLED_MODELS
 from digit_recognizer.core.files import atomic_path
+from digit_recognizer.core.results import ModelError
 from digit_recognizer.recognition.inference import (
     SOURCE_SHA256,
     OnnxCopyError,
@@ -28,9 +30,7 @@ from digit_recognizer.recognition.inference import (
     load_onnx_copy,
     onnx_copy_path,
 )
-from digit_recognizer.core.catalogue import BUNDLED_MODELS
 from digit_recognizer.recognition.recognizer import load_keras_file
-from digit_recognizer.core.results import ModelError
 
 __all__ = ["export_onnx", "is_up_to_date", "main"]
 

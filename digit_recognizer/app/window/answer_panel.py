@@ -17,10 +17,6 @@ from tkinter import ttk
 import numpy as np
 from PIL import Image, ImageTk
 
-from digit_recognizer.app.window.wording import plural
-from digit_recognizer.core import confidence
-from digit_recognizer.core.confidence import NO_CLOSEST, top_two
-from digit_recognizer.core.results import NOT_A_DIGIT, NumberRecognition, Recognition
 from digit_recognizer.app.window.widgets import (
     ACCENT,
     BARS_WIDTH,
@@ -29,6 +25,10 @@ from digit_recognizer.app.window.widgets import (
     ProbabilityBars,
     model_view_image,
 )
+from digit_recognizer.app.window.wording import plural
+from digit_recognizer.core import confidence
+from digit_recognizer.core.confidence import NO_CLOSEST, top_two
+from digit_recognizer.core.results import NOT_A_DIGIT, NumberRecognition, Recognition
 
 __all__ = ["AnswerPanel", "DigitChart", "chart_grid",
            "closest_guess", "describe", "is_sure"]

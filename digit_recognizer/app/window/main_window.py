@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import tkinter as tk
 from functools import partial
-from tkinter import ttk
 from tkinter import font as tkfont
+from tkinter import ttk
 from typing import Callable
 
 from digit_recognizer.app.window.answer_panel import AnswerPanel

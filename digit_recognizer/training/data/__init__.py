@@ -1,0 +1,5 @@
+"""What training shows the networks besides MNIST as it is: MNIST digits re-drawn the way the
+canvas draws (``synthetic``), given the styles MNIST lacks (``style_edits``), non-digits for
+outlier exposure (``outliers``), USPS' real handwriting (``usps``), all mixed by ``variants``
+and served in augmented batches by ``augment``.
+"""

@@ -29,8 +29,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
+from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 
 __all__ = ["non_digits", "FAMILIES", "LETTERS"]
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
+from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 
 __all__ = ["EDITED_CLASSES", "edit_digit"]
 
