@@ -1,6 +1,9 @@
 # Two commands on a fresh Linux machine with Python 3.11:
 #   make run    installs everything into .venv/ and starts the app
-#   make test   installs everything (and Xvfb) and runs the whole test suite
+#   make test   installs everything (and Xvfb) and runs the whole test suite (<= 10 min on 2 cores)
+# For the inner loop: make quick runs the quick tier (<= 2 min): every test not marked slow, so no
+# training, no window and no notebook (the markers are in pyproject.toml; tests/conftest.py
+# marks by fixture).
 # Other targets: make bench (benchmarks table), make notebook (re-runs the notebook over the
 # bundled models, outputs saved in place), make onnx (remakes the models' ONNX copies that are
 # out of date; training makes them by itself), make screenshot (re-takes docs/screenshot.png
@@ -14,13 +17,16 @@ MNIST_DIR ?= $(wildcard ../shared/data/mnist)
 export MNIST_DIR
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test bench screenshot notebook onnx xvfb check-tk
+.PHONY: run test quick bench screenshot notebook onnx xvfb check-tk
 
 run: $(VENV)/.installed check-tk
 	$(PY) main.py
 
 test: $(VENV)/.installed-dev check-tk xvfb
 	$(PY) -m pytest
+
+quick: $(VENV)/.installed-dev check-tk
+	$(PY) -m pytest -m "not slow"
 
 bench: $(VENV)/.installed-dev xvfb
 	$(PY) benchmarks/run_all.py

@@ -1,10 +1,16 @@
-"""Shared fixtures: where MNIST is, a virtual display for widgets, and quiet TensorFlow logs."""
+"""Shared fixtures: where MNIST is, one small training run and its model, a virtual display
+for widgets; and the tiers' marks (``training``, ``window``, ``slow``)."""
 
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,6 +19,24 @@ from digit_recognizer.devtools.xvfb import XvfbError, virtual_display
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+# The tiers (``make quick`` runs ``pytest -m "not slow"``): tests that use these fixtures,
+# directly or through others, are marked as the pyproject's markers describe.
+TRAINING_FIXTURES = {"trained_run", "small_model_path"}
+WINDOW_FIXTURES = {"display"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark tests by the fixtures they use; each training or window test is slow too."""
+    for item in items:
+        used = set(item.fixturenames)  # with the fixtures' own fixtures
+        if used & TRAINING_FIXTURES:
+            item.add_marker(pytest.mark.training)
+        if used & WINDOW_FIXTURES:
+            item.add_marker(pytest.mark.window)
+        if item.get_closest_marker("training") or item.get_closest_marker("window"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -40,18 +64,65 @@ def mnist_dir() -> Path:
     return Path(value)
 
 
+@dataclass(frozen=True)
+class TrainedRun:
+    """What ``trained_run`` ran and where its files lie."""
+
+    out: Path  # the model file; the run's other files lie beside it (``file``)
+    done: subprocess.CompletedProcess  # the command's exit status, stdout and stderr
+    limit: int  # MNIST training images it took: the first ``limit``
+    extra: Path  # the --extra-data folder: MNIST training images ``limit`` to ``limit + 50``
+
+    def file(self, suffix: str) -> Path:
+        """The file the run wrote beside its model, e.g. ``file(".log.csv")``."""
+        return self.out.with_name(self.out.stem + suffix)
+
+
 @pytest.fixture(scope="session")
-def small_model_path(tmp_path_factory, mnist_dir) -> Path:
-    """A real model 1 trained for 2 epochs on 3,000 images (~94%), once per test session.
+def trained_run(tmp_path_factory, mnist_dir) -> TrainedRun:
+    """One small run of the train command, made once per session, that several tests read.
+
+    Model 1, 2 epochs over the first 3,000 MNIST images plus 50 more through --extra-data,
+    with figures and training variants as by default (~1-2 min). Tests must not write into its
+    folder: copy the files they change.
+    """
+    from digit_recognizer.core.idx import write_idx
+    from digit_recognizer.core.mnist import load_mnist
+
+    folder = tmp_path_factory.mktemp("trained-run")
+    limit = 3000
+    (x, y), _ = load_mnist(mnist_dir)
+    extra = folder / "extra"
+    write_idx(extra / "more-images-idx3-ubyte", x[limit:limit + 50])
+    write_idx(extra / "more-labels-idx1-ubyte", y[limit:limit + 50])
+    out = folder / "quick.h5"
+    done = subprocess.run(
+        [sys.executable, "-m", "digit_recognizer", "train", "--model", "adadelta", "--limit",
+         str(limit), "--epochs", "2", "--extra-data", str(extra), "--data-dir", str(mnist_dir),
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    return TrainedRun(out, done, limit, extra)
+
+
+@pytest.fixture(scope="session")
+def small_model_path(tmp_path_factory, trained_run) -> Path:
+    """A real model trained this session (``trained_run``'s, ~90%), with its ONNX copy and its
+    metadata less the not-a-digit threshold: a user's model that flags nothing.
 
     Tests that need a model file but not the bundled models' accuracy use it, so they do not
     depend on models/ and check the code paths with a file this session wrote.
     """
-    from digit_recognizer.training.train import TrainConfig, train
+    from digit_recognizer.core.confidence import THRESHOLD_KEY
 
+    if trained_run.done.returncode != 0:
+        pytest.fail(f"the train command failed:\n{trained_run.done.stderr[-2000:]}")
     path = tmp_path_factory.mktemp("small-model") / "m.h5"
-    train(TrainConfig("adadelta", path, epochs=2, limit=3000, data_dir=mnist_dir, variants=False),
-          figures=False, verbose=0)
+    shutil.copy(trained_run.out, path)
+    shutil.copy(trained_run.file(".onnx"), path.with_suffix(".onnx"))
+    metadata = json.loads(trained_run.file(".json").read_text())
+    for key in (THRESHOLD_KEY, "not_a_digit_validation"):
+        metadata.pop(key, None)
+    path.with_suffix(".json").write_text(json.dumps(metadata, indent=2))
     return path
 
 

@@ -34,6 +34,7 @@ def cell_text(notebook: dict) -> str:
     return "".join(parts)
 
 
+@pytest.mark.training
 def test_notebook_saves_both_models_that_load(executed):
     import keras
 
@@ -45,6 +46,7 @@ def test_notebook_saves_both_models_that_load(executed):
         assert metadata["epochs_run"] == 2 and metadata["training_images"] == 2700
 
 
+@pytest.mark.training
 def test_notebook_reports_real_accuracy_and_shapes(executed):
     _, notebook = executed
     text = cell_text(notebook)
@@ -53,6 +55,7 @@ def test_notebook_reports_real_accuracy_and_shapes(executed):
     assert text.count("on the test set") == 2
 
 
+@pytest.mark.training
 def test_notebook_shows_figures_for_every_step(executed):
     _, notebook = executed
     images = sum("image/png" in output.get("data", {})

@@ -31,8 +31,15 @@ from digit_recognizer.app.teaching import (
     relabel_correction,
 )
 
-# centre: placed over the window as the app's other dialogs are, by the same code
-from digit_recognizer.app.window.dialogs import MUTED_TEXT, centre
+# centre: placed over the window as the app's other dialogs are, by the same code; closed
+# as they are too, giving the keyboard focus back to the window
+from digit_recognizer.app.window.dialogs import (
+    MUTED_TEXT,
+    StartFolder,
+    centre,
+    close_dialog,
+    return_focus,
+)
 from digit_recognizer.app.window.status_bar import TONES
 from digit_recognizer.app.window.widgets import ACCENT, INK, PAPER, style_background
 
@@ -48,12 +55,15 @@ HINT_TEXT = "Click a sample to select it; Delete removes it, a digit key relabel
 
 
 def corrections_dialog(parent: tk.Misc, folder: str | os.PathLike,
-                       on_change: Callable[[], None] | None = None) -> CorrectionsDialog:
+                       on_change: Callable[[], None] | None = None,
+                       start_folder: StartFolder | None = None) -> CorrectionsDialog:
     """Open the corrections manager for ``folder`` over ``parent`` and return it.
 
     ``on_change`` is called after every delete or relabel, once the files are written.
+    ``start_folder``: where Export's folder chooser opens (the window shares its own, so it
+    opens where the user last opened or saved a file; default: the home folder).
     """
-    return CorrectionsDialog(parent, folder, on_change)
+    return CorrectionsDialog(parent, folder, on_change, start_folder)
 
 
 class CorrectionsDialog(tk.Toplevel):
@@ -65,10 +75,12 @@ class CorrectionsDialog(tk.Toplevel):
     """
 
     def __init__(self, parent: tk.Misc, folder: str | os.PathLike,
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Callable[[], None] | None = None,
+                 start_folder: StartFolder | None = None) -> None:
         super().__init__(parent)
         self.withdraw()  # shown once placed, so it never flashes at the screen's corner
         self.folder, self.on_change = Path(folder), on_change
+        self.start_folder = start_folder if start_folder is not None else StartFolder()
         self.scale = max(1.0, float(self.tk.call("tk", "scaling")) * 72 / 96)
         self.background = style_background(parent)
         self.tiles: list[tk.Label] = []
@@ -143,14 +155,14 @@ class CorrectionsDialog(tk.Toplevel):
                          command=partial(self._ask_and_export, False))
         self.export_button.configure(menu=menu)
         self.export_button.pack(side="left", padx=(6, 0))
-        close = ttk.Button(row, name="close", text="Close", command=self.destroy,
+        close = ttk.Button(row, name="close", text="Close", command=self.close,
                            default="active")
         close.pack(side="right")
 
     def _bind_keys(self) -> None:
-        self.protocol("WM_DELETE_WINDOW", self.destroy)
+        self.protocol("WM_DELETE_WINDOW", self.close)
         for sequence in ("<Escape>", "<Return>", "<KP_Enter>"):
-            self.bind(sequence, lambda _event: self.destroy())
+            self.bind(sequence, lambda _event: self.close())
         for sequence in ("<Delete>", "<KP_Delete>"):
             self.bind(sequence, lambda _event: self.delete_selected())
         self.bind("<Key>", self._on_key)  # digits, also from the keypad: relabel
@@ -209,10 +221,21 @@ class CorrectionsDialog(tk.Toplevel):
         return done
 
     def ask_folder(self) -> str | None:
-        """The folder to export into, from a file dialog; None if cancelled. Tests replace it."""
+        """The folder to export into, from a file dialog; None if cancelled. Tests replace it.
+
+        It opens in ``start_folder`` (not the folder the app runs in), which then remembers
+        where the user went.
+        """
         chosen = filedialog.askdirectory(parent=self, mustexist=False,
+                                         initialdir=str(self.start_folder),
                                          title="Export into a new or empty folder")
+        return_focus(self)
+        self.start_folder.chose(chosen)
         return chosen or None
+
+    def close(self) -> None:
+        """Close, giving the keyboard focus back to the window (Close, Escape, Enter)."""
+        close_dialog(self)
 
     def refresh(self) -> None:
         """Read the folder again and show what it holds now."""

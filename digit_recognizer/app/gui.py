@@ -329,12 +329,16 @@ class DigitRecognizerApp:
     # -- dialogs: wrapped so that tests can replace them ---------------------------------------
 
     def ask_open_model(self) -> str:
-        return filedialog.askopenfilename(
+        path = filedialog.askopenfilename(
             parent=self.root, title="Open a model file",
             filetypes=[("Keras models", "*.h5 *.keras"), ("All files", "*")])
+        dialogs.return_focus(self.root)
+        self.files.start_folder.chose(path)  # Export's chooser opens there next
+        return path
 
     def show_error(self, title: str, message: str) -> None:
         messagebox.showerror(title, message, parent=self.root)
+        dialogs.return_focus(self.root)
 
 
 def _answer_message(note: str | None, result, image_undo: bool) -> str:

@@ -41,7 +41,6 @@ from digit_recognizer.core.idx_folder import (
     IdxFolderError,
     IdxPair,
     find_idx_pair,
-    read_idx_pair,
     read_pair,
 )
 
@@ -50,17 +49,14 @@ __all__ = [
     "LABELS_FILE",
     "Corrections",
     "CorrectionSaved",
-    "IdxPair",
     "TeachingError",
     "add_correction",
     "clear_corrections",
     "corrections_dir",
     "delete_correction",
     "export_corrections",
-    "find_idx_pair",
     "fine_tune_command",
     "read_corrections",
-    "read_idx_pair",
     "relabel_correction",
     "save_correction",
     "to_uint8_image",
@@ -96,7 +92,8 @@ def fine_tune_command(folder: str | os.PathLike | None = None) -> str:
 
 
 def read_corrections(folder: str | os.PathLike | None = None) -> Corrections:
-    """The saved corrections: as ``read_idx_pair``, but none (not an error) if nothing is saved."""
+    """The saved corrections, as ``idx_folder.read_idx_pair`` reads them, but none (not an
+    error) if nothing is saved."""
     folder = Path(folder) if folder is not None else corrections_dir()
     pair = find_idx_pair(folder)
     if pair is None:

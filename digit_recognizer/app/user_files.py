@@ -37,6 +37,7 @@ from digit_recognizer.app.personal_model import (
     set_aside,
 )
 from digit_recognizer.app.teaching import fine_tune_command
+from digit_recognizer.app.window.dialogs import StartFolder, return_focus
 from digit_recognizer.app.window.main_window import MainWindow
 from digit_recognizer.app.window.wording import DRAW_FIRST, plural
 from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
@@ -65,6 +66,8 @@ class UserFiles:
         self.corrections, self.say, self.show_error = corrections, say, show_error
         self.teaching = teaching
         self._teach_serial = 0
+        # Where the user last opened, saved or exported something: Export's chooser opens there.
+        self.start_folder = StartFolder()
 
     def open_image(self) -> None:
         """File ▸ Open image…: a photo or scan of a handwritten digit."""
@@ -102,7 +105,8 @@ class UserFiles:
 
     def manage_corrections(self) -> tk.Toplevel:
         """Model ▸ Corrections…: see, delete, relabel and export the saved samples."""
-        return corrections_dialog(self.window.root, self.corrections, on_change=self.changed)
+        return corrections_dialog(self.window.root, self.corrections, on_change=self.changed,
+                                  start_folder=self.start_folder)
 
     def changed(self) -> None:
         """The corrections manager changed the samples: recount them, refit the model."""
@@ -151,13 +155,20 @@ class UserFiles:
     # -- dialogs: methods, so that tests can replace them --------------------------------------
 
     def ask_open_image(self) -> str:
-        return filedialog.askopenfilename(parent=self.window.root, filetypes=IMAGE_TYPES,
-                                          title="Open a photo or scan of a digit")
+        return self._chosen(filedialog.askopenfilename(
+            parent=self.window.root, filetypes=IMAGE_TYPES,
+            title="Open a photo or scan of a digit"))
 
     def ask_save_drawing(self) -> str:
-        return filedialog.asksaveasfilename(
+        return self._chosen(filedialog.asksaveasfilename(
             parent=self.window.root, title="Save the drawing", defaultextension=".png",
-            filetypes=[("PNG images", "*.png")], initialfile="digit.png")
+            filetypes=[("PNG images", "*.png")], initialfile="digit.png"))
+
+    def _chosen(self, path: str) -> str:
+        """What a file chooser returned; its folder is remembered, the focus given back."""
+        return_focus(self.window.root)
+        self.start_folder.chose(path)
+        return path
 
 
 class PersonalTeaching:
@@ -321,6 +332,10 @@ class PersonalTeaching:
     # -- dialogs: methods, so that tests can replace them --------------------------------------
 
     def confirm_forget(self) -> bool:
-        return messagebox.askyesno(
+        # No is the default: Enter, pressed out of habit, must not delete anything.
+        answer = messagebox.askyesno(
             "Forget my corrections?", "Delete every saved correction and your model? The "
-            "bundled models stay as they are.", parent=self.app.root, icon="warning")
+            "bundled models stay as they are.", parent=self.app.root, icon="warning",
+            default=messagebox.NO)
+        return_focus(self.app.root)
+        return answer

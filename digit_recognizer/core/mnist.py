@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import sys
+import urllib.request
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from digit_recognizer.core.idx import IdxError, read_idx
+from digit_recognizer.core.quiet_tf import import_keras
 
 __all__ = [
     "MnistError",
@@ -34,6 +38,8 @@ MNIST_FILES: dict[str, tuple[str, str]] = {
 _SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,),
            "x_test": (10000, 28, 28), "y_test": (10000,)}
 KERAS_CACHE = Path("~/.keras/datasets/mnist.npz")
+DOWNLOAD_HOST = "storage.googleapis.com"  # where keras.datasets.mnist fetches mnist.npz
+DOWNLOAD_CHECK_S = 3.0  # how long to wait for it to answer before saying MNIST is missing
 
 HOW_TO_GET = (
     "Put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
@@ -134,12 +140,26 @@ def _load_npz(path: Path, verify: bool):
 
 
 def _download():
+    missing = f"MNIST was not found and could not be downloaded. {HOW_TO_GET}"
+    # Importing Keras takes seconds and TensorFlow's start-up notes: not worth it only to find
+    # that there is no network. (Once Keras is loaded, trying costs nothing.)
+    if "keras" not in sys.modules and not _download_host_answers():
+        raise MnistError(missing)
     try:
-        import keras  # noqa: PLC0415 - only this last resort needs it
-
-        return keras.datasets.mnist.load_data()
+        return import_keras().datasets.mnist.load_data()
     except Exception as err:  # any network or disk failure means: not available here
-        raise MnistError(f"MNIST was not found and could not be downloaded. {HOW_TO_GET}") from err
+        raise MnistError(missing) from err
+
+
+def _download_host_answers() -> bool:
+    """True if the download's server takes a connection, or a proxy would be asked instead."""
+    if urllib.request.getproxies().get("https"):
+        return True  # only Keras, through the proxy, can tell
+    try:
+        socket.create_connection((DOWNLOAD_HOST, 443), timeout=DOWNLOAD_CHECK_S).close()
+    except OSError:  # no route, no name resolution, refused, timed out
+        return False
+    return True
 
 
 def dataset_sha256(*arrays: np.ndarray) -> str:

@@ -14,8 +14,11 @@ MNIST's test set by default; ``datasets`` finds and converts the others. The sty
 gets each style's accuracy. A model that records a not-a-digit threshold (or any model, with
 ``--not-a-digit-threshold``) also gets the share of digits it wrongly flags as not a digit;
 on the non-digit set, the share it rightly flags, overall and per family, is all there is to
-score. Prints a plain-text report by default and one JSON object with ``--json``. Exit code 2
-when the data or a model cannot be loaded (every model that can be loaded is still evaluated).
+score. Prints a plain-text report by default, each model's as soon as it is scored, and one
+JSON object with ``--json``. On a terminal, stderr shows what is under way (reading the data,
+loading the models, a bar per model), erased as it ends; piped or logged, stderr carries only
+errors and notes. Exit code 2 when the data or a model cannot be loaded (every model that can
+be loaded is still evaluated).
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR, read_metadata
 from digit_recognizer.core.confidence import flag_not_a_digit, valid_threshold
@@ -40,6 +45,7 @@ from digit_recognizer.evaluation.datasets import (
     load_dataset,
 )
 from digit_recognizer.recognition.recognizer import (
+    BATCH_SIZE,
     Recognizer,
     add_runtime_argument,
     ensemble_threshold,
@@ -136,14 +142,35 @@ def _model_fields(recognizer: Recognizer, data: Dataset, threshold: float | None
     }
 
 
-def score(recognizer: Recognizer, data: Dataset, threshold: float | None = None) -> dict:
+Advance = Callable[[int], object]  # told how many more images are scored, for a progress bar
+
+
+def predict_in_steps(recognizer: Recognizer, images: np.ndarray,
+                     advance: Advance | None = None) -> np.ndarray:
+    """``recognizer.predict`` of uint8 ``images``, calling ``advance(n)`` after each ``n``.
+
+    The steps are the slices ``predict`` cuts itself (``BATCH_SIZE``), so the probabilities are
+    the same as from one call.
+    """
+    x = to_model_input(images)
+    parts = []
+    for start in range(0, len(x), BATCH_SIZE):
+        parts.append(recognizer.predict(x[start:start + BATCH_SIZE]))
+        if advance is not None:
+            advance(len(parts[-1]))
+    return np.concatenate(parts) if parts else recognizer.predict(x)
+
+
+def score(recognizer: Recognizer, data: Dataset, threshold: float | None = None,
+          advance: Advance | None = None) -> dict:
     """One model's report on labelled digits: name, file, accuracy, per-class accuracy,
     confusion matrix, each style's accuracy when ``data`` knows its digits' styles, and with
     a not-a-digit ``threshold`` the share of digits it would wrongly flag.
 
     A digit the data has no image of has no accuracy (None), rather than a misleading 0.
+    ``advance``: as in ``predict_in_steps``.
     """
-    probabilities = recognizer.predict(to_model_input(data.images))
+    probabilities = predict_in_steps(recognizer, data.images, advance)
     report = score_probabilities(probabilities, data.labels)
     counts = np.array(report["confusion_matrix"]).sum(axis=1)
     result = {
@@ -165,10 +192,12 @@ def score(recognizer: Recognizer, data: Dataset, threshold: float | None = None)
     return result
 
 
-def score_nondigits(recognizer: Recognizer, data: Dataset, threshold: float | None) -> dict:
+def score_nondigits(recognizer: Recognizer, data: Dataset, threshold: float | None,
+                    advance: Advance | None = None) -> dict:
     """One model's report on the non-digit set: the share it flags as not a digit, overall and
-    per family, and the digits it names for the rest (without a threshold: for all)."""
-    probabilities = recognizer.predict(to_model_input(data.images))
+    per family, and the digits it names for the rest (without a threshold: for all).
+    ``advance``: as in ``predict_in_steps``."""
+    probabilities = predict_in_steps(recognizer, data.images, advance)
     flagged = flag_not_a_digit(probabilities.max(axis=1), threshold)
     named = probabilities.argmax(axis=1)[~flagged]
     result = {
@@ -255,33 +284,57 @@ def save_ensemble_metadata(result: dict, models_dir: str | None) -> None:
     atomic_write_text(path, json.dumps(metadata, indent=2) + "\n")
 
 
+def progress(text: str, total: int | None = None) -> tqdm:
+    """What is under way, on stderr: a bar over ``total`` images, or without one a line that
+    says ``text``; erased once closed, so only the report stays. Shown on a terminal only:
+    piped or logged, stderr keeps to errors and notes (tqdm's ``disable=None``)."""
+    return tqdm(total=total, desc=text, unit="img", leave=False, disable=None, file=sys.stderr,
+                bar_format=None if total else "{desc}…")
+
+
+def score_all(recognizers: list[Recognizer], data: Dataset, threshold: float | None,
+              text: bool) -> list[dict]:
+    """Each model's report (``score`` or ``score_nondigits``), each under a progress bar; with
+    ``text``, each printed as soon as it is ready, under the data's name."""
+    scorer, formatter = (score, format_report) if data.digits else (score_nondigits,
+                                                                    format_nondigits_report)
+    results = []
+    for recognizer in recognizers:
+        with progress(recognizer.name, len(data)) as bar:
+            results.append(scorer(recognizer, data, threshold or recognizer.not_a_digit_threshold,
+                                  advance=bar.update))
+        if text:  # now, not at the end: the first model's report is there in seconds
+            if len(results) == 1:
+                print(f"{data.name}: {len(data)} images\n")
+            else:
+                print()  # the blank line between two models' reports
+            print(formatter(results[-1]), flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        data = load_dataset(args.dataset, split=args.split, mnist_dir=args.data_dir,
-                            usps_dir=args.usps_dir, semeion_dir=args.semeion_dir,
-                            seed=args.seed)
+        with progress(f"reading {args.dataset}"):
+            data = load_dataset(args.dataset, split=args.split, mnist_dir=args.data_dir,
+                                usps_dir=args.usps_dir, semeion_dir=args.semeion_dir,
+                                seed=args.seed)
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.limit:
         data = data.head(args.limit)
-    recognizers, problems = load_recognizers(args.model, args.models_dir, args.runtime)
+    with progress("loading the models"):
+        recognizers, problems = load_recognizers(args.model, args.models_dir, args.runtime)
     for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {problem}", file=sys.stderr, flush=True)
     for notice in dict.fromkeys(n for r in recognizers for n in r.notices):
-        print(f"note: {notice}", file=sys.stderr)
-    scorer, formatter = (score, format_report) if data.digits else (score_nondigits,
-                                                                    format_nondigits_report)
-    results = [scorer(r, data, args.not_a_digit_threshold or r.not_a_digit_threshold)
-               for r in recognizers]
+        print(f"note: {notice}", file=sys.stderr, flush=True)
+    results = score_all(recognizers, data, args.not_a_digit_threshold, text=not args.json)
     complete = args.model is None and not args.limit and len(results) == len(BUNDLED_MODELS) + 1
     if complete and (args.dataset, args.split) == ("mnist", "test"):  # what the app shows
         save_ensemble_metadata(results[-1], args.models_dir)
     if args.json:
         print(json.dumps({"dataset": data.name, "images": len(data), "models": results},
                          indent=2))
-    elif results:
-        print(f"{data.name}: {len(data)} images\n")
-        print("\n\n".join(formatter(r) for r in results))
     return 2 if problems else 0

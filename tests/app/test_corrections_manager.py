@@ -23,9 +23,9 @@ from digit_recognizer.app.teaching import (
     delete_correction,
     export_corrections,
     read_corrections,
-    read_idx_pair,
     relabel_correction,
 )
+from digit_recognizer.core.idx_folder import read_idx_pair
 
 LABELS = [3, 1, 4, 1, 5]
 

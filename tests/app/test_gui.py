@@ -18,10 +18,10 @@ import subprocess
 import sys
 import threading
 import tkinter as tk
-from tkinter import font as tkfont
-from tkinter import ttk
 from functools import partial
 from pathlib import Path
+from tkinter import font as tkfont
+from tkinter import ttk
 
 import numpy as np
 import pytest
@@ -29,8 +29,8 @@ from PIL import Image, ImageFilter
 
 import mnist
 from digit_recognizer.app import gui
-from digit_recognizer.app.gui import DigitRecognizerApp
 from digit_recognizer.app.background.model_loading import ModelLoader, load_model_choice
+from digit_recognizer.app.gui import DigitRecognizerApp
 from digit_recognizer.app.settings import Settings, load_settings, save_settings
 from digit_recognizer.app.teaching import (
     IMAGES_FILE,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -18,12 +18,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from digit_recognizer.app.background.model_process import (
+    PROCESS_NAME,
+    STOPPED,
+    ModelProcess,
+    load_in_child,
+)
 from digit_recognizer.core.mnist import load_mnist
-from digit_recognizer.app.background.model_process import PROCESS_NAME, STOPPED, ModelProcess, load_in_child
-from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.core.results import ModelError
-from digit_recognizer.training.data.synthetic import render_drawn_digit
 from digit_recognizer.core.scoring import to_model_input
+from digit_recognizer.recognition.recognizer import Recognizer
+from digit_recognizer.training.data.synthetic import render_drawn_digit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,8 +195,9 @@ def test_loading_through_the_child_imports_no_tensorflow_in_the_parent(small_mod
 
 
 def test_child_exits_when_its_parent_is_killed(small_model_path):
-    code = ("import multiprocessing, time; from digit_recognizer.app.background.model_process import "
-            f"load_in_child; r = load_in_child({str(small_model_path)!r}); "
+    code = ("import multiprocessing, time; "
+            "from digit_recognizer.app.background.model_process import load_in_child; "
+            f"r = load_in_child({str(small_model_path)!r}); "
             "print(multiprocessing.active_children()[0].pid, flush=True); time.sleep(120)")
     parent = run_parent(code)
     try:
@@ -218,6 +224,7 @@ def teacher(mnist_dir):
     model_process.close()
 
 
+@pytest.mark.training
 def test_personalise_saves_the_model_and_runs_it_in_the_child(teacher, test_images,
                                                              mnist_dir, tmp_path):
     process, options = teacher
@@ -231,6 +238,7 @@ def test_personalise_saves_the_model_and_runs_it_in_the_child(teacher, test_imag
     assert probabilities.shape == (2, 10)
 
 
+@pytest.mark.slow
 def test_personalise_without_mnist_says_why_in_one_sentence(teacher, test_images, tmp_path):
     from digit_recognizer.app.background.model_process import PersonaliseOptions
 

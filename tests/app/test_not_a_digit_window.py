@@ -19,11 +19,15 @@ import numpy as np
 import pytest
 
 from digit_recognizer.app.background.model_loading import load_model_choice
-from digit_recognizer.core.catalogue import DEFAULT_MODEL, ENSEMBLE, find_bundled, recorded_threshold
 from digit_recognizer.app.gui import DigitRecognizerApp
+from digit_recognizer.core.catalogue import (
+    DEFAULT_MODEL,
+    ENSEMBLE,
+    find_bundled,
+    recorded_threshold,
+)
 from digit_recognizer.core.results import NOT_A_DIGIT
-from digit_recognizer.devtools.window_driver import draw
-from digit_recognizer.devtools.window_driver import pump_until
+from digit_recognizer.devtools.window_driver import draw, pump_until
 
 # The windows here load the bundled models only: two minutes is ample.
 wait_until = partial(pump_until, timeout=120.0)

@@ -137,9 +137,9 @@ def test_a_save_cut_short_leaves_the_previous_personal_model(tmp_path):
 
 
 def test_the_personal_model_keeps_its_bases_not_a_digit_threshold():
-    from digit_recognizer.core.catalogue import MODELS_DIR
     from digit_recognizer.app.background.model_server import base_threshold
     from digit_recognizer.app.personal_model import personal_metadata
+    from digit_recognizer.core.catalogue import MODELS_DIR
     from digit_recognizer.recognition.recognizer import Recognizer
 
     threshold = base_threshold("model2", MODELS_DIR)

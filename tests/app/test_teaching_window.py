@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 
 from digit_recognizer.app.background.model_loading import ModelLoader
-from digit_recognizer.app.gui import DigitRecognizerApp
-from digit_recognizer.app.window.model_menu import FORGET_LABEL
 from digit_recognizer.app.background.model_process import PersonaliseOptions
+from digit_recognizer.app.gui import DigitRecognizerApp
 from digit_recognizer.app.settings import Settings, load_settings, save_settings
 from digit_recognizer.app.teaching import read_corrections, save_correction
+from digit_recognizer.app.window.model_menu import FORGET_LABEL
 from digit_recognizer.devtools.window_driver import draw, pump_until
 
 wait_until = partial(pump_until, timeout=120.0)

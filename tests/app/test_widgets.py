@@ -24,8 +24,8 @@ from digit_recognizer.app.window.answer_panel import (
     chart_grid,
     describe,
 )
-from digit_recognizer.core.results import NumberRecognition, Recognition
 from digit_recognizer.app.window.status_bar import TONES, StatusBar, fit_lines
+from digit_recognizer.core.results import NumberRecognition, Recognition
 
 WINDOW_WIDTH = 680  # the main window's default width
 LONG_PATH = "/home/someone/projects/digit-recognizer/models/a_model_with_a_long_name_v2.h5"

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digit_recognizer.core.mnist import MnistError, find_mnist_files, load_mnist
 from digit_recognizer.core.idx import write_idx
+from digit_recognizer.core.mnist import MnistError, find_mnist_files, load_mnist
 
 STEMS = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
          "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}

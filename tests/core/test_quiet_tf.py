@@ -56,6 +56,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_a_command_that_loads_tensorflow_prints_nothing_else_to_stderr(tmp_path):
     image = np.full((280, 280), 255, np.uint8)
     cv2.line(image, (140, 40), (140, 240), 0, 18)

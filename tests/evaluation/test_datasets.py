@@ -14,8 +14,11 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_recognizer.evaluation import evaluate
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
+from digit_recognizer.core.confidence import THRESHOLD_KEY
+from digit_recognizer.core.idx import write_idx
 from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.evaluation import evaluate
 from digit_recognizer.evaluation.datasets import (
     USPS_DEFAULT,
     USPS_FILES,
@@ -24,10 +27,7 @@ from digit_recognizer.evaluation.datasets import (
     load_usps,
     usps_to_mnist,
 )
-from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
-from digit_recognizer.core.idx import write_idx
 from digit_recognizer.evaluation.nondigits import FAMILIES, build_nondigits
-from digit_recognizer.core.confidence import THRESHOLD_KEY
 from digit_recognizer.evaluation.styles import STYLES, build_styles, parse_variant
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 
@@ -77,6 +77,7 @@ def test_usps_test_split_has_2007_digits_with_the_readmes_counts(usps_test):
     assert np.bincount(labels, minlength=10).tolist() == USPS_TEST_COUNTS
 
 
+@pytest.mark.slow
 def test_usps_train_split_has_7291_digits(usps_dir):
     images, labels = load_usps("train", usps_dir)
     assert images.shape == (7291, 28, 28) and labels.shape == (7291,)
@@ -207,6 +208,7 @@ def test_training_code_never_imports_the_test_sets(test_set):
 # -- evaluate --dataset ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_evaluate_usps_json_reports_each_digit_and_the_confusion_matrix(usps_dir):
     result = run_command("evaluate", "--dataset", "usps", "--limit", "200", "--json",
                          USPS_DIR=str(usps_dir))
@@ -219,6 +221,7 @@ def test_evaluate_usps_json_reports_each_digit_and_the_confusion_matrix(usps_dir
         assert model["accuracy"] > 0.9
 
 
+@pytest.mark.slow
 def test_evaluate_styles_json_reports_each_style():
     result = run_command("evaluate", "--dataset", "styles", "--json")
     assert result.returncode == 0, result.stderr
@@ -285,7 +288,8 @@ def test_evaluate_folder_without_usable_digits_exits_2(tmp_path, capsys, make, m
 
 def test_evaluate_unknown_dataset_exits_2_naming_the_choices(capsys):
     assert evaluate.main(["--dataset", "no-such-set"]) == 2
-    assert "use mnist, usps, styles, nondigits or the path of a folder" in capsys.readouterr().err
+    assert "use mnist, usps, semeion, styles, nondigits or the path of a folder" in (
+        capsys.readouterr().err)
 
 
 @pytest.mark.parametrize("name", ["styles", "nondigits"])
@@ -324,6 +328,7 @@ def evaluate_report(capsys, *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
 def test_evaluate_nondigits_reports_the_share_flagged_overall_and_per_family(capsys):
     """The bundled models with the thresholds their training recorded: issue 10's target."""
     report = evaluate_report(capsys, "--dataset", "nondigits")
@@ -343,6 +348,7 @@ def test_evaluate_nondigits_reports_the_share_flagged_overall_and_per_family(cap
         assert model["flagged_images"] == round(flagged * report["images"])
 
 
+@pytest.mark.slow
 def test_evaluate_nondigits_text_report_names_each_family(tmp_path, capsys):
     folder = models_with_thresholds(tmp_path, model=0.999, both=None)
     assert evaluate.main(["--dataset", "nondigits", "--model", "model2", "--models-dir",
@@ -352,6 +358,7 @@ def test_evaluate_nondigits_text_report_names_each_family(tmp_path, capsys):
     assert all(f"    {family.name} " in out for family in FAMILIES)
 
 
+@pytest.mark.slow
 def test_evaluate_nondigits_without_a_threshold_flags_nothing(tmp_path, capsys):
     folder = models_with_thresholds(tmp_path, model=None, both=None)
     args = ("--dataset", "nondigits", "--model", "both", "--models-dir", str(folder))
@@ -362,6 +369,7 @@ def test_evaluate_nondigits_without_a_threshold_flags_nothing(tmp_path, capsys):
     assert "flagged as not a digit: none (no threshold recorded" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_evaluate_threshold_option_overrides_every_models_own(tmp_path, capsys):
     folder = models_with_thresholds(tmp_path, model=0.999, both=None)
     report = evaluate_report(capsys, "--dataset", "nondigits", "--limit", "100",
@@ -377,6 +385,7 @@ def test_evaluate_threshold_option_outside_0_to_1_is_refused(value, capsys):
     assert "is not a number between 0 and 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_evaluate_usps_reports_digits_wrongly_flagged(tmp_path, usps_dir, capsys):
     folder = models_with_thresholds(tmp_path, model=0.999, both=0.999)
     args = ("--dataset", "usps", "--usps-dir", str(usps_dir), "--limit", "300", "--model",
@@ -390,6 +399,7 @@ def test_evaluate_usps_reports_digits_wrongly_flagged(tmp_path, usps_dir, capsys
             in capsys.readouterr().out)
 
 
+@pytest.mark.slow
 def test_evaluate_digits_without_a_threshold_say_nothing_of_the_flag(tmp_path, capsys):
     folder = models_with_thresholds(tmp_path, model=None, both=None)
     args = ("--dataset", "styles", "--limit", "50", "--model", "model1", "--models-dir",
@@ -408,6 +418,7 @@ def test_recording_the_averages_accuracy_keeps_its_threshold(tmp_path):
     assert metadata[THRESHOLD_KEY] == 0.8 and metadata["test_accuracy"] == 0.9961
 
 
+@pytest.mark.slow
 def test_the_bundled_models_flag_at_most_two_percent_of_usps_test_digits(capsys):
     report = evaluate_report(capsys, "--dataset", "usps")
     for model in report["models"]:

@@ -8,6 +8,7 @@ other sets.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from digit_recognizer.evaluation.datasets import load_dataset
 from digit_recognizer.evaluation.nondigits import FAMILIES, build_nondigits
@@ -38,6 +39,7 @@ def test_nondigit_set_holds_every_variant_of_every_family_as_mnist_images():
     assert (drawn.images.reshape(len(drawn.images), -1).max(axis=1) == 255).all()  # ink high
 
 
+@pytest.mark.slow
 def test_load_dataset_nondigits_has_families_and_no_labels():
     data = load_dataset("nondigits", seed=1)
     assert data.name == "non-digits (seed 1)" and not data.digits and data.labels is None

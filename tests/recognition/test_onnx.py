@@ -19,8 +19,10 @@ import numpy as np
 import onnx
 import pytest
 
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, MODELS_DIR
 from digit_recognizer.core.mnist import load_mnist
-from digit_recognizer.training.export import export_onnx, is_up_to_date
+from digit_recognizer.core.results import ModelError
+from digit_recognizer.core.scoring import to_model_input
 from digit_recognizer.recognition.inference import (
     SOURCE_SHA256,
     OnnxCopyError,
@@ -28,11 +30,9 @@ from digit_recognizer.recognition.inference import (
     load_onnx_copy,
     onnx_copy_path,
 )
-from digit_recognizer.core.catalogue import BUNDLED_MODELS, MODELS_DIR
 from digit_recognizer.recognition.recognizer import Recognizer
-from digit_recognizer.core.results import ModelError
-from digit_recognizer.core.scoring import to_model_input
 from digit_recognizer.training.data.synthetic import render_drawn_digit
+from digit_recognizer.training.export import export_onnx, is_up_to_date
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = {m.key: m.file for m in BUNDLED_MODELS}
@@ -95,6 +95,7 @@ def test_onnx_copy_gives_the_same_answer_one_image_at_a_time(which, mnist_test):
     np.testing.assert_allclose(one_by_one, recognizer.predict(x), rtol=0, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_onnx_path_reproduces_the_readme_accuracy_table(mnist_dir):
     result = run_command("evaluate", "--runtime", "onnx", "--json", mnist_dir=mnist_dir)
     assert result.returncode == 0, result.stderr
@@ -220,6 +221,7 @@ def test_ensemble_with_one_bad_copy_says_so_once(models_copy):
     assert len(both.notices) == 1 and "is out of date" in both.notices[0]
 
 
+@pytest.mark.slow
 def test_predict_with_a_stale_copy_answers_and_notes_it_on_stderr(models_copy, drawing):
     spoil_stale(models_copy)
     result = run_command("predict", "--models-dir", str(models_copy), str(drawing))
@@ -258,6 +260,7 @@ def test_training_writes_an_up_to_date_copy(small_model_path):
     assert is_up_to_date(small_model_path)
 
 
+@pytest.mark.slow
 def test_export_command_remakes_only_stale_copies(models_copy):
     spoil_stale(models_copy)
     fresh = onnx_copy_path(models_copy / BUNDLED["model1"])

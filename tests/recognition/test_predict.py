@@ -13,11 +13,11 @@ import cv2
 import numpy as np
 import pytest
 
+from digit_recognizer.core.confidence import THRESHOLD_KEY
 from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.results import NOT_A_DIGIT
 from digit_recognizer.recognition.preprocess.images import load_image
 from digit_recognizer.recognition.recognizer import Recognizer
-from digit_recognizer.core.confidence import THRESHOLD_KEY
-from digit_recognizer.core.results import NOT_A_DIGIT
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,16 +24,16 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from digit_recognizer.core.mnist import load_mnist
-from digit_recognizer.recognition.preprocess.images import LOAD_MAX_SIDE, load_image
+from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist
 from digit_recognizer.recognition.preprocess.errors import (
     DrawingTooSmallError,
     EmptyDrawingError,
     ImageError,
 )
-from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist
+from digit_recognizer.recognition.preprocess.images import LOAD_MAX_SIDE, load_image
+from digit_recognizer.recognition.preprocess.mnist_recipe import stroke_width
 from digit_recognizer.recognition.preprocess.photo import photo_to_mnist
 from digit_recognizer.recognition.preprocess.segment import segment_digits
-from digit_recognizer.recognition.preprocess.mnist_recipe import stroke_width
 from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 

@@ -12,19 +12,18 @@ import keras
 import numpy as np
 import pytest
 
-from digit_recognizer.core.mnist import load_mnist
-from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
+from digit_recognizer.core.confidence import THRESHOLD_KEY
+from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.results import ModelError, Recognition
 from digit_recognizer.recognition.model_safety import refuse_code
+from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 from digit_recognizer.recognition.recognizer import (
     Recognizer,
     ensemble_accuracy,
     ensemble_threshold,
 )
-from digit_recognizer.core.confidence import THRESHOLD_KEY
-from digit_recognizer.core.results import ModelError, Recognition
 from digit_recognizer.training.data.synthetic import render_drawn_digit
-
 
 # -- fixtures --------------------------------------------------------------------------------
 

@@ -12,17 +12,16 @@ import numpy as np
 import pytest
 
 from digit_recognizer.__main__ import main as cli
-from digit_recognizer.core.catalogue import BUNDLED_MODELS, find_bundled, measured_accuracy
-from digit_recognizer.core.mnist import dataset_sha256, load_mnist
-from digit_recognizer.core.idx import read_idx, write_idx
-from digit_recognizer.recognition.inference import file_sha256
 from digit_recognizer.app.teaching import (
     LABELS_FILE,
     add_correction,
     fine_tune_command,
     save_correction,
 )
-
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, find_bundled, measured_accuracy
+from digit_recognizer.core.idx import read_idx, write_idx
+from digit_recognizer.core.mnist import dataset_sha256, load_mnist
+from digit_recognizer.recognition.inference import file_sha256
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,10 +54,11 @@ def mnist(mnist_dir):
 # -- what fine-tuning learns and keeps -----------------------------------------------------------
 
 
+@pytest.mark.training
 def test_model2_fine_tuned_on_continental_ones_reads_them_and_keeps_mnist(mnist):
-    from digit_recognizer.training.fine_tuning.fine_tune import fine_tune
-    from digit_recognizer.recognition.recognizer import bundled_path
     from digit_recognizer.core.scoring import to_model_input
+    from digit_recognizer.recognition.recognizer import bundled_path
+    from digit_recognizer.training.fine_tuning.fine_tune import fine_tune
 
     (x_train, y_train), (x_test, y_test) = mnist
     rng = np.random.default_rng(0)
@@ -78,9 +78,10 @@ def test_model2_fine_tuned_on_continental_ones_reads_them_and_keeps_mnist(mnist)
     assert accuracy >= measured_accuracy("model2") - 0.002
 
 
+@pytest.mark.training
 def test_fine_tuning_leaves_the_base_model_as_it_was_and_repeats_with_its_seed(mnist):
-    from digit_recognizer.training.fine_tuning.fine_tune import Recipe, fine_tune
     from digit_recognizer.recognition.recognizer import bundled_path, load_keras_file
+    from digit_recognizer.training.fine_tuning.fine_tune import Recipe, fine_tune
 
     (x_train, y_train), _ = mnist
     base = load_keras_file(bundled_path("model1"))
@@ -104,9 +105,10 @@ def model2(mnist):
     return load_keras_file(bundled_path("model2"))
 
 
+@pytest.mark.training
 def test_personalised_model_reads_what_was_taught_and_keeps_mnist(mnist, model2):
-    from digit_recognizer.training.fine_tuning.fine_tune import personalise
     from digit_recognizer.core.scoring import to_model_input
+    from digit_recognizer.training.fine_tuning.fine_tune import personalise
 
     (x_train, y_train), (x_test, y_test) = mnist
     rng = np.random.default_rng(1)
@@ -128,12 +130,13 @@ def test_personalised_model_reads_what_was_taught_and_keeps_mnist(mnist, model2)
     assert all(layer.trainable for layer in model.layers)  # saved like the base
 
 
+@pytest.mark.training
 def test_a_few_misread_real_digits_among_hundreds_of_corrections_are_learnt(mnist, model2):
     """Real handwriting the base misreads (USPS' training split), taught among 300 MNIST
     digits it reads right: the new ones are not drowned by the old."""
+    from digit_recognizer.core.scoring import to_model_input
     from digit_recognizer.training.data.usps import load_usps
     from digit_recognizer.training.fine_tuning.fine_tune import personalise
-    from digit_recognizer.core.scoring import to_model_input
 
     (x_train, y_train), _ = mnist
     usps, usps_labels = load_usps("train")
@@ -149,6 +152,7 @@ def test_a_few_misread_real_digits_among_hundreds_of_corrections_are_learnt(mnis
     assert (read(model, usps[misread]) == usps_labels[misread]).all()
 
 
+@pytest.mark.training
 def test_later_calls_reuse_the_trunk_outputs_of_the_same_base(mnist, model2):
     from digit_recognizer.training.fine_tuning.fine_tune import Personaliser
 
@@ -167,8 +171,8 @@ def test_later_calls_reuse_the_trunk_outputs_of_the_same_base(mnist, model2):
 
 
 def test_a_base_whose_weights_changed_gets_new_trunk_outputs(mnist, small_model_path):
-    from digit_recognizer.training.fine_tuning.fine_tune import Personaliser
     from digit_recognizer.recognition.recognizer import load_keras_file
+    from digit_recognizer.training.fine_tuning.fine_tune import Personaliser
 
     (x_train, y_train), _ = mnist
     replay = (x_train[:3000], y_train[:3000])
@@ -183,8 +187,8 @@ def test_a_base_whose_weights_changed_gets_new_trunk_outputs(mnist, small_model_
 
 
 def test_personalise_repeats_with_its_seed(mnist, small_model_path):
-    from digit_recognizer.training.fine_tuning.fine_tune import Personaliser, Recipe
     from digit_recognizer.recognition.recognizer import load_keras_file
+    from digit_recognizer.training.fine_tuning.fine_tune import Personaliser, Recipe
 
     (x_train, y_train), _ = mnist
     replay = (x_train[:2000], y_train[:2000])
@@ -244,9 +248,9 @@ def test_personalise_refuses_bad_input_with_its_reason(images, labels, replay, w
 
 
 def test_personalise_refuses_a_model_that_is_not_a_digit_model(mnist):
-    from digit_recognizer.training.fine_tuning.fine_tune import personalise
     from digit_recognizer.core.quiet_tf import import_keras
     from digit_recognizer.core.results import ModelError
+    from digit_recognizer.training.fine_tuning.fine_tune import personalise
 
     keras = import_keras()
     five = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
@@ -262,6 +266,7 @@ def test_personalise_refuses_a_model_that_is_not_a_digit_model(mnist):
 # -- the command ---------------------------------------------------------------------------------
 
 
+@pytest.mark.training
 def test_command_writes_a_model_the_app_loads_with_its_metadata(tmp_path, mnist, mnist_dir,
                                                                capsys):
     from digit_recognizer.recognition.recognizer import Recognizer, bundled_path

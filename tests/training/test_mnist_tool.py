@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digit_recognizer.training import mnist_tool as mnist_cli
 from digit_recognizer.core.idx import read_idx, write_idx
+from digit_recognizer.training import mnist_tool as mnist_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

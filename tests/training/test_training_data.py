@@ -112,11 +112,12 @@ def test_threshold_flags_the_chosen_share_of_validation_digits():
 
 
 @pytest.mark.parametrize("choice", ["model1", "model2", "both"])
+@pytest.mark.slow
 def test_the_bundled_models_flag_non_digits_but_few_real_digits(choice, mnist_dir):
     """The recorded threshold, on the bundled files: generated non-digits of a seed neither
     training nor calibration used, and MNIST test digits."""
-    from digit_recognizer.recognition.recognizer import Recognizer
     from digit_recognizer.core.scoring import to_model_input
+    from digit_recognizer.recognition.recognizer import Recognizer
 
     recognizer = Recognizer.from_choice(choice)
     threshold = recognizer.metadata["not_a_digit_threshold"]
@@ -140,13 +141,14 @@ def test_train_refuses_a_share_or_turn_out_of_range_in_one_line(option, capsys):
     assert option.split("=")[1] in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_calibrate_records_the_bundled_thresholds_again(tmp_path, mnist_dir, capsys):
     """The command that chose the bundled thresholds, re-run on a copy: the same numbers."""
     import json
     import shutil
 
-    from digit_recognizer.training.calibration import main
     from digit_recognizer.core.catalogue import MODELS_DIR
+    from digit_recognizer.training.calibration import main
 
     folder = tmp_path / "models"
     shutil.copytree(MODELS_DIR, folder)
@@ -167,8 +169,8 @@ def test_calibrate_refuses_models_that_held_out_different_digits(tmp_path, mnist
     import json
     import shutil
 
-    from digit_recognizer.training.calibration import main
     from digit_recognizer.core.catalogue import MODELS_DIR
+    from digit_recognizer.training.calibration import main
 
     folder = tmp_path / "models"
     shutil.copytree(MODELS_DIR, folder)

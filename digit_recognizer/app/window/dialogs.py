@@ -4,19 +4,34 @@ Each is a Toplevel transient to its parent, centred over it, closed by its Close
 Escape or Enter, and returned so that callers and tests can inspect it. Text is laid out in
 aligned columns and never wrapped by Tk: a long value such as a file path shows whole, on one
 line, in a read-only entry that can be selected and copied.
+
+Closing any dialog, these (``close_dialog``) and Tk's own, file choosers and questions
+(``return_focus``), gives the keyboard focus back to the window under it. ``StartFolder`` says
+where a file chooser opens.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import tkinter as tk
 from collections.abc import Sequence
+from pathlib import Path
 from tkinter import font as tkfont
 from tkinter import ttk
 
 from digit_recognizer.app.window.widgets import INK, style_background
 
-__all__ = ["about_dialog", "centre", "details_dialog", "shortcuts_dialog", "wrap_lines"]
+__all__ = [
+    "StartFolder",
+    "about_dialog",
+    "centre",
+    "close_dialog",
+    "details_dialog",
+    "return_focus",
+    "shortcuts_dialog",
+    "wrap_lines",
+]
 
 MUTED_TEXT = "#555"  # labels beside values, as the window's own captions
 DETAILS_WIDTH = 64  # characters per line of the details text
@@ -121,15 +136,16 @@ def _open(parent: tk.Misc, title: str) -> tuple[tk.Toplevel, ttk.Frame]:
     top.rowconfigure(0, weight=1)
     body = ttk.Frame(top, name="body", padding=14)
     body.grid(row=0, column=0, sticky="nsew")
-    top.protocol("WM_DELETE_WINDOW", top.destroy)
+    top.protocol("WM_DELETE_WINDOW", lambda: close_dialog(top))
     for sequence in ("<Escape>", "<Return>", "<KP_Enter>"):
-        top.bind(sequence, lambda _event: top.destroy())
+        top.bind(sequence, lambda _event: close_dialog(top))
     return top, body
 
 
 def _finish(top: tk.Toplevel, body: ttk.Frame, row: int, modal: bool) -> tk.Toplevel:
     """Add the Close button under ``row``, place the dialog over its parent and show it."""
-    close = ttk.Button(body, name="close", text="Close", command=top.destroy, default="active")
+    close = ttk.Button(body, name="close", text="Close", command=lambda: close_dialog(top),
+                       default="active")
     close.grid(row=row, column=0, columnspan=2, sticky="e", pady=(14, 0))
     centre(top)
     top.deiconify()
@@ -163,3 +179,53 @@ def _value_entry(parent: tk.Misc, name: str, value: str, room: int) -> tk.Entry:
     entry.insert(0, value)
     entry.configure(state="readonly")
     return entry
+
+
+def close_dialog(top: tk.Toplevel) -> None:
+    """Close ``top`` as its Close button, Escape, Enter and the title bar's close box do.
+
+    The keyboard focus goes back to the window under it first, while this app still holds it:
+    once ``top`` is gone, the window manager decides, and may give it to no window, so that the
+    main window's keys (Ctrl+Q, Enter…) would do nothing until a click.
+    """
+    if top.master.winfo_exists():
+        _last_focus(top.master).focus_set()
+    top.destroy()
+
+
+def return_focus(window: tk.Misc) -> None:
+    """After one of Tk's own dialogs (a file chooser, a question) has returned, put the keyboard
+    focus back on the widget of ``window``'s toplevel that last had it.
+
+    Tk gives it back only to a widget that had it when the dialog opened, and its file chooser
+    is hidden rather than destroyed, so Tk may still believe it has the focus that X has taken
+    away. The user has just answered this app, so the focus is taken back (``focus -force``).
+    """
+    if window.winfo_exists():
+        _last_focus(window).focus_force()
+
+
+def _last_focus(window: tk.Misc) -> tk.Misc:
+    """The widget of ``window``'s toplevel that last had the focus, else the toplevel."""
+    owner = window.winfo_toplevel()
+    return owner.focus_lastfor() or owner
+
+
+class StartFolder:
+    """Where a file chooser opens: the folder of what the user last chose this session (a file
+    opened or saved, an export), else the home folder, never the folder the app runs in."""
+
+    def __init__(self) -> None:
+        self.last: Path | None = None
+
+    def __str__(self) -> str:
+        """The folder, for a chooser's ``initialdir``."""
+        if self.last is not None and self.last.is_dir():
+            return str(self.last)
+        return str(Path.home())
+
+    def chose(self, path: str | os.PathLike | None) -> None:
+        """The user chose ``path`` (a file, or a folder to export into; None or '': nothing):
+        the next chooser opens in the folder that holds it."""
+        if path:
+            self.last = Path(path).expanduser().absolute().parent

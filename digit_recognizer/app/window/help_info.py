@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import platform
 import sys
+from datetime import datetime
 
 import numpy as np
 from PIL import Image
 
 from digit_recognizer import __version__
 
-__all__ = ["SHORTCUTS", "TEACH_SHORTCUT", "shortcut_rows", "about_lines", "RUNTIME_LABELS"]
+__all__ = [
+    "RUNTIME_LABELS",
+    "SHORTCUTS",
+    "TEACH_SHORTCUT",
+    "about_lines",
+    "optimizer_name",
+    "readable_date",
+    "shortcut_rows",
+]
 
 # (event sequences, keys as Help shows them, what they do, the window's method)
 SHORTCUTS = (
@@ -33,14 +42,39 @@ RUNTIME_LABELS = {
     "keras": "Keras and TensorFlow, in a separate process",
     "mixed": "OpenCV and, for a model without a usable ONNX copy, Keras",
 }
-# (metadata key, label, formatter): what About shows of the active model's metadata.
+# Optimizers as their authors spell them; metadata may hold the lower-case name that
+# ``train --model`` takes ("rmsprop": the architecture trained with it).
+OPTIMIZER_NAMES = {name.lower(): name for name in (
+    "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lion", "Nadam", "RMSprop", "SGD")}
+# English month names, not strftime's %B: that follows the locale, and the window is English.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def optimizer_name(value: object) -> str:
+    """'rmsprop' or 'RMSprop' -> 'RMSprop'; a name it does not know, as it is."""
+    return OPTIMIZER_NAMES.get(str(value).lower(), str(value))
+
+
+def readable_date(value: object) -> str:
+    """'2026-11-28T06:12:46+00:00' -> '28 November 2026' (the day where it was recorded);
+    anything that is not an ISO date, as it is."""
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{when.day} {MONTHS[when.month - 1]} {when.year}"
+
+
+# (metadata keys, label, formatter): what About shows of the active model's metadata, from the
+# first key that it holds. Older models record only the architecture, named after its optimizer.
 ABOUT_FIELDS = (
-    ("architecture", "Architecture", str),
-    ("test_accuracy", "Test accuracy", lambda v: f"{float(v):.2%}"),
-    ("epochs_run", "Epochs", str),
-    ("training_seconds", "Training time", lambda v: f"{float(v):.0f} s"),
-    ("members", "Averages", lambda v: ", ".join(map(str, v))),
-    ("date", "Trained on", str),
+    (("optimizer", "architecture"), "Optimizer", optimizer_name),
+    (("test_accuracy",), "Test accuracy", lambda v: f"{float(v):.2%}"),
+    (("epochs_run",), "Epochs", str),
+    (("training_seconds",), "Training time", lambda v: f"{float(v):.0f} s"),
+    (("members",), "Averages", lambda v: ", ".join(map(str, v))),
+    (("date",), "Trained on", readable_date),
 )
 # Libraries About names only if something already imported them (it never imports them).
 LOADED_LIBRARIES = (("tensorflow", "TensorFlow"), ("keras", "Keras"), ("cv2", "OpenCV"))
@@ -67,7 +101,8 @@ def about_lines(tk_version: str, recognizer: object | None) -> list[tuple[str, s
     if runtime in RUNTIME_LABELS:
         lines.append(("Runs on", RUNTIME_LABELS[runtime]))
     metadata = getattr(recognizer, "metadata", {}) or {}
-    for key, label, show in ABOUT_FIELDS:
-        if metadata.get(key) is not None:
-            lines.append((label, show(metadata[key])))
+    for keys, label, show in ABOUT_FIELDS:
+        value = next((metadata[k] for k in keys if metadata.get(k) is not None), None)
+        if value is not None:
+            lines.append((label, show(value)))
     return lines

@@ -36,11 +36,14 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
 
     The header is read first: JPEGs are decoded at reduced size when large, other files over
     ``MAX_DECODE_PIXELS`` are refused, and the result is at most ``LOAD_MAX_SIDE`` pixels on its
-    longer side. Raises ImageError naming the file when it cannot be read as an image.
+    longer side. Raises ImageError naming the file when it cannot be read as an image (it is
+    missing, empty, not an image, damaged or too large).
     """
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"{path} does not exist or is not a file")
+    if path.stat().st_size == 0:  # Pillow would call it "not an image", which misleads
+        raise ImageError(f"{path} is empty (0 bytes): there is no image in it")
     try:
         with warnings.catch_warnings():
             # Pillow warns (rather than fails) between 1× and 2× its limit; refuse those too.

@@ -1,0 +1,139 @@
+"""``python -m digit_recognizer evaluate`` as a first-time user meets it: what it shows while it
+works, and how it says that the data is missing.
+
+    MNIST_DIR=../shared/data/mnist python -m pytest tests/evaluation/test_evaluate_cli.py -q
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digit_recognizer.evaluation import evaluate
+
+ROOT = Path(__file__).resolve().parents[2]
+LIMIT = 1100  # images scored: more than two of the slices predict cuts, so the bar moves
+
+
+class Terminal(io.StringIO):
+    """A stderr that says it is a terminal, as when a person runs the command."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class Labeller:
+    """A stand-in model that calls every image a 3, and notes what stdout held when it began."""
+
+    runtime, path, notices, not_a_digit_threshold = "onnx", None, (), None
+
+    def __init__(self, name: str, seen: list[str], capsys) -> None:
+        self.name, self.seen, self.capsys = name, seen, capsys
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        if not self.seen or self.seen[-1] != self.name:
+            self.seen += [self.capsys.readouterr().out, self.name]
+        probabilities = np.zeros((len(x), 10), np.float32)
+        probabilities[:, 3] = 1
+        return probabilities
+
+
+def run(argv: list[str], stderr: io.StringIO, monkeypatch) -> tuple[int, str]:
+    """``evaluate.main(argv)`` with ``stderr`` as sys.stderr: exit code, what stdout got."""
+    stdout = io.StringIO()
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stdout", stdout)
+        patch.setattr(sys, "stderr", stderr)
+        code = evaluate.main(argv)
+    return code, stdout.getvalue()
+
+
+# -- progress ------------------------------------------------------------------------------------
+
+
+def test_each_models_report_is_printed_before_the_next_model_starts(monkeypatch, capsys,
+                                                                     mnist_dir):
+    seen: list[str] = []
+    models = [Labeller("first", seen, capsys), Labeller("second", seen, capsys)]
+    monkeypatch.setattr(evaluate, "load_recognizers", lambda *args: (models, []))
+    assert evaluate.main(["--data-dir", str(mnist_dir), "--limit", "50"]) == 0
+    before_first, _, before_second, _ = seen
+    assert before_first == ""
+    assert before_second.startswith("MNIST test: 50 images\n\nfirst, run by")
+    assert "confusion matrix" in before_second
+
+
+def test_text_report_is_the_one_it_printed_all_at_once(monkeypatch, mnist_dir):
+    args = ["--data-dir", str(mnist_dir), "--model", "both", "--limit", "200"]
+    _, text = run(args, io.StringIO(), monkeypatch)
+    _, as_json = run([*args, "--json"], io.StringIO(), monkeypatch)
+    results = json.loads(as_json)["models"]
+    assert text == ("MNIST test: 200 images\n\n"
+                    + "\n\n".join(evaluate.format_report(r) for r in results) + "\n")
+
+
+def test_terminal_shows_a_bar_per_model_on_stderr_and_json_stays_clean(monkeypatch, mnist_dir):
+    args = ["--data-dir", str(mnist_dir), "--model", "model1", "--limit", str(LIMIT), "--json"]
+    terminal = Terminal()
+    code, shown = run(args, terminal, monkeypatch)
+    piped = io.StringIO()
+    _, logged = run(args, piped, monkeypatch)
+    assert code == 0 and shown == logged
+    assert json.loads(shown)["models"][0]["test_images"] == LIMIT
+    progress = terminal.getvalue()
+    assert "loading the models" in progress
+    assert "Model 1 — Adadelta CNN:   0%" in progress and f"0/{LIMIT}" in progress
+    assert progress.endswith("\r")  # erased once done: only the report stays on the screen
+    assert piped.getvalue() == ""  # piped or logged: no progress frames in the log
+
+
+def test_scoring_in_steps_gives_the_probabilities_of_one_call(monkeypatch, mnist_dir):
+    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.scoring import to_model_input
+    from digit_recognizer.recognition.recognizer import Recognizer
+
+    images = load_mnist(mnist_dir)[1][0][:LIMIT]
+    recognizer = Recognizer.bundled("model1", runtime="onnx")
+    steps: list[int] = []
+    in_steps = evaluate.predict_in_steps(recognizer, images, steps.append)
+    assert steps == [512, 512, LIMIT - 1024]
+    np.testing.assert_array_equal(in_steps, recognizer.predict(to_model_input(images)))
+
+
+# -- missing data --------------------------------------------------------------------------------
+
+# Run in a child: this process has long imported TensorFlow. No way to download MNIST (the check
+# says the server does not answer), so the test never touches the network.
+CHILD = """
+import sys
+import digit_recognizer.core.mnist as mnist
+mnist._download_host_answers = lambda: False
+from digit_recognizer.evaluation.evaluate import main
+code = main(sys.argv[1:])
+print(code, "tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["--data-dir", "{missing}"],
+    [],  # no --data-dir, no MNIST_DIR, no Keras cache: the download is the last resort
+    ["--dataset", "usps", "--usps-dir", "{missing}"],
+    ["--dataset", "semeion", "--semeion-dir", "{missing}"],
+], ids=["mnist-folder", "mnist-nowhere", "usps", "semeion"])
+def test_missing_data_is_one_error_line_and_tensorflow_is_never_imported(tmp_path, args):
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_DIR", "USPS_DIR",
+                                                           "SEMEION_DIR")}
+    env.update(HOME=str(tmp_path), PYTHONPATH=str(ROOT))  # an empty home: no Keras cache
+    argv = [a.format(missing=tmp_path / "absent") for a in args]
+    done = subprocess.run([sys.executable, "-c", CHILD, *argv], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120, check=False)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert done.stdout.split() == ["2", "False", "False"]
