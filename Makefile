@@ -1,7 +1,7 @@
 # Two commands on a fresh Linux machine with Python 3.11:
 #   make run    installs everything into .venv/ and starts the app
-#   make test   installs everything (and Xvfb) and runs the whole test suite (<= 10 min on 2 cores)
-# For the inner loop: make quick runs the quick tier (<= 2 min): every test not marked slow, so no
+#   make test   installs everything (and Xvfb) and runs the whole test suite (22 min on 2 cores; the goal is 10)
+# For the inner loop: make quick runs the quick tier (a few minutes): every test not marked slow, so no
 # training, no window and no notebook (the markers are in pyproject.toml; tests/conftest.py
 # marks by fixture).
 # Other targets: make bench (benchmarks table), make notebook (re-runs the notebook over the

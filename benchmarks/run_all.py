@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a c
 from benchmarks import (  # noqa: E402
     bench_cli,
     bench_fine_tune,
+    bench_guard,
     bench_load,
     bench_recognition,
     bench_startup,
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         lambda: bench_train.run(bench_train.build_parser().parse_args(
             ["--batches", "5" if quick else "30"])),
         lambda: bench_fine_tune.run(bench_fine_tune.parse(["--quick"] if quick else [])),
+        lambda: bench_guard.run(bench_guard.parse(["--quick"] if quick else [])),
         lambda: bench_teach.run(bench_teach.build_parser().parse_args(
             ["--counts", "5", "50", "--repeats", "1"] if quick else [])),
     ]

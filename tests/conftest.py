@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,30 +79,82 @@ class TrainedRun:
         return self.out.with_name(self.out.stem + suffix)
 
 
+class StartedRun:
+    """``trained_run``'s train command, running in its own process; ``wait()`` for it."""
+
+    LIMIT = 3000
+
+    def __init__(self, folder: Path, mnist_dir: Path):
+        from digit_recognizer.core.idx import write_idx
+        from digit_recognizer.core.mnist import load_mnist
+
+        self.folder = folder
+        (x, y), _ = load_mnist(mnist_dir)
+        self.extra = folder / "extra"
+        write_idx(self.extra / "more-images-idx3-ubyte", x[self.LIMIT:self.LIMIT + 50])
+        write_idx(self.extra / "more-labels-idx1-ubyte", y[self.LIMIT:self.LIMIT + 50])
+        self.out = folder / "quick.h5"
+        self.args = [sys.executable, "-m", "digit_recognizer", "train", "--model", "adadelta",
+                     "--limit", str(self.LIMIT), "--epochs", "2", "--extra-data",
+                     str(self.extra), "--data-dir", str(mnist_dir), "--out", str(self.out)]
+        # Files, not pipes: nobody reads a pipe meanwhile, and a full one would stop the run.
+        with open(folder / "stdout.txt", "w") as stdout, open(folder / "stderr.txt", "w") as err:
+            self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=stdout, stderr=err)
+
+    def wait(self, timeout: float = 900) -> TrainedRun:
+        try:
+            returncode = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            pytest.fail(f"the train command ran past {timeout:.0f} s")
+        done = subprocess.CompletedProcess(self.args, returncode,
+                                           (self.folder / "stdout.txt").read_text(),
+                                           (self.folder / "stderr.txt").read_text())
+        return TrainedRun(self.out, done, self.LIMIT, self.extra)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+STARTED_RUN = pytest.StashKey[StartedRun]()
+
+
+def pytest_collection_finish(session):
+    """Start ``trained_run``'s command as soon as the tests are known, if one of them uses it.
+
+    It then trains beside the first tests (the window tests leave a core idle) instead of
+    holding up the first test that needs it.
+    """
+    mnist = os.environ.get("MNIST_DIR")
+    if session.config.option.collectonly or not mnist or not Path(mnist).is_dir():
+        return  # without MNIST, the mnist_dir fixture fails those tests with the reason
+    if any("trained_run" in getattr(item, "fixturenames", ()) for item in session.items):
+        folder = Path(tempfile.mkdtemp(prefix="trained-run-"))
+        session.config.stash[STARTED_RUN] = StartedRun(folder, Path(mnist))
+
+
+def pytest_sessionfinish(session):
+    started = session.config.stash.get(STARTED_RUN, None)
+    if started is not None:
+        started.stop()  # a session stopped early (-x, Ctrl-C) before any test waited for it
+        shutil.rmtree(started.folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def trained_run(tmp_path_factory, mnist_dir) -> TrainedRun:
+def trained_run(request, tmp_path_factory, mnist_dir) -> TrainedRun:
     """One small run of the train command, made once per session, that several tests read.
 
     Model 1, 2 epochs over the first 3,000 MNIST images plus 50 more through --extra-data,
-    with figures and training variants as by default (~1-2 min). Tests must not write into its
-    folder: copy the files they change.
+    with figures and training variants as by default (~1-2 min; started at the session's
+    start, ``pytest_collection_finish``). Tests must not write into its folder: copy the files
+    they change.
     """
-    from digit_recognizer.core.idx import write_idx
-    from digit_recognizer.core.mnist import load_mnist
-
-    folder = tmp_path_factory.mktemp("trained-run")
-    limit = 3000
-    (x, y), _ = load_mnist(mnist_dir)
-    extra = folder / "extra"
-    write_idx(extra / "more-images-idx3-ubyte", x[limit:limit + 50])
-    write_idx(extra / "more-labels-idx1-ubyte", y[limit:limit + 50])
-    out = folder / "quick.h5"
-    done = subprocess.run(
-        [sys.executable, "-m", "digit_recognizer", "train", "--model", "adadelta", "--limit",
-         str(limit), "--epochs", "2", "--extra-data", str(extra), "--data-dir", str(mnist_dir),
-         "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
-    return TrainedRun(out, done, limit, extra)
+    started = request.config.stash.get(STARTED_RUN, None)
+    if started is None:
+        started = StartedRun(tmp_path_factory.mktemp("trained-run"), mnist_dir)
+    return started.wait()
 
 
 @pytest.fixture(scope="session")

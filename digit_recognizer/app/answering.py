@@ -37,6 +37,7 @@ class Answering:
         self.epoch = 0  # of the drawing on the paper
         self.shown_serial = -1  # of the answer on screen
         self.current_input: np.ndarray | None = None  # the 28x28 input behind the answer
+        self.current_result: Recognition | None = None  # that answer, while one digit is shown
         self._live_after: str | None = None
 
     @property
@@ -81,14 +82,14 @@ class Answering:
         self.window.canvas.remove_boxes()
         if isinstance(result, NumberRecognition):
             self.window.answer.show_number(result)
-            self.current_input = None
+            self.current_input, self.current_result = None, None
             boxes = [(d.box, NOT_A_DIGIT_MARK if d.not_a_digit else str(d.digit), is_sure(d))
                      for d in result.digits]
             shape = request.photo.shape if request.photo is not None else None
             self.window.canvas.show_boxes(boxes, shape, font=self.window.mid_font)
         else:
             self.window.answer.show_digit(result)
-            self.current_input = result.input
+            self.current_input, self.current_result = result.input, result
         return True
 
     def drop(self, request: Request) -> bool:
@@ -101,7 +102,7 @@ class Answering:
 
     def show_nothing(self) -> None:
         self.window.answer.show_nothing()
-        self.current_input = None
+        self.current_input, self.current_result = None, None
         self.window.canvas.remove_boxes()
 
     def _live_update(self) -> None:

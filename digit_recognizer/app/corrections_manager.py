@@ -42,6 +42,7 @@ from digit_recognizer.app.window.dialogs import (
 )
 from digit_recognizer.app.window.status_bar import TONES
 from digit_recognizer.app.window.widgets import ACCENT, INK, PAPER, style_background
+from digit_recognizer.core.conflicts import marked
 
 __all__ = ["CorrectionsDialog", "corrections_dialog"]
 
@@ -52,6 +53,9 @@ VISIBLE_ROWS = 4  # beyond this the grid scrolls
 EMPTY_TEXT = ("No corrections yet. To add one, draw a digit and, when the answer is wrong, "
               "press the right digit under “Wrong? It is really a”.")
 HINT_TEXT = "Click a sample to select it; Delete removes it, a digit key relabels it."
+CONFLICT_MARK = "⚠"  # beside the label of a correction the guard refused (``core.conflicts``)
+CONFLICT_TEXT = (f"{CONFLICT_MARK}: conflicts with how most people write that digit, so your "
+                 "model leaves it out. Delete it, or relabel it if it was a slip.")
 
 
 def corrections_dialog(parent: tk.Misc, folder: str | os.PathLike,
@@ -249,6 +253,16 @@ class CorrectionsDialog(tk.Toplevel):
             return
         self._show_samples(saved.images, saved.labels)
         self._show_message(saved.note or "", "warning")
+        self._mark_conflicts(saved.images, saved.labels)
+
+    def _mark_conflicts(self, images: np.ndarray, labels: np.ndarray) -> None:
+        """Mark the corrections the guard refused to learn (``core.conflicts``), and say why
+        unless a reading problem is being shown."""
+        flagged = np.flatnonzero(marked(self.folder, images, labels))
+        for index in flagged:
+            self.tiles[index].configure(text=f"{labels[index]} {CONFLICT_MARK}")
+        if len(flagged) and not self.message.cget("text"):
+            self._show_message(CONFLICT_TEXT, "warning")
 
     def _ask_and_export(self, as_png: bool) -> None:
         to = self.ask_folder()

@@ -44,6 +44,7 @@ from digit_recognizer.app.background.job_results import (
     Loaded,
     Predicted,
     Request,
+    TookBack,
 )
 from digit_recognizer.app.background.model_loading import ModelLoader
 from digit_recognizer.app.background.worker import Worker
@@ -51,6 +52,7 @@ from digit_recognizer.app.model_choice import ModelChoice
 from digit_recognizer.app.personal_model import personal_path
 from digit_recognizer.app.settings import load_settings, save_settings, settings_path
 from digit_recognizer.app.startup_trace import TRACE_ENV, StartupTrace
+from digit_recognizer.app.taking_back import TakingBack
 from digit_recognizer.app.teaching import corrections_dir
 from digit_recognizer.app.terminal_log import log_details_to_terminal
 from digit_recognizer.app.user_files import FILE_JOBS, PersonalTeaching, UserFiles
@@ -109,9 +111,10 @@ class DigitRecognizerApp:
         self.models = ModelChoice(self)
         self.answering = Answering(self.window, self.model_worker, self.engine)
         self.teaching = PersonalTeaching(self, teacher)
+        self.taking_back = TakingBack(self)  # Undo, right after a teach
         self.files = UserFiles(self.window, self.io_worker, self.answering, self.corrections,
                                self.say, lambda title, text: self.show_error(title, text),
-                               self.teaching)
+                               self.teaching, self.taking_back)
         self.trace = StartupTrace(root, trace, lambda: "ready" if self.recognizer else "loading")
         self.set_state("loading", "Loading the model… you can draw meanwhile.")
         root.protocol("WM_DELETE_WINDOW", self.quit)
@@ -134,8 +137,9 @@ class DigitRecognizerApp:
             w.status.show(message, details=details, tone=tone)
         w.status.busy(self.state == "loading" or self.teaching.learning)
         w.model_menu.enable(self.state != "loading")
-        w.toolbar.enable(undo=w.canvas.can_undo, redo=w.canvas.can_redo,
-                         clear=not w.canvas.drawing.empty)
+        w.status.offer_undo(self.taking_back.available)  # a link: a teach is taken back
+        w.toolbar.enable(undo=w.canvas.can_undo or self.taking_back.available,
+                         redo=w.canvas.can_redo, clear=not w.canvas.drawing.empty)
         w.teach_bar.enable(self.recognizer is not None and not w.number_mode
                            and self.answering.current_input is not None
                            and self.answering.up_to_date)
@@ -154,6 +158,8 @@ class DigitRecognizerApp:
     def drawing_changed(self, kind: str) -> None:
         """The paper changed: ``kind`` is one of ``drawing_canvas.CHANGES``."""
         live = self.window.live
+        if kind in ("start", "undo", "redo", "clear", "image"):
+            self.taking_back.forget()  # the drawing is the last action now: Undo is its
         if kind == "start" and self._replaced_image():
             self.answering.new_epoch()
             self.set_state(message=f"A new drawing: {IMAGE_UNDO}")
@@ -167,8 +173,9 @@ class DigitRecognizerApp:
                 self._request(explicit=False)
         else:  # undo, redo, clear, image: another drawing, whose answer is still to come
             self.answering.new_epoch()
-            if not self.window.canvas.drawing.empty and (live or kind == "image"):
-                self._request(explicit=kind == "image")
+            drawing = self.window.canvas.drawing  # an image, opened or brought back, is answered
+            if not drawing.empty and (live or drawing.image is not None):
+                self._request(explicit=drawing.image is not None)
             else:
                 self.set_state(self._resting_state(), READY if kind == "clear" else None)
 
@@ -232,7 +239,8 @@ class DigitRecognizerApp:
             return
         handlers = {Loaded: self.models.on_loaded, Predicted: self._on_predicted,
                     ImageOpened: self.files.on_image_opened, Done: self.files.on_done,
-                    Failed: self._on_failed, Learned: self.teaching.on_learned}
+                    Failed: self._on_failed, Learned: self.teaching.on_learned,
+                    TookBack: self.taking_back.on_took_back}
         handlers[type(result)](result)
 
     def _on_predicted(self, predicted: Predicted) -> None:
@@ -265,6 +273,7 @@ class DigitRecognizerApp:
 
     def select_model(self, choice: str) -> None:
         """Load ``choice`` ('model1', 'model2', 'both' or a file path) in the background."""
+        self.taking_back.forget()  # another model chosen: Undo no longer takes a teach back
         self.models.select(choice)
 
     def open_model_file(self) -> None:

@@ -1,10 +1,15 @@
 """The user's personal model: a bundled model fine-tuned on their corrections, in their data.
 
     $XDG_DATA_HOME/digit-recognizer/          (default ~/.local/share/digit-recognizer/)
-        corrections/     the taught samples (``teaching``)
-        my_model.h5      the personal model, refitted after every change to the corrections
-        my_model.json    its metadata: base model, corrections count and SHA-256, seconds
+        corrections/     the taught samples (``teaching``), and ``conflicts.json``: those the
+                         guard refused to learn (``core.conflicts``)
+        my_model.keras   the personal model, refitted after every change to the corrections
+        my_model.json    its metadata: base model, corrections count and SHA-256, seconds, guard
         my_model.onnx    its ONNX copy, so the window can run it without TensorFlow
+
+It is saved in Keras' own format; a ``my_model.h5`` written before that (Keras calls HDF5
+legacy, and warns on every save) is still read in its place (``personal_file``) until the
+next fit replaces it with ``my_model.keras``.
 
 The window fine-tunes it in its model process (``model_process``) and asks this module where
 it lives, what the menu calls it, and how to save, set aside and forget it. Each file is
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from digit_recognizer.app.teaching import PERSONAL_MODEL
+from digit_recognizer.app.teaching import LEGACY_PERSONAL_MODEL, PERSONAL_MODEL
 from digit_recognizer.core.catalogue import (
     DEFAULT_MODEL,
     ENSEMBLE,
@@ -33,6 +38,9 @@ from digit_recognizer.core.confidence import THRESHOLD_KEY
 __all__ = [
     "PersonalModel",
     "personal_path",
+    "personal_file",
+    "legacy_path",
+    "corrections_for",
     "is_personal",
     "read_personal",
     "base_for",
@@ -72,6 +80,25 @@ def personal_path(corrections: str | os.PathLike) -> Path:
     return Path(corrections).parent / PERSONAL_MODEL
 
 
+def legacy_path(path: str | os.PathLike) -> Path:
+    """Where the personal model at ``path`` was saved before it moved to Keras' own format."""
+    return Path(path).with_name(LEGACY_PERSONAL_MODEL)
+
+
+def personal_file(path: str | os.PathLike) -> Path:
+    """The file that holds the model at ``path``: ``path``, or for a personal model not yet
+    saved as ``.keras``, the ``my_model.h5`` an earlier version saved."""
+    path = Path(path)
+    if path.name == PERSONAL_MODEL and not path.exists() and legacy_path(path).is_file():
+        return legacy_path(path)
+    return path
+
+
+def corrections_for(path: str | os.PathLike) -> Path:
+    """The corrections folder of the personal model at ``path`` (``personal_path``'s inverse)."""
+    return Path(path).parent / "corrections"
+
+
 def is_personal(choice: str | None, corrections: str | os.PathLike) -> bool:
     """True if the model choice ``choice`` is the personal model of ``corrections``."""
     return choice is not None and Path(choice) == personal_path(corrections)
@@ -84,9 +111,9 @@ def read_personal(path: str | os.PathLike) -> PersonalModel | None:
     corrections): whether the model itself can be used shows when it is loaded.
     """
     path = Path(path)
-    if not path.is_file():
+    if not personal_file(path).is_file():
         return None
-    metadata = read_metadata(path)
+    metadata = read_metadata(path)  # my_model.json: the same name beside either file
     base = metadata.get("base_model")
     count = metadata.get("corrections")
     return PersonalModel(path, base if find_bundled(str(base)) else DEFAULT_MODEL,
@@ -128,8 +155,8 @@ def learned_message(label: int, count: int, selected: str | None, base: str) -> 
 
 def set_aside(path: str | os.PathLike, now: datetime | None = None) -> Path:
     """Rename the unusable personal model (and its side files) out of the way; return its
-    new name, ``my_model.h5.corrupt-<timestamp>``. Nothing is deleted: it is the user's."""
-    path = Path(path)
+    new name, ``my_model.keras.corrupt-<timestamp>``. Nothing is deleted: it is the user's."""
+    path = personal_file(path)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     aside = path.with_name(f"{path.name}.corrupt-{stamp}")
     for suffix in SIDE_FILES:  # first, so no stale metadata describes a new model later
@@ -144,6 +171,7 @@ def remove_personal(path: str | os.PathLike) -> None:
     """Delete the personal model and its side files (the user chose to forget them)."""
     path = Path(path)
     path.unlink(missing_ok=True)  # first: side files without a model are never read
+    legacy_path(path).unlink(missing_ok=True)
     for suffix in SIDE_FILES:
         path.with_suffix(suffix).unlink(missing_ok=True)
 
@@ -177,3 +205,5 @@ def save_personal(model, path: str | os.PathLike, metadata: dict) -> None:
     from digit_recognizer.training.fine_tuning.files import save_fine_tuned  # noqa: PLC0415
 
     save_fine_tuned(model, path, metadata, onnx=False)
+    if Path(path).name == PERSONAL_MODEL:  # replaced: an older .h5 would only mislead
+        legacy_path(path).unlink(missing_ok=True)

@@ -11,7 +11,8 @@ The window, ``fine-tune`` and ``train`` read such a folder with one reader,
 ``core.idx_folder`` (any ``<name>-images-idx3-ubyte[.gz]`` with its
 ``<name>-labels-idx1-ubyte[.gz]``). This module is the one writer (``add_correction``, and
 ``delete_correction`` and ``relabel_correction`` for the window's corrections manager,
-``clear_corrections`` for its "Forget my corrections…").
+``take_back_correction`` for its Undo after a teach, ``clear_corrections`` for its "Forget my
+corrections…").
 
 Appending rewrites both files, each atomically (``idx.write_idx``: temporary file + rename), the
 images first and the labels last, so the labels file acts as the commit record. A crash or kill
@@ -59,13 +60,15 @@ __all__ = [
     "read_corrections",
     "relabel_correction",
     "save_correction",
+    "take_back_correction",
     "to_uint8_image",
 ]
 
 APP_DIR = "digit-recognizer"
 IMAGES_FILE = "corrections" + IMAGES_SUFFIX  # the names a new corrections folder gets
 LABELS_FILE = "corrections" + LABELS_SUFFIX
-PERSONAL_MODEL = "my_model.h5"  # what fine_tune_command writes, beside the corrections folder
+PERSONAL_MODEL = "my_model.keras"  # what fine_tune_command writes, beside the corrections folder
+LEGACY_PERSONAL_MODEL = "my_model.h5"  # what it wrote before Keras' own format (still read)
 
 
 # The reader's error and dataset, under the names the app knows them by: one class each, so
@@ -83,7 +86,7 @@ def corrections_dir() -> Path:
 def fine_tune_command(folder: str | os.PathLike | None = None) -> str:
     """The command that fine-tunes model 2 on the corrections in ``folder``, for a terminal.
 
-    It writes ``my_model.h5`` beside the folder, in the user's data, never in the bundled
+    It writes ``my_model.keras`` beside the folder, in the user's data, never in the bundled
     models' folder. Paths are shell-quoted, since a home folder may hold a space.
     """
     folder = Path(folder) if folder is not None else corrections_dir()
@@ -150,6 +153,7 @@ class CorrectionSaved:
 
     count: int  # how many samples are saved now
     new: bool  # False: this very drawing was saved before, and now carries the new label
+    previous_label: int | None = None  # when not new: the label it had before (for Undo)
 
 
 def save_correction(image: np.ndarray, label: int,
@@ -171,6 +175,7 @@ def save_correction(image: np.ndarray, label: int,
         pair = find_idx_pair(folder) or IdxPair(folder / IMAGES_FILE, folder / LABELS_FILE)
         saved = read_pair(pair)  # cut short by an interrupted save: rewritten equal below
         same = np.flatnonzero((saved.images == sample).all(axis=(1, 2)))
+        previous = int(saved.labels[same[0]]) if len(same) else None
         images, labels = saved.images, saved.labels.copy()
         labels[same] = label
         if not len(same):
@@ -180,7 +185,39 @@ def save_correction(image: np.ndarray, label: int,
             _write(pair, images, labels)
         elif (labels != saved.labels).any():
             write_idx(pair.labels, labels)  # relabelled; the images stay: one file, one rename
-    return CorrectionSaved(len(labels), new=not len(same))
+    return CorrectionSaved(len(labels), new=not len(same), previous_label=previous)
+
+
+def take_back_correction(image: np.ndarray, previous_label: int | None = None,
+                         folder: str | os.PathLike | None = None) -> int:
+    """Undo a ``save_correction`` of ``image``; return how many samples are saved now.
+
+    ``previous_label`` is what that save reported (``CorrectionSaved.previous_label``): None
+    removes the sample, a digit gives it back its old label. The sample is found by its
+    bytes, not its place, so a correction saved or deleted since (another window, the
+    corrections manager) is never the one taken back. Raises ``TeachingError`` if the drawing
+    is not saved, the label is not a digit, or the folder cannot be read or written.
+    """
+    if previous_label is not None:
+        _check_label(previous_label)
+    sample = to_uint8_image(image)
+
+    def take_back(pair: IdxPair, saved: Corrections) -> int:
+        matches = np.flatnonzero((saved.images == sample).all(axis=(1, 2)))
+        if not len(matches):
+            raise TeachingError("that correction is no longer saved, so there is nothing "
+                                "to take back")
+        found = int(matches[0])  # save_correction stores a drawing once
+        if previous_label is not None:  # it was relabelled: one file, as relabel does
+            labels = saved.labels.copy()
+            labels[found] = previous_label
+            write_idx(pair.labels, labels)
+            return len(saved)
+        write_idx(pair.labels, saved.labels[:found])  # as delete_correction, and why
+        _write(pair, np.delete(saved.images, found, axis=0), np.delete(saved.labels, found))
+        return len(saved) - 1
+
+    return _edit_locked(_folder(folder), take_back)
 
 
 # -- managing the saved samples (Model ▸ Corrections…) -----------------------------------------
@@ -286,7 +323,17 @@ def _check_index(index: object, count: int, folder: Path) -> None:
 
 
 def _rewrite(folder: Path, index: int, edit: Callable[[IdxPair, Corrections], int]) -> int:
-    """Check that sample ``index`` exists, then let ``edit`` rewrite the pair; return its count.
+    """Check that sample ``index`` exists, then let ``edit`` rewrite the pair; return its count."""
+
+    def checked(pair: IdxPair, saved: Corrections) -> int:
+        _check_index(index, len(saved), folder)  # none saved at all: refused here too
+        return edit(pair, saved)
+
+    return _edit_locked(folder, checked)
+
+
+def _edit_locked(folder: Path, edit: Callable[[IdxPair, Corrections], int]) -> int:
+    """Let ``edit`` rewrite the saved pair; return what it returns.
 
     As ``add_correction``: under the folder's lock, each file written atomically.
     """
@@ -296,9 +343,7 @@ def _rewrite(folder: Path, index: int, edit: Callable[[IdxPair, Corrections], in
         with _locked(folder):
             _remove_stale_temporaries(folder)
             pair = find_idx_pair(folder) or IdxPair(folder / IMAGES_FILE, folder / LABELS_FILE)
-            saved = read_pair(pair)  # none if neither file exists: the index check refuses
-            _check_index(index, len(saved), folder)
-            return edit(pair, saved)
+            return edit(pair, read_pair(pair))
     except OSError as err:
         raise TeachingError(_os_sentence(err, folder)) from err
 

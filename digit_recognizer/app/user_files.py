@@ -13,7 +13,7 @@ import sys
 import tkinter as tk
 from functools import partial
 from pathlib import Path
-from tkinter import filedialog, messagebox
+from tkinter import filedialog
 from typing import Any, Callable
 
 from PIL import Image
@@ -32,15 +32,17 @@ from digit_recognizer.app.personal_model import (
     PersonalModel,
     base_for,
     learned_message,
+    legacy_path,
     personal_path,
     read_personal,
     set_aside,
 )
 from digit_recognizer.app.teaching import fine_tune_command
-from digit_recognizer.app.window.dialogs import StartFolder, return_focus
+from digit_recognizer.app.window.dialogs import StartFolder, ask_yes_no, return_focus
 from digit_recognizer.app.window.main_window import MainWindow
 from digit_recognizer.app.window.wording import DRAW_FIRST, plural
 from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
+from digit_recognizer.core.confidence import contradicts
 from digit_recognizer.core.strokes import render_strokes
 
 __all__ = ["UserFiles", "PersonalTeaching", "FILE_JOBS", "EXPORT_DELAY_MS"]
@@ -60,11 +62,12 @@ class UserFiles:
 
     def __init__(self, window: MainWindow, worker: Worker, answering: Answering,
                  corrections: Path, say: Say, show_error: Callable[[str, str], None],
-                 teaching: PersonalTeaching | None = None) -> None:
-        """``teaching``: fine-tunes the personal model after each saved or edited correction."""
+                 teaching: PersonalTeaching | None = None, taking_back: Any = None) -> None:
+        """``teaching``: fine-tunes the personal model after each saved or edited correction;
+        ``taking_back`` (a ``taking_back.TakingBack``): keeps the last teach for Undo."""
         self.window, self.worker, self.answering = window, worker, answering
         self.corrections, self.say, self.show_error = corrections, say, show_error
-        self.teaching = teaching
+        self.teaching, self.taking_back = teaching, taking_back
         self._teach_serial = 0
         # Where the user last opened, saved or exported something: Export's chooser opens there.
         self.start_folder = StartFolder()
@@ -97,11 +100,24 @@ class UserFiles:
         elif answering.current_input is None or not answering.up_to_date:
             self.say(DRAW_FIRST if self.window.canvas.drawing.empty
                      else "Wait for the answer, then teach.")
-        else:
+        elif self._confirmed(answering.current_result, digit):
             self._teach_serial += 1  # every sample counts: distinct job kinds never replace
+            image = answering.current_input.copy()
             self.worker.submit(f"teach-{self._teach_serial}", partial(
-                teach_job, answering.current_input.copy(), digit, self.corrections))
+                teach_job, image, digit, self.corrections))
+            if self.taking_back is not None:
+                self.taking_back.started(image)
             self.say(f"Saving as a {digit}…")
+
+    def _confirmed(self, result: Any, digit: int) -> bool:
+        """Whether to teach ``digit`` for the answer ``result``: asked first when the model is
+        all but certain of another digit, since a mis-click is then the likelier story."""
+        if not contradicts(result.probabilities, digit):
+            return True
+        if self.confirm_teach(result.digit, result.confidence, digit):
+            return True
+        self.say(f"Not taught: the model still reads it as a {result.digit}.")
+        return False
 
     def manage_corrections(self) -> tk.Toplevel:
         """Model ▸ Corrections…: see, delete, relabel and export the saved samples."""
@@ -135,6 +151,8 @@ class UserFiles:
         if done.count is not None:
             self.window.teach_bar.count_label.configure(
                 text=f"{plural(done.count, 'correction')} saved" if done.count else "")
+        if done.kind == "teach" and self.taking_back is not None:
+            self.taking_back.saved(done)
         if done.kind == "teach" and self.teaching is not None and self.teaching.enabled \
                 and done.label is not None:
             self.teaching.learn(done.label)
@@ -164,6 +182,11 @@ class UserFiles:
             parent=self.window.root, title="Save the drawing", defaultextension=".png",
             filetypes=[("PNG images", "*.png")], initialfile="digit.png"))
 
+    def confirm_teach(self, read: int, confidence: float, digit: int) -> bool:
+        """"The model reads this as a 4 (100% sure). Teach it as a 9?"; No by default."""
+        return ask_yes_no(self.window.root, "Teach it?", f"The model reads this as a {read} "
+                          f"({confidence:.0%} sure). Teach it as a {digit}?")
+
     def _chosen(self, path: str) -> str:
         """What a file chooser returned; its folder is remembered, the focus given back."""
         return_focus(self.window.root)
@@ -192,6 +215,8 @@ class PersonalTeaching:
         self._export_after: str | None = None
         if not self.enabled:
             return
+        if app.settings.model == str(legacy_path(self.path)):  # remembered from its .h5 days
+            app.settings.model = self.choice
         self.model = read_personal(self.path)
         menu = app.window.model_menu
         menu.add_forget(self.forget)
@@ -211,27 +236,31 @@ class PersonalTeaching:
 
     def learn(self, label: int) -> None:
         """A correction of ``label`` was saved: fine-tune the personal model on all of them."""
-        self._submit(Lesson(self._base(), self.app.corrections, self.path, label))
+        self.submit(Lesson(self._base(), self.app.corrections, self.path, label,
+                           keep_previous=True))
         self.app.say(f"Saved as a {label}; your model is learning it…")
 
     def refit(self) -> None:
         """The corrections were edited: fine-tune the personal model on them again."""
         if self.enabled and self.model is not None:
-            self._submit(Lesson(self._base(), self.app.corrections, self.path, None,
-                                select=self.app.active_choice == self.choice))
+            self.submit(Lesson(self._base(), self.app.corrections, self.path, None,
+                               select=self.app.active_choice == self.choice))
             self.app.say("Refitting your model to the edited corrections…")
 
     def forget(self) -> None:
         """Model ▸ Forget my corrections…: after a confirmation, delete them and the model."""
         if self.confirm_forget():
-            self._submit(Lesson(self._base(), self.app.corrections, self.path, None,
-                                select=False, forget=True))
+            self.submit(Lesson(self._base(), self.app.corrections, self.path, None,
+                               select=False, forget=True))
             self.app.say("Forgetting your corrections…")
 
     def _base(self) -> str:
         return base_for(self.app.active_choice, self.model)
 
-    def _submit(self, lesson: Lesson) -> None:
+    def submit(self, lesson: Lesson) -> None:
+        """Fine-tune (or forget) on the model worker, as ``lesson`` says."""
+        if not lesson.keep_previous:  # an edit or a forgetting: the last teach is history
+            self.app.taking_back.forget()
         self.learning = True  # a lesson still waiting is replaced: this one covers it
         self.app.model_worker.submit("learn", partial(self.app.engine.personalise, lesson))
 
@@ -246,6 +275,7 @@ class PersonalTeaching:
         """Show what a lesson did: the menu's entry, the status, the drawing's new answer."""
         self.learning = self.app.model_worker.has_pending("learn")
         lesson = learned.lesson
+        self.app.taking_back.learned(lesson, fitted=learned.loaded is not None)
         if learned.loaded is None:
             self._gone(lesson)
             return
@@ -280,6 +310,8 @@ class PersonalTeaching:
         if failed.kind == "learn":
             self.learning = self.app.model_worker.has_pending("learn")
             lesson, reason = failed.subject, failed.message.rstrip(".")
+            if lesson is not None:
+                self.app.taking_back.learned(lesson, fitted=False)
             if lesson is not None and lesson.forget:
                 self.app.say(f"Could not forget your corrections: {reason}.", tone="error")
                 return
@@ -333,9 +365,6 @@ class PersonalTeaching:
 
     def confirm_forget(self) -> bool:
         # No is the default: Enter, pressed out of habit, must not delete anything.
-        answer = messagebox.askyesno(
-            "Forget my corrections?", "Delete every saved correction and your model? The "
-            "bundled models stay as they are.", parent=self.app.root, icon="warning",
-            default=messagebox.NO)
-        return_focus(self.app.root)
-        return answer
+        return ask_yes_no(self.app.root, "Forget my corrections?", "Delete every saved "
+                          "correction and your model? The bundled models stay as they are.",
+                          warning=True)

@@ -11,6 +11,8 @@ Three questions get their answers here, and nowhere else:
 - **Did the model misread a correction?** Fine-tuning gives extra copies to a correction whose
   top answer is another digit, or the right one below ``MISREAD_BELOW`` (``misread``). It is
   looser than ``LOW_CONFIDENCE`` on purpose: a correction read at 55% is taught, not fought.
+- **Is a correction worth a question first?** When the model reads another digit at
+  ``ASK_BEFORE_TEACHING`` or more (``contradicts``), a mis-click is the likelier story.
 
 This module imports only NumPy.
 """
@@ -30,6 +32,8 @@ __all__ = [
     "top_two",
     "is_sure",
     "misread",
+    "ASK_BEFORE_TEACHING",
+    "contradicts",
 ]
 
 # The key in a model's metadata JSON (and the ensemble's) under which training records the
@@ -39,6 +43,7 @@ LOW_CONFIDENCE = 0.6  # below this the model is not sure...
 CLOSE_CALL = 0.2  # ...and also when the runner-up is within this of the winner
 NO_CLOSEST = 0.2  # a top probability under this, on a non-digit, singles out no digit
 MISREAD_BELOW = 0.5  # a correction read right but below this still counts as misread
+ASK_BEFORE_TEACHING = 0.99  # teaching against an answer this sure asks first
 
 
 def valid_threshold(value: object) -> float | None:
@@ -79,3 +84,13 @@ def is_sure(probabilities: np.ndarray) -> bool:
 def misread(probabilities: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """True for each row of ``probabilities`` (n, 10) that fine-tuning counts as misread."""
     return (probabilities.argmax(axis=1) != labels) | (probabilities.max(axis=1) < MISREAD_BELOW)
+
+
+def contradicts(probabilities: np.ndarray, digit: int) -> bool:
+    """Whether teaching ``digit`` goes against another digit read at ``ASK_BEFORE_TEACHING``
+    or more: one wrong click would teach the model something it is all but certain is false."""
+    probabilities = np.asarray(probabilities)
+    if probabilities.shape != (10,):
+        raise ValueError(f"expected 10 probabilities, got shape {probabilities.shape}")
+    top = int(np.argmax(probabilities))
+    return top != digit and float(probabilities[top]) >= ASK_BEFORE_TEACHING

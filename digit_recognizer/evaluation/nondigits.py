@@ -3,8 +3,9 @@
     python -m digit_recognizer evaluate --dataset nondigits
 
 What people draw on a digit pad that is no digit: capital letters that resemble none (A, E,
-F, H, K, M, N, R, W, X), signs (#, *, a star, arrows, a check mark) and shapes (a heart, a
-smiley, a triangle, a square with a cross, a zig-zag, a spiral). Letters and shapes that a
+F, H, K, M, N, R, W, X), signs (#, *, a star, arrows, a check mark), shapes (a heart, a
+smiley, a triangle, a square with a cross, a zig-zag, a spiral) and punctuation (question marks
+and "!", each with its dot: without it a "!" is a 1). Letters and shapes that a
 person might take for a digit (O, I, l, S, Z, B, G, b, g, q; a plain circle or line) are left
 out on purpose: flagging those would be wrong. Each family is written below as stroke paths,
 ten or more variants of it, and rendered exactly as ``styles`` renders its digits: with the
@@ -30,7 +31,7 @@ from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 __all__ = ["FAMILIES", "Family", "NonDigitSet", "RENDERINGS", "nondigit_canvases",
            "build_nondigits"]
 
-RENDERINGS = 8  # renderings of each variant: 8 × 210 variants = 1,680 drawings
+RENDERINGS = 8  # renderings of each variant: 8 × 234 variants = 1,872 drawings
 
 
 @dataclass(frozen=True)
@@ -320,6 +321,37 @@ FAMILIES: tuple[Family, ...] = (
         "41,50 31,52 24,41 32,25 53,25 65,49 48,75 15,71 0,35 25,0 70,7 88,56 54,100",
         "45,56 44,46 31,43 21,57 29,77 52,79 67,54 52,24 18,24 0,61 23,100 67,96 87,47 56,0 "
         "1,9",
+    )),
+    # The dot is a small blob or a short dash, as a pen dots: a single touch of the app's brush
+    # is smaller than the 5% of the stroke below which preprocessing drops a speck.
+    Family("question mark", (
+        "20,28 26,12 40,3 56,2 72,8 80,22 76,38 62,50 52,58 50,72; 49,90 52,92 50,95 47,92 49,90",
+        "16,34 18,16 34,4 54,0 74,6 84,22 80,40 64,52 56,62 56,74; 53,92 60,94",
+        "14,36 *18,4 *80,2 *84,30 *50,50 50,72; 50,90 53,92 50,95 47,93 50,90",
+        "24,24 36,6 56,2 74,10 78,28 66,44 54,54 54,66 56,74; 54,92 57,95 53,97 52,93 54,92",
+        "8,34 16,12 40,0 64,0 86,12 90,32 76,48 58,56 50,64 50,72; 48,92 52,94 50,98 47,95 48,92",
+        "26,22 38,4 58,2 74,14 72,32 58,44 50,52 50,74; 50,93 53,95 50,98 47,96 50,93",
+        "30,20 42,4 60,4 70,16 66,30 52,40 50,50 50,72; 47,90 54,93",
+        "14,44 12,22 30,4 54,0 76,8 86,26 78,42 60,52 52,60 52,72; 50,91 53,94 51,97 47,95 50,91",
+        "18,40 *22,6 58,2 82,14 *80,32 *52,52 52,72; 52,90 55,93 52,96 49,93 52,90",
+        "20,30 30,8 52,0 72,6 82,24 72,42 54,52 *48,64 54,72; 52,90 56,93 52,96 49,93 52,90",
+        "22,26 32,8 52,2 70,8 78,24 70,40 56,50 52,62 52,70; 52,88 52,96",
+        "18,30 28,8 50,0 72,6 80,24 70,40 54,50; 54,50 54,72; 53,90 56,92 54,96 50,94 53,90",
+    )),
+    Family("exclamation mark", (
+        "50,0 50,70; 50,89 53,92 50,95 47,92 50,89",
+        "52,0 48,72; 47,90 51,92 48,96 45,93 47,90",
+        "42,0 *50,72 *58,0 *42,0; 50,89 53,93 50,96 47,93 50,89",
+        "30,0 30,70; 30,88 33,91 30,94 27,91 30,88; 70,0 70,70; 70,88 73,91 70,94 67,91 70,88",
+        "56,2 46,68; 44,87 47,91 44,94 41,91 44,87",
+        "50,4 50,66; 46,90 55,92",
+        "50,0 50,74; 50,92 53,94 50,97 47,94 50,91",
+        "50,10 50,62; 50,82 53,86 50,90 47,87 50,82",
+        "50,70 51,0; 51,88 54,91 51,94 48,91 51,88",
+        "48,0 51,36 50,70; 49,89 52,92 49,95 46,92 49,89",
+        "44,0 *50,70 *56,0; 49,88 53,91 50,95 46,92 49,88",
+        ("6,26 12,8 26,2 40,6 44,20 36,34 28,44 28,66; 28,85 31,89 28,92 25,89 28,85; 72,0 72,68; "
+         "72,85 75,89 72,92 69,89 72,85"),
     )),
 )
 

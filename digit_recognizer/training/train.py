@@ -52,7 +52,12 @@ from digit_recognizer.training.checkpoint import (
     use_average_weights,
 )
 from digit_recognizer.training.data.augment import Mix, make_batches
-from digit_recognizer.training.data.variants import TrainingVariants, make_variants
+from digit_recognizer.training.data.usps import load_usps
+from digit_recognizer.training.data.variants import (
+    TrainingVariants,
+    make_variants,
+    make_written,
+)
 from digit_recognizer.training.environment import (
     choose_distribution,
     hardware_description,
@@ -95,6 +100,10 @@ class TrainConfig:
     styled: float = 0.5  # share of 0s, 1s, 5s and 7s shown in a style MNIST lacks
     non_digits: float = 0.125  # non-digits per batch, as a share of its digits
     non_digit_pool: int = 20000  # non-digits drawn for the run
+    widened: float = 0.25  # share of digits shown wider or narrower than written
+    written: float = 0.25  # digits from the ``writer`` added, as a share of the MNIST digits
+    usps_train: bool = False  # add USPS' training split (real handwriting) to the data
+    usps_dir: str | None = None  # its folder; None: $USPS_DIR, then ../shared/data/usps
     rotation: float = 10.0  # augmentation: ± degrees
     zoom: float = 0.1  # augmentation: ± share of the size
     start_from: str | None = None  # a trained network of this architecture to go on training
@@ -102,7 +111,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         # Python callers pass Path objects; the JSON copies of the configuration need strings.
-        for name in ("out", "extra_data", "data_dir", "start_from"):
+        for name in ("out", "extra_data", "data_dir", "start_from", "usps_dir"):
             if getattr(self, name) is not None:
                 setattr(self, name, os.fspath(getattr(self, name)))
 
@@ -143,7 +152,7 @@ def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | Non
     first_epoch = state.epoch if state else 0
     stream = stream_seed(config.seed, first_epoch)
     keras.utils.set_random_seed(stream)  # initial weights, order, augmentation, dropout
-    mix = Mix(config.restroked, config.styled, config.non_digits)
+    mix = Mix(config.restroked, config.styled, config.non_digits, config.widened)
     batches = make_batches(data.x_fit, data.y_fit, config.batch_size, stream, config.augment,
                            data.variants, mix, config.rotation, config.zoom)
     strategy = choose_distribution(devices)
@@ -162,14 +171,24 @@ def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | Non
 
 
 def load_data(config: TrainConfig) -> RunData:
-    """MNIST training images (the first ``limit``) plus the extra data, split; the test set."""
+    """MNIST training images (the first ``limit``), plus USPS' training split, the extra data and
+    written digits as ``config`` asks, split; MNIST's test set.
+
+    The validation split is drawn from all of them, so that choosing the best epoch also
+    weighs real writing (USPS) and the writer's styles, not MNIST alone.
+    """
     (x_train, y_train), (x_test, y_test) = load_mnist(config.data_dir)
     if config.limit:
         x_train, y_train = x_train[:config.limit], y_train[:config.limit]
+    parts = [(x_train, y_train)]
+    if config.usps_train:
+        parts.append(load_usps("train", config.usps_dir))
     if config.extra_data:
-        x_extra, y_extra = load_extra_data(config.extra_data)
-        x_train = np.concatenate([x_train, x_extra])  # (N + M, 28, 28) uint8
-        y_train = np.concatenate([y_train, y_extra])
+        parts.append(load_extra_data(config.extra_data))
+    if config.written:
+        parts.append(make_written(round(config.written * len(x_train)), config.seed))
+    x_train = np.concatenate([x for x, _ in parts])  # (N + M, 28, 28) uint8
+    y_train = np.concatenate([y for _, y in parts]).astype(np.uint8)
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE,
                                                       config.seed)
     variants = None

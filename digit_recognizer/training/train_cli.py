@@ -25,6 +25,7 @@ from digit_recognizer.core.idx_folder import IdxFolderError
 from digit_recognizer.core.mnist import MnistError
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.training.checkpoint import ResumeError, checkpoint_path
+from digit_recognizer.training.data.usps import DatasetError
 from digit_recognizer.training.train import TrainConfig, train
 
 __all__ = ["build_parser", "main"]
@@ -55,6 +56,27 @@ def learning_rate(text: str) -> float:
     return number(text, lambda value: 0 < value <= 10, "a learning rate (above 0, at most 10)")
 
 
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    """What the run trains on besides MNIST, and how it shows the digits."""
+    parser.add_argument("--extra-data", help="folder with an extra IDX dataset (a "
+                                             "*-images-idx3-ubyte[.gz] and its "
+                                             "*-labels-idx1-ubyte[.gz]) to mix into training "
+                                             "(default: none)")
+    parser.add_argument("--patience", type=int, default=6,
+                        help="epochs without validation gain before stopping (default: 6)")
+    parser.add_argument("--no-augment", action="store_true",
+                        help="train on the images as they are (default: augment)")
+    parser.add_argument("--no-variants", action="store_true",
+                        help="show the digits as they are: no re-drawn, widened or style-edited digits, "
+                             "no non-digits (default: all three; see "
+                             "digit_recognizer/training/data/variants.py)")
+    parser.add_argument("--usps-train", action="store_true",
+                        help="add USPS' training split (7,291 real digits) to the training "
+                             "and validation data (default: MNIST only)")
+    parser.add_argument("--usps-dir", help="the USPS folder (default: $USPS_DIR, then "
+                                           "../shared/data/usps beside the repository)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m digit_recognizer train",
                                      description="Train a CNN on MNIST and save it.")
@@ -76,22 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--limit", type=int, help="train on the first N images only "
                                                   "(default: all 60,000)")
-    parser.add_argument("--extra-data", help="folder with an extra IDX dataset (a "
-                                             "*-images-idx3-ubyte[.gz] and its "
-                                             "*-labels-idx1-ubyte[.gz]) to mix into training "
-                                             "(default: none)")
-    parser.add_argument("--patience", type=int, default=6,
-                        help="epochs without validation gain before stopping (default: 6)")
-    parser.add_argument("--no-augment", action="store_true",
-                        help="train on the images as they are (default: augment)")
-    parser.add_argument("--no-variants", action="store_true",
-                        help="train on MNIST's digits only: no re-drawn or style-edited digits, "
-                             "no non-digits (default: all three; see "
-                             "digit_recognizer/training/data/variants.py)")
+    add_data_options(parser)
     defaults = TrainConfig("", "")
     for name, text in (("restroked", "share of digits shown re-drawn with the app's brush"),
                        ("styled", "share of 0s, 1s, 5s and 7s shown in a style MNIST lacks"),
                        ("non-digits", "non-digits per batch, as a share of its digits"),
+                       ("widened", "share of digits shown 0.5-2x as wide as written"),
+                       ("written", "digits from the digit writer (continental 1s, open 4s, "
+                                   "hooked 9s...) added, as a share of the MNIST digits"),
                        ("rotation", "augmentation: largest turn, in degrees"),
                        ("zoom", "augmentation: largest change of size, as a share")):
         default = getattr(defaults, name.replace("-", "_"))
@@ -118,10 +132,11 @@ def main(argv: list[str] | None = None) -> int:
         extra_data=args.extra_data, patience=args.patience, augment=not args.no_augment,
         data_dir=args.data_dir, variants=not args.no_variants, restroked=args.restroked,
         styled=args.styled, non_digits=args.non_digits, rotation=args.rotation, zoom=args.zoom,
-        start_from=args.start_from, learning_rate=args.learning_rate)
+        start_from=args.start_from, learning_rate=args.learning_rate, widened=args.widened,
+        written=args.written, usps_train=args.usps_train, usps_dir=args.usps_dir)
     try:
         metadata = train(config, resume=args.resume, figures=not args.no_figures)
-    except (MnistError, IdxError, IdxFolderError, ResumeError, ModelError) as err:
+    except (MnistError, IdxError, IdxFolderError, ResumeError, ModelError, DatasetError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -229,7 +229,7 @@ def test_personalise_saves_the_model_and_runs_it_in_the_child(teacher, test_imag
                                                              mnist_dir, tmp_path):
     process, options = teacher
     _, (_, y_test) = load_mnist(mnist_dir)
-    out = tmp_path / "my_model.h5"
+    out = tmp_path / "my_model.keras"
     loaded = process.personalise("model2", test_images[:5], y_test[:5], out, options)
     assert loaded.name == "Model 2 + 5 corrections" and loaded.path == out
     assert loaded.metadata["base_model"] == "model2" and loaded.metadata["corrections"] == 5
@@ -239,11 +239,12 @@ def test_personalise_saves_the_model_and_runs_it_in_the_child(teacher, test_imag
 
 
 @pytest.mark.slow
-def test_personalise_without_mnist_says_why_in_one_sentence(teacher, test_images, tmp_path):
+def test_personalise_from_a_missing_mnist_folder_says_why_in_one_sentence(teacher, test_images,
+                                                                         tmp_path):
     from digit_recognizer.app.background.model_process import PersonaliseOptions
 
     process, _ = teacher
-    with pytest.raises(ModelError, match="^MNIST's training digits, which it replays"):
+    with pytest.raises(ModelError, match="^MNIST's training digits could not be read for replay"):
         process.personalise("model2", test_images[:1], np.array([1]), tmp_path / "m.h5",
                             PersonaliseOptions(data_dir=str(tmp_path / "none")))
     assert not (tmp_path / "m.h5").exists()
@@ -257,3 +258,14 @@ def test_a_model_file_replaced_on_disk_is_loaded_again(teacher, small_model_path
     shutil.copy(small_model_path.with_suffix(".json"), path.with_suffix(".json"))
     os.replace(shutil.copy(small_model_path, tmp_path / "new.h5"), path)  # a new file there
     assert process.load(str(path)).metadata != {}
+
+
+def test_an_old_h5_personal_model_loads_under_its_keras_name(teacher, tmp_path):
+    process, _ = teacher
+    # what the code before .keras saved: a model 2 network as my_model.h5
+    shutil.copyfile(ROOT / "models" / "digit_model1.h5", tmp_path / "my_model.h5")
+    loaded = process.load(str(tmp_path / "my_model.keras"))
+    assert loaded.path == tmp_path / "my_model.h5" and loaded.runtime == "keras"
+    probabilities = process.forward(str(tmp_path / "my_model.keras"),
+                                    np.zeros((1, 28, 28, 1), np.float32))
+    assert probabilities.shape == (1, 10)

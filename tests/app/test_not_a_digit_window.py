@@ -39,6 +39,11 @@ CROSS = [[(0.35, 0.2), (0.65, 0.8)], [(0.65, 0.2), (0.35, 0.8)]]
 SCRIBBLE = [[(0.3, 0.5), (0.38, 0.25), (0.45, 0.75), (0.52, 0.3), (0.6, 0.72), (0.68, 0.3),
              (0.34, 0.62), (0.66, 0.5), (0.3, 0.4)]]
 STAR = [[(0.5, 0.2), (0.68, 0.78), (0.22, 0.42), (0.78, 0.42), (0.32, 0.78), (0.5, 0.2)]]
+QUESTION_MARK = [[(0.34, 0.32), (0.38, 0.22), (0.48, 0.17), (0.6, 0.2), (0.66, 0.3), (0.62, 0.4),
+                  (0.52, 0.48), (0.5, 0.58), (0.5, 0.64)],
+                 [(0.495, 0.76), (0.505, 0.79)]]  # the dot, a short press of the pen
+# A continental 1: its flag long and steep, reaching halfway down the stem.
+CONTINENTAL_ONE = [[(0.36, 0.48), (0.46, 0.34), (0.56, 0.2), (0.55, 0.5), (0.54, 0.82)]]
 THREE = [[(0.32, 0.28), (0.45, 0.2), (0.6, 0.22), (0.66, 0.32), (0.6, 0.44), (0.48, 0.48),
           (0.62, 0.54), (0.68, 0.66), (0.6, 0.78), (0.45, 0.8), (0.32, 0.72)]]
 
@@ -114,6 +119,18 @@ def test_drawn_scribble_and_star_are_not_digits(app, drawing):
     width, font = detail.winfo_width(), tkfont.nametofont(str(detail.cget("font")))
     wrap = int(str(detail.cget("wraplength")))
     assert font.measure(detail.cget("text")) <= width or 0 < wrap <= width
+
+
+def test_drawn_question_mark_is_not_a_digit(app):
+    draw(app, QUESTION_MARK)
+    settle(app)
+    assert shown(app) == NOT_A_DIGIT
+
+
+def test_drawn_continental_one_with_a_long_flag_is_a_one(app):
+    draw(app, CONTINENTAL_ONE)
+    settle(app)
+    assert shown(app) == "1"
 
 
 def test_drawn_three_is_a_digit(app):

@@ -17,7 +17,9 @@ from digit_recognizer.app.personal_model import (
     base_for,
     is_personal,
     learned_message,
+    legacy_path,
     menu_label,
+    personal_file,
     personal_path,
     read_personal,
     remove_personal,
@@ -28,7 +30,7 @@ from digit_recognizer.app.teaching import clear_corrections, read_corrections, s
 
 
 def write_personal(folder, base="model2", corrections=6, model=b"model v1"):
-    path = folder / "my_model.h5"
+    path = folder / "my_model.keras"
     path.write_bytes(model)
     path.with_suffix(".json").write_text(json.dumps({"base_model": base,
                                                      "corrections": corrections}))
@@ -40,8 +42,8 @@ def write_personal(folder, base="model2", corrections=6, model=b"model v1"):
 
 
 def test_the_personal_model_lives_beside_the_corrections(tmp_path):
-    assert personal_path(tmp_path / "corrections") == tmp_path / "my_model.h5"
-    assert is_personal(str(tmp_path / "my_model.h5"), tmp_path / "corrections")
+    assert personal_path(tmp_path / "corrections") == tmp_path / "my_model.keras"
+    assert is_personal(str(tmp_path / "my_model.keras"), tmp_path / "corrections")
     assert not is_personal("model2", tmp_path / "corrections")
 
 
@@ -68,7 +70,7 @@ def test_a_saved_personal_model_is_read_with_its_base_and_count(tmp_path):
 
 
 def test_no_personal_model_reads_as_none(tmp_path):
-    assert read_personal(tmp_path / "my_model.h5") is None
+    assert read_personal(tmp_path / "my_model.keras") is None
 
 
 def test_unreadable_metadata_gives_the_default_base_and_no_count(tmp_path):
@@ -86,7 +88,7 @@ def test_fine_tuning_starts_from_the_selected_bundled_model(selected, expected):
 
 
 def test_the_personal_model_is_refitted_from_its_own_base(tmp_path):
-    personal = PersonalModel(tmp_path / "my_model.h5", "model1", 2)
+    personal = PersonalModel(tmp_path / "my_model.keras", "model1", 2)
     assert base_for(personal.choice, personal) == "model1"
 
 
@@ -96,7 +98,7 @@ def test_the_personal_model_is_refitted_from_its_own_base(tmp_path):
 def test_set_aside_renames_the_model_and_its_side_files_and_deletes_nothing(tmp_path):
     path = write_personal(tmp_path)
     aside = set_aside(path, now=datetime(2024, 5, 1, 12, 30, 5))
-    assert aside == tmp_path / "my_model.h5.corrupt-20240501-123005"
+    assert aside == tmp_path / "my_model.keras.corrupt-20240501-123005"
     assert aside.read_bytes() == b"model v1"
     assert (tmp_path / "my_model.onnx.corrupt-20240501-123005").read_bytes() == b"onnx v1"
     assert (tmp_path / "my_model.json.corrupt-20240501-123005").is_file()
@@ -108,6 +110,47 @@ def test_remove_personal_deletes_the_model_and_its_side_files(tmp_path):
     (tmp_path / "other.h5").write_bytes(b"keep")
     remove_personal(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.h5"]
+
+
+def write_legacy(folder):
+    """A personal model as the code before .keras saved it: my_model.h5 and its side files."""
+    path = write_personal(folder)
+    return path.rename(legacy_path(path))
+
+
+def test_an_old_h5_personal_model_is_read_in_place_of_the_keras_one(tmp_path):
+    legacy = write_legacy(tmp_path)
+    path = personal_path(tmp_path / "corrections")
+    assert personal_file(path) == legacy == tmp_path / "my_model.h5"
+    assert read_personal(path) == PersonalModel(path, "model2", 6)  # its choice: the new name
+    (tmp_path / "my_model.keras").write_bytes(b"model v2")  # the next fit saved it
+    assert personal_file(path) == path
+
+
+def test_set_aside_and_remove_take_an_old_h5_personal_model_too(tmp_path):
+    legacy = write_legacy(tmp_path)
+    path = personal_path(tmp_path / "corrections")
+    aside = set_aside(path, now=datetime(2024, 5, 1, 12, 30, 5))
+    assert aside == tmp_path / "my_model.h5.corrupt-20240501-123005" and not legacy.exists()
+    write_legacy(tmp_path)
+    remove_personal(path)
+    assert not legacy.exists() and not path.with_suffix(".json").exists()
+
+
+class KerasLike:
+    """Stands in for a Keras model: ``save`` writes what it is given."""
+
+    def save(self, path, **_options):
+        with open(path, "wb") as file:
+            file.write(b"keras v2")
+
+
+def test_saving_the_personal_model_writes_keras_format_and_drops_the_old_h5(tmp_path):
+    legacy = write_legacy(tmp_path)
+    path = personal_path(tmp_path / "corrections")
+    save_personal(KerasLike(), path, {"base_model": "model1", "corrections": 7})
+    assert path.read_bytes() == b"keras v2" and not legacy.exists()
+    assert read_personal(path) == PersonalModel(path, "model1", 7)
 
 
 def test_clear_corrections_forgets_every_sample(tmp_path):

@@ -25,34 +25,19 @@ from digit_recognizer.app.gui import DigitRecognizerApp
 from digit_recognizer.app.settings import Settings, load_settings, save_settings
 from digit_recognizer.app.teaching import read_corrections, save_correction
 from digit_recognizer.app.window.model_menu import FORGET_LABEL
+from digit_recognizer.core.catalogue import read_metadata
 from digit_recognizer.devtools.window_driver import draw, pump_until
 
 wait_until = partial(pump_until, timeout=120.0)
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = ROOT / "models"
-REPLAY = 6000  # MNIST training digits the child keeps for replay: enough, and quick to load
-# A continental 1: a long flag down to the left from the top, then the stem. Model 2 reads it
+# A continental 1: a long, flat flag to the left from the top, then the stem. Model 2 reads it
 # as another digit (a 7) until it is taught.
-CONTINENTAL_ONE = [[(0.20, 0.35), (0.60, 0.15), (0.55, 0.85)]]
+CONTINENTAL_ONE = [[(0.15, 0.30), (0.60, 0.15), (0.58, 0.85)]]
 
 
 pytestmark = pytest.mark.usefixtures("collect_garbage_on_tk_thread")
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    """The user's data folder, shared by the module's windows (each test empties it)."""
-    return tmp_path_factory.mktemp("data") / "digit-recognizer"
-
-
-@pytest.fixture(scope="module")
-def loader(data, mnist_dir):
-    """The app's own loader and teacher, warm for the whole module."""
-    options = PersonaliseOptions(data_dir=str(mnist_dir), replay_limit=REPLAY)
-    model_loader = ModelLoader(MODELS_DIR, personal=data / "my_model.h5", options=options)
-    yield model_loader
-    model_loader.close()
 
 
 @pytest.fixture
@@ -62,9 +47,13 @@ def make_app(data, loader, tmp_path, open_window):
     data.mkdir(parents=True)
 
     def make() -> DigitRecognizerApp:
-        return open_window(loader, preload=loader.in_process, models_dir=MODELS_DIR,
-                           corrections=data / "corrections",
-                           settings_file=tmp_path / "settings.json", teacher=loader)
+        app = open_window(loader, preload=loader.in_process, models_dir=MODELS_DIR,
+                          corrections=data / "corrections",
+                          settings_file=tmp_path / "settings.json", teacher=loader)
+        # The continental 1 reads as a 7 at about 99%: answer Yes to "Teach it as a 1?" when
+        # it is asked (test_take_back_window checks the question itself).
+        app.files.confirm_teach = lambda *question: True
+        return app
 
     return make
 
@@ -111,7 +100,7 @@ def teach_in_child(loader: ModelLoader, data: Path, images: np.ndarray, labels) 
     for image, label in zip(images, labels):
         save_correction(image, int(label), data / "corrections")
     saved = read_corrections(data / "corrections")
-    loader.personalise("model2", saved.images, saved.labels, data / "my_model.h5")
+    loader.personalise("model2", saved.images, saved.labels, data / "my_model.keras")
 
 
 # -- teaching ------------------------------------------------------------------------------------
@@ -131,9 +120,9 @@ def test_teaching_a_misread_drawing_makes_the_window_read_it_as_taught(make_app,
     assert answered(app) == "1"
     assert app.window.status.text == "Learned: this is a 1. Your model now knows 1 correction."
     assert personal_entry(app) == "My model: Model 2 + 1 correction"
-    assert app.window.model_var.get() == str(data / "my_model.h5")
+    assert app.window.model_var.get() == str(data / "my_model.keras")
     assert app.window.status.model_label.cget("text") == "Model 2 + 1 correction"
-    assert (data / "my_model.h5").is_file()
+    assert (data / "my_model.keras").is_file()
     assert json.loads((data / "my_model.json").read_text())["corrections"] == 1
     assert seconds < 30  # the target (3 s) is measured in the README, on an idle machine
 
@@ -150,22 +139,21 @@ def test_going_back_to_the_bundled_model_is_a_menu_entry(make_app, data):
     assert personal_entry(app) == "My model: Model 2 + 1 correction"  # still there to go back
 
 
-def test_without_mnist_the_correction_is_saved_and_the_status_says_why(make_app, data,
-                                                                       loader, tmp_path):
+def test_without_mnist_the_window_learns_from_the_replay_digits_bundled_with_the_models(
+        make_app, data, loader):
     app = ready(make_app())
-    options, loader.options = loader.options, PersonaliseOptions(str(tmp_path / "no-mnist"))
+    # the window's own default: no MNIST folder; the replay digits in models/ are enough
+    options, loader.options = loader.options, PersonaliseOptions()
     try:
         draw(app, CONTINENTAL_ONE)
         answered(app)
         app.window.teach_bar.buttons[1].invoke()
-        wait_until(app, lambda: app.window.status.text.startswith("Saved as a 1, but"))
+        learned(app, 1)
     finally:
         loader.options = options
-    assert app.window.status.text == (
-        "Saved as a 1, but your model could not learn it: MNIST's training digits, which it "
-        "replays to keep what it knew, were not found (set MNIST_DIR to their folder).")
-    assert len(read_corrections(data / "corrections")) == 1
-    assert not (data / "my_model.h5").exists() and personal_entry(app) is None
+    assert app.window.status.text == "Learned: this is a 1. Your model now knows 1 correction."
+    assert answered(app) == "1" and (data / "my_model.keras").is_file()
+    assert read_metadata(data / "my_model.keras")["held_out_digits"] == 3000  # the guard's
 
 
 # -- the personal model is the user's data -------------------------------------------------------
@@ -177,28 +165,29 @@ def test_a_saved_personal_model_is_restored_and_selected_at_start(make_app, data
 
     _, (x_test, y_test) = load_mnist(mnist_dir)
     teach_in_child(loader, data, x_test[:3], y_test[:3])
-    loader.export(data / "my_model.h5")  # as the window does once teaching pauses
-    save_settings(Settings(model=str(data / "my_model.h5")), tmp_path / "settings.json")
+    loader.export(data / "my_model.keras")  # as the window does once teaching pauses
+    save_settings(Settings(model=str(data / "my_model.keras")), tmp_path / "settings.json")
     app = ready(make_app())
     assert personal_entry(app) == "My model: Model 2 + 3 corrections"
-    assert app.active_choice == str(data / "my_model.h5")
+    assert app.active_choice == str(data / "my_model.keras")
     assert app.recognizer.runtime == "onnx"  # no TensorFlow needed to start with it
 
 
 def test_a_corrupt_personal_model_is_set_aside_and_the_bundled_model_used(make_app, data,
                                                                          tmp_path):
-    (data / "my_model.h5").write_bytes(b"not a model at all")
+    (data / "my_model.keras").write_bytes(b"not a model at all")
     (data / "my_model.json").write_text(json.dumps({"base_model": "model2", "corrections": 4}))
-    save_settings(Settings(model=str(data / "my_model.h5")), tmp_path / "settings.json")
+    save_settings(Settings(model=str(data / "my_model.keras")), tmp_path / "settings.json")
     app = make_app()
     wait_until(app, lambda: app.active_choice == "model2" and app.state == "ready")
-    (aside,) = data.glob("my_model.h5.corrupt-*")
+    (aside,) = data.glob("my_model.keras.corrupt-*")
     assert aside.read_bytes() == b"not a model at all"  # set aside, not deleted
-    assert not (data / "my_model.h5").exists()
+    assert not (data / "my_model.keras").exists()
     assert app.window.status.text == (f"Your model could not be read, so it was set aside as "
                                       f"{aside.name}; Model 2 — RMSProp CNN is used instead.")
     assert personal_entry(app) is None and app.errors == []
-    assert load_settings(tmp_path / "settings.json").model in ("model2", str(data / "my_model.h5"))
+    assert load_settings(tmp_path / "settings.json").model in ("model2",
+                                                               str(data / "my_model.keras"))
 
 
 def test_forget_deletes_the_corrections_and_the_personal_model(make_app, data, loader,
@@ -208,7 +197,7 @@ def test_forget_deletes_the_corrections_and_the_personal_model(make_app, data, l
     _, (x_test, y_test) = load_mnist(mnist_dir)
     teach_in_child(loader, data, x_test[:2], y_test[:2])
     app = ready(make_app())
-    app.select_model(str(data / "my_model.h5"))
+    app.select_model(str(data / "my_model.keras"))
     ready(app)
     app.teaching.confirm_forget = lambda: True
     menu = app.window.model_menu

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digit_recognizer.app.personal_model import personal_path, read_personal
+from digit_recognizer.app.personal_model import personal_file, personal_path, read_personal
 from digit_recognizer.app.settings import load_settings
 from digit_recognizer.app.teaching import read_corrections
 from digit_recognizer.core.catalogue import recorded_threshold
@@ -52,7 +52,10 @@ def test_old_personal_model_loads_with_its_menu_entry_and_threshold(user_data):
     assert personal.base == "model2"
     assert personal.label == "My model: Model 2 + 3 corrections"
     assert recorded_threshold(personal.path) == pytest.approx(0.5375)
-    recognizer = Recognizer.load(personal.path)
+    # Saved as my_model.h5 then; the window now names it my_model.keras and reads the .h5
+    assert personal.path.name == "my_model.keras" and personal_file(personal.path).name == \
+        "my_model.h5"
+    recognizer = Recognizer.load(personal_file(personal.path))
     taught = read_corrections(user_data / "corrections")
     answers = [recognizer.recognize(255 - np.kron(image, np.ones((10, 10), np.uint8))).digit
                for image in taught.images]

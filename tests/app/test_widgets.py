@@ -294,10 +294,38 @@ def test_six_digit_number_fits_its_column_in_a_smaller_font(root, panel):
 
 
 def test_single_digit_after_a_number_is_large_again(root, panel):
+    panel.show_digit(recognition(3))
+    root.update()
+    single = panel.big_font.actual("size")
     panel.show_number(number("123456"))
     panel.show_digit(recognition(3))
     root.update()
-    assert panel.big_font.actual("size") == BIG_FONT_SIZE
+    assert panel.big_font.actual("size") == single >= BIG_FONT_SIZE
+
+
+def test_the_answer_grows_with_the_window_and_the_bars_keep_a_sensible_height(root, panel):
+    panel.show_digit(recognition(7))
+    root.update()
+    size, bars = panel.big_font.actual("size"), panel.bars.winfo_height()
+    root.rowconfigure(0, weight=1)  # as the window's frame: the panel gets the height
+    root.geometry(f"{WINDOW_WIDTH}x900")
+    root.update()
+    assert panel.big_font.actual("size") > size * 1.5  # the answer takes most of the room
+    assert panel.bars.winfo_height() < 2.5 * bars  # the chart grows a little, not to 500 px
+    label = panel.digit_label
+    assert panel.big_font.metrics("linespace") <= label.winfo_height()  # and it all shows
+    assert panel.big_font.measure("7") <= label.winfo_width()
+
+
+def test_when_no_digit_comes_close_no_bar_is_coloured_as_the_closest(root, panel):
+    flat = Recognition(digit=8, confidence=0.11, probabilities=np.full(10, 0.1),
+                       input=np.zeros((28, 28), np.float32), not_a_digit=True)
+    panel.show_digit(flat)
+    root.update()
+    assert str(panel.confidence_label.cget("text")) == "no digit comes close"
+    assert panel.bars.highlighted() == []
+    panel.show_digit(recognition(4))  # a digit: its bar is the answer's again
+    assert panel.bars.highlighted() == [4]
 
 
 def test_show_nothing_empties_everything(root, panel):

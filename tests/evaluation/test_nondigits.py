@@ -46,3 +46,24 @@ def test_load_dataset_nondigits_has_families_and_no_labels():
     assert set(data.styles) == {family.name for family in FAMILIES}
     head = data.head(5)
     assert len(head) == 5 and head.labels is None and head.styles.shape == (5,)
+
+
+@pytest.mark.parametrize("name", ["question mark", "exclamation mark"])
+def test_punctuation_families_keep_their_dot_through_preprocessing(name):
+    from digit_recognizer.evaluation.nondigits import nondigit_canvases
+    from digit_recognizer.recognition.preprocess.ink import ink_components, ink_map
+
+    parts = []
+    for canvas, family in nondigit_canvases(seed=0, renderings=4):
+        if family == name:
+            _, stats, ids = ink_components(ink_map(canvas))
+            assert len(ids) == len(stats) - 1  # no dot set aside as a speck
+            parts.append(len(ids))
+    assert len(parts) >= 40 and np.mean(np.array(parts) >= 2) >= 0.95  # rarely run together
+
+
+def test_punctuation_families_are_the_same_for_a_seed():
+    a, b = build_nondigits(seed=3, renderings=1), build_nondigits(seed=3, renderings=1)
+    marks = np.isin(a.families, ["question mark", "exclamation mark"])
+    assert marks.sum() >= 20
+    np.testing.assert_array_equal(a.images[marks], b.images[marks])

@@ -213,7 +213,8 @@ def test_each_epoch_mixes_copies_replay_confusable_digits_and_non_digits():
     prepared = Prepared(base=None, replay=None, weights=[], digest=b"", work=None, start=1,
                         trunk=None, head=None, pool=pool_labels[:, None].astype(np.float16),
                         pool_labels=pool_labels, others=np.full((30, 1), -1, np.float16),
-                        other_targets=targets)
+                        other_targets=targets, held_out=np.zeros((0, 1), np.float16),
+                        held_out_labels=np.zeros(0, np.uint8), base_accuracy=1.0)
     taught = np.full((8, 1), 100, np.float16)
     x, y = epoch_mix(prepared, taught, np.ones(8, np.uint8), np.array([7, 7]), recipe, rng)
     assert x.dtype == np.float16 and len(x) == len(y) == 8 + 40 + 20 + 10
@@ -275,8 +276,9 @@ def test_command_writes_a_model_the_app_loads_with_its_metadata(tmp_path, mnist,
     extra = write_pair(tmp_path / "extra", x_train[:8], y_train[:8])
     out = tmp_path / "mine.h5"
     assert cli(["fine-tune", "--model", "model1", "--extra-data", str(extra), "--out", str(out),
-                "--epochs", "1", "--data-dir", str(mnist_dir)]) == 0
-    assert "saved" in capsys.readouterr().out
+                "--epochs", "1", "--mnist-test", "--data-dir", str(mnist_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert "saved" in printed and printed.startswith("guard: ")
 
     metadata = json.loads(out.with_suffix(".json").read_text())
     assert metadata["base_model"] == "model1"
@@ -284,6 +286,8 @@ def test_command_writes_a_model_the_app_loads_with_its_metadata(tmp_path, mnist,
     assert metadata["corrections"] == 8
     assert metadata["corrections_sha256"] == dataset_sha256(x_train[:8], y_train[:8])
     assert metadata["test_accuracy"] >= measured_accuracy("model1") - 0.01
+    assert metadata["guard"] in ("passed", "gentle") and metadata["held_out_digits"] == 3000
+    assert metadata["base_held_out_accuracy"] - metadata["held_out_accuracy"] <= 0.003
     assert metadata["seconds"] > 0
     recognizer = Recognizer.load(out)
     assert recognizer.name == metadata["name"]
@@ -376,5 +380,5 @@ def test_fine_tune_command_writes_my_model_beside_the_corrections(tmp_path):
     folder = tmp_path / "my data" / "corrections"
     args = shlex.split(fine_tune_command(folder))
     assert args == ["python", "-m", "digit_recognizer", "fine-tune", "--model", "model2",
-                    "--extra-data", str(folder), "--out", str(folder.parent / "my_model.h5")]
+                    "--extra-data", str(folder), "--out", str(folder.parent / "my_model.keras")]
     assert find_bundled(args[5]) is not None

@@ -97,7 +97,7 @@ def test_model_2_is_judged_and_saved_as_its_weights_moving_average(tmp_path, mni
     # 56 steps: the average spans about 6 of them. Here it read ~0.88 of the validation digits
     # and the raw weights ~0.71, so saving either where the other was judged shows.
     train(TrainConfig("rmsprop", out, epochs=2, limit=1000, batch_size=32, data_dir=mnist_dir,
-                      variants=False), figures=False, verbose=0)
+                      variants=False, written=0), figures=False, verbose=0)
     (x, y), _ = load_mnist(mnist_dir)
     _, (x_val, y_val) = split_validation(x[:1000], y[:1000], VALIDATION_SIZE, seed=0)
     logged = max(float(row.split(",")[4]) for row in
@@ -242,7 +242,9 @@ def test_extra_data_is_mixed_into_training(trained_run):
     assert len(read_idx(next(trained_run.extra.glob("*-labels-*")))) == 50
     metadata = json.loads(trained_run.file(".json").read_text())
     assert metadata["config"]["extra_data"] == str(trained_run.extra)
-    assert metadata["training_images"] + metadata["validation_images"] == trained_run.limit + 50
+    written = round(metadata["config"]["written"] * trained_run.limit)  # the writer's digits
+    assert metadata["training_images"] + metadata["validation_images"] == (
+        trained_run.limit + 50 + written)
 
 
 def test_extra_data_of_the_wrong_shape_is_refused_in_one_line(tmp_path, mnist_dir):

@@ -152,15 +152,17 @@ def test_calibrate_records_the_bundled_thresholds_again(tmp_path, mnist_dir, cap
 
     folder = tmp_path / "models"
     shutil.copytree(MODELS_DIR, folder)
+    metadata_files = [folder / name for name in ("digit_model.json", "digit_model1.json",
+                                                 "both.json")]  # replay.json is no model's
     recorded = {p.name: json.loads(p.read_text())["not_a_digit_threshold"]
-                for p in folder.glob("*.json") if not p.name.endswith(".config.json")}
-    for path in folder.glob("*.json"):
+                for p in metadata_files}
+    for path in metadata_files:
         metadata = json.loads(path.read_text())
         metadata.pop("not_a_digit_threshold", None)
         path.write_text(json.dumps(metadata))
     assert main(["--models-dir", str(folder), "--data-dir", str(mnist_dir)]) == 0
     again = {p.name: json.loads(p.read_text())["not_a_digit_threshold"]
-             for p in folder.glob("*.json") if not p.name.endswith(".config.json")}
+             for p in metadata_files}
     assert again == pytest.approx(recorded, abs=2e-4)
     assert "not a digit below" in capsys.readouterr().out
 

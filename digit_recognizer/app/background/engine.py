@@ -2,13 +2,15 @@
 
 It loads models and keeps them, recognizes drawings and opened images, and fine-tunes the
 user's personal model (through its ``teacher``, a ``model_loading.ModelLoader``), so that the
-answer that follows a lesson is the new model's. Each method returns one of the results in
+answer that follows a lesson is the new model's; it takes the last teach back too
+(``take_back``), bringing back the model from before it without refitting. Each method returns one of the results in
 ``job_results`` for the window's poll.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -21,10 +23,21 @@ from digit_recognizer.app.background.job_results import (
     Loaded,
     Predicted,
     Request,
+    Taught,
+    TookBack,
 )
+from digit_recognizer.app.background.previous_model import keep_previous, restore_previous
 from digit_recognizer.app.personal_model import remove_personal
-from digit_recognizer.app.teaching import TeachingError, clear_corrections, read_corrections
+from digit_recognizer.app.teaching import (
+    Corrections,
+    TeachingError,
+    clear_corrections,
+    read_corrections,
+    take_back_correction,
+)
 from digit_recognizer.app.window.wording import DRAW_FIRST, NO_MODEL
+from digit_recognizer.core.catalogue import read_metadata
+from digit_recognizer.core.mnist import dataset_sha256
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.core.strokes import render_strokes
 from digit_recognizer.recognition.preprocess.errors import DrawingTooSmallError, EmptyDrawingError
@@ -50,6 +63,10 @@ class Engine:
         self.teacher = teacher
         self.recognizer = None
         self._kept: dict[str, Any] = {}
+        # The personal model's recognizer before the last teach, when it runs in this process
+        # (ONNX): still valid once the teach replaced the file. One run by the model process is
+        # not kept: that process keeps one model per file name, and the teach replaced it.
+        self._previous: Any = None
 
     def load(self, choice: str) -> Loaded | Failed:
         """Load ``choice`` and make it the recognizer for the predictions that follow."""
@@ -97,6 +114,10 @@ class Engine:
                 return Learned(lesson, None, 0)
             if self.teacher is None:
                 raise ModelError("This window has no model process to fine-tune in.")
+            if lesson.keep_previous:
+                keep_previous(lesson.out)
+                kept = self._kept.get(choice)
+                self._previous = kept if getattr(kept, "runtime", None) == "onnx" else None
             recognizer = self.teacher(lesson.base, saved.images, saved.labels, lesson.out)
         except (TeachingError, OSError, ModelError) as err:
             return Failed("learn", str(err), lesson)
@@ -105,6 +126,30 @@ class Engine:
             self.recognizer = recognizer
         return Learned(lesson, Loaded(choice, recognizer, time.monotonic() - started),
                        len(saved))
+
+    def take_back(self, taught: Taught) -> TookBack | Failed:
+        """Take the teach ``taught`` back: remove its correction (or give it back its old
+        label), bring back the personal model kept before it (or none, if there was none) and
+        make the model in use before it the recognizer again."""
+        choice, out, started = str(taught.personal), taught.personal, time.monotonic()
+        try:
+            count = take_back_correction(taught.image, taught.previous_label, taught.folder)
+            refit = False
+            if taught.restore_model:
+                # The teach's fit kept the model before it, or nothing if there was none:
+                # then the personal model goes, and the bundled model the user had returns.
+                restored = restore_previous(out)
+                previous, self._previous = self._previous, None
+                self._kept.pop(choice, None)
+                if restored and previous is not None:
+                    self._kept[choice] = previous
+                refit = not _knows(out, read_corrections(taught.folder))
+            recognizer = self._get(taught.choice)
+        except (TeachingError, OSError, ModelError) as err:
+            return Failed("take-back", f"Could not take it back: {err}", taught)
+        self.recognizer = recognizer
+        return TookBack(taught, Loaded(taught.choice, recognizer, time.monotonic() - started),
+                        count, refit)
 
     def predict(self, request: Request) -> Predicted | Failed:
         """Recognize the drawing or image in ``request`` with the current recognizer."""
@@ -126,3 +171,12 @@ class Engine:
             self._kept = {k: r for k, r in self._kept.items() if r is not self.recognizer}
             return Failed("predict", str(err), request)
         return Predicted(request, result)
+
+
+def _knows(model: Path, saved: Corrections) -> bool:
+    """Whether the personal model at ``model`` (or its absence) was fitted to exactly ``saved``:
+    its metadata records the SHA-256 of the corrections it learned."""
+    if not model.is_file():
+        return not len(saved)
+    recorded = read_metadata(model).get("corrections_sha256")
+    return recorded is None or recorded == dataset_sha256(saved.images, saved.labels)

@@ -53,7 +53,7 @@ def teach_job(image: np.ndarray, label: int, folder: Path) -> Done | Failed:
     done = "Saved as" if saved.new else "Already saved: now it counts as"
     return Done("teach", f"{done} a {label}; {plural(saved.count, 'correction')} saved. To "
                          "fine-tune on them: Help ▸ Copy fine-tune command.", saved.count,
-                label)
+                label, saved.previous_label)
 
 
 def count_job(folder: Path) -> Done | Failed:

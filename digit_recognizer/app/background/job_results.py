@@ -20,8 +20,8 @@ from digit_recognizer.core.strokes import Stroke
 if TYPE_CHECKING:  # importing it loads OpenCV: the window's start path must not
     from digit_recognizer.recognition.recognizer import Recognizer
 
-__all__ = ["Request", "Lesson", "Loaded", "Predicted", "ImageOpened", "Done", "Failed",
-           "Learned"]
+__all__ = ["Request", "Lesson", "Taught", "Loaded", "Predicted", "ImageOpened", "Done",
+           "Failed", "Learned", "TookBack"]
 
 
 # -- requests ---------------------------------------------------------------------------------
@@ -49,6 +49,23 @@ class Lesson:
     label: int | None = None  # the digit just taught; None: the corrections were edited
     select: bool = True  # make it the model in use
     forget: bool = False  # instead: delete the corrections and the personal model
+    # Set the personal model as it is now aside first, so that Undo can bring it back at once.
+    keep_previous: bool = False
+
+
+@dataclass(frozen=True)
+class Taught:
+    """One teach, as Undo needs it to take it back: the correction and the model before."""
+
+    image: np.ndarray  # the 28x28 sample saved
+    label: int
+    previous_label: int | None  # None: a new sample; else the label the same drawing had
+    choice: str  # the model in use before the teach
+    personal: Path  # the personal model's file
+    folder: Path  # the corrections
+    # Bring back the personal model from before the teach (False: no fit happened, as when
+    # the window has no model process or the fit failed; only the correction goes).
+    restore_model: bool = True
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -88,6 +105,7 @@ class Done:
     message: str
     count: int | None = None  # corrections saved, for teaching jobs
     label: int | None = None  # the digit taught, for teaching jobs
+    previous_label: int | None = None  # the label the same drawing had before, if any
 
 
 @dataclass(frozen=True)
@@ -107,3 +125,13 @@ class Learned:
     lesson: Lesson
     loaded: Loaded | None
     count: int  # the corrections it knows
+
+
+@dataclass(frozen=True)
+class TookBack:
+    """A teach was taken back: ``loaded`` is the model in use again (as before the teach)."""
+
+    taught: Taught
+    loaded: Loaded
+    count: int  # the corrections saved now
+    refit: bool  # the model brought back does not match the corrections left: fit again

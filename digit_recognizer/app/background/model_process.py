@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from digit_recognizer.core.conflicts import CorrectionConflict
 from digit_recognizer.core.results import ModelError
 
 if TYPE_CHECKING:  # importing it loads OpenCV; the child imports it for real
@@ -62,10 +63,12 @@ class LoadedModel:
 
 @dataclass(frozen=True)
 class PersonaliseOptions:
-    """How the child fine-tunes a personal model: where MNIST is and how much of it to replay."""
+    """How the child fine-tunes a personal model: which digits it replays."""
 
-    data_dir: str | None = None  # the MNIST files; None: $MNIST_DIR, then the Keras cache
-    replay_limit: int | None = None  # the first N training digits only (tests); None: all
+    # None: the replay digits bundled with the models (``core.replay``); a folder: MNIST's
+    # training digits there, of which the guard holds random ones out
+    data_dir: str | None = None
+    replay_limit: int | None = None  # with data_dir, the first N training digits only
     seed: int = 0
 
 
@@ -107,7 +110,9 @@ class ModelProcess:
         loaded in the child as the model ``str(out)`` (``forward`` runs it at once).
 
         ``images``: uint8 (N, 28, 28), ink high; ``labels``: (N,) digits. Raises
-        ``ModelError`` (MNIST missing, unusable corrections, a failed save) in one sentence.
+        ``CorrectionConflict`` (a ``ModelError``) if the guard refused the fit, which leaves
+        ``out`` as it was, and ``ModelError`` (unusable corrections, a failed save) in one
+        sentence.
         """
         return LoadedModel(*self._ask(("personalise", base, images, labels, str(out), options)))
 
@@ -125,6 +130,8 @@ class ModelProcess:
                 status, value = self._conn.recv()
             except (EOFError, OSError) as err:
                 raise ModelError(STOPPED) from err
+        if status == "conflict":
+            raise CorrectionConflict(*value)
         if status != "ok":
             raise ModelError(value)
         return value

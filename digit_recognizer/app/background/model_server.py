@@ -3,9 +3,11 @@
 
 It answers the parent's requests over the pipe: load a model and keep it (TensorFlow is imported
 here, never in the window's process), run one, fine-tune the user's personal model on the
-corrections (``personalise_model``, replaying MNIST's training digits), and make a model's ONNX
-copy. The window's process never imports this module: its imports load OpenCV, and loading a
-Keras model imports TensorFlow.
+corrections under the guard (``personalise_model``, replaying the digits bundled with the
+models, ``core.replay``, so MNIST is never needed nor downloaded), and make a model's ONNX
+copy. A fit the guard refuses is not saved: the reply says which correction conflicts. The
+window's process never imports this module: its imports load OpenCV, and loading a Keras
+model imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from digit_recognizer.app.personal_model import personal_metadata, save_personal
+from digit_recognizer.app.personal_model import personal_file, personal_metadata, save_personal
 from digit_recognizer.app.terminal_log import log_details_to_terminal
 from digit_recognizer.core.catalogue import recorded_threshold
+from digit_recognizer.core.conflicts import CorrectionConflict
 from digit_recognizer.core.mnist import MnistError, dataset_sha256, load_mnist
+from digit_recognizer.core.replay import ReplayError, load_replay
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.recognition.recognizer import Recognizer, bundled_path, load_keras_file
 from digit_recognizer.training.export import export_onnx
 from digit_recognizer.training.fine_tuning import fine_tune
+from digit_recognizer.training.fine_tuning.files import guard_record
 from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError
 
 __all__ = ["serve", "personalise_model", "prepare_model", "base_threshold", "file_stamp"]
@@ -71,7 +76,8 @@ def _load(models: dict, choice: str, models_dir, stamps: dict) -> tuple[str, obj
     if choice not in models or stamps.get(choice) != stamp:  # new, or its file was replaced
         try:
             models.pop(choice, None)
-            models[choice] = Recognizer.from_choice(choice, models_dir)
+            # a personal model saved as .h5 before it moved to .keras still loads
+            models[choice] = Recognizer.from_choice(os.fspath(personal_file(choice)), models_dir)
             stamps[choice] = stamp
         except ModelError as err:
             return "error", str(err)
@@ -107,42 +113,45 @@ def _predict(models: dict, choice: str, x: np.ndarray) -> tuple[str, object]:
 
 
 def personalise_model(base, images: np.ndarray, labels: np.ndarray,
-                      replay: tuple[np.ndarray, np.ndarray], seed: int = 0):
-    """The fine-tuned Keras model: the one place that names the fine-tuning recipe.
+                      replay: tuple[np.ndarray, np.ndarray], held: int = 0, seed: int = 0):
+    """The guarded fit (``guard.Guarded``): the one place that names the fine-tuning recipe.
 
     ``base`` is the same loaded Keras model on every call, and ``replay`` the same arrays, so
-    the recipe keeps what it prepares for them between calls (``prepare_model``).
+    the recipe keeps what it prepares for them between calls (``prepare_model``); the first
+    ``held`` replay digits are only scored on.
     """
-    return fine_tune.personalise(base, images, labels, replay=replay, seed=seed)
+    return fine_tune.personalise_guarded(base, images, labels, replay=replay, held=held,
+                                         seed=seed)
 
 
-def prepare_model(base, replay: tuple[np.ndarray, np.ndarray]) -> None:
+def prepare_model(base, replay: tuple[np.ndarray, np.ndarray], held: int = 0) -> None:
     """Do the first fine-tuning's per-base work now, while the user has not taught yet."""
-    fine_tune.prepare(base, replay=replay)
+    fine_tune.prepare(base, replay=replay, held=held)
 
 
 class _Teacher:
-    """The child's fine-tuning side: the base models and MNIST replay digits it keeps."""
+    """The child's fine-tuning side: the base models and replay digits it keeps."""
 
     def __init__(self, models_dir: str | os.PathLike | None, stamps: dict) -> None:
         self.models_dir, self.stamps = models_dir, stamps
         self.bases: dict[str, object] = {}
-        self.replays: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self.replays: dict[tuple, tuple[tuple[np.ndarray, np.ndarray], int]] = {}
 
     def answer(self, models: dict, request: tuple) -> tuple[str, object]:
-        """The reply to a "warm", "personalise" or "export" request; errors in one sentence."""
+        """The reply to a "warm", "personalise" or "export" request; errors in one sentence,
+        and a refused fit as ("conflict", what rebuilds its ``CorrectionConflict``)."""
         try:
             if request[0] == "warm":
-                prepare_model(self._base(request[1]), self._replay(request[2]))
+                prepare_model(self._base(request[1]), *self._replay(request[2]))
                 return "ok", None
             if request[0] == "export":
                 return "ok", str(export_onnx(request[1]))
             return "ok", self._personalise(models, *request[1:])
-        except MnistError:
-            traceback.print_exc()  # where it looked, for the terminal
-            return "error", ("MNIST's training digits, which it replays to keep what it knew, "
-                             "were not found (set MNIST_DIR to their folder)")
-        except (ModelError, FineTuneError, OSError) as err:
+        except CorrectionConflict as err:
+            return "conflict", err.args_for_pipe()
+        except MnistError as err:  # MNIST was asked for by name: say where it looked
+            return "error", f"MNIST's training digits could not be read for replay: {err}"
+        except (ModelError, FineTuneError, ReplayError, OSError) as err:
             return "error", str(err)
         except Exception as err:  # the process's edge: the parent must hear why
             traceback.print_exc()
@@ -153,27 +162,36 @@ class _Teacher:
             self.bases[choice] = load_keras_file(bundled_path(choice, self.models_dir))
         return self.bases[choice]
 
-    def _replay(self, options: Any) -> tuple[np.ndarray, np.ndarray]:
-        """MNIST's first training digits, as many as ``options`` (a
-        ``model_process.PersonaliseOptions``) says, loaded once."""
+    def _replay(self, options: Any) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+        """The replay digits and how many lead held out, loaded once: the bundled ones, or
+        with ``options.data_dir`` (a ``model_process.PersonaliseOptions``) MNIST's first
+        ``options.replay_limit`` training digits."""
         key = (options.data_dir, options.replay_limit)
         if key not in self.replays:
-            (x_train, y_train), _ = load_mnist(options.data_dir)
-            limit = options.replay_limit
-            self.replays[key] = (x_train[:limit], y_train[:limit])
+            if options.data_dir is None:  # the default: nothing to find, nothing to download
+                replay = load_replay(self.models_dir)
+                self.replays[key] = replay.pair, replay.held_out
+            else:
+                (x_train, y_train), _ = load_mnist(options.data_dir)
+                limit = options.replay_limit
+                self.replays[key] = (x_train[:limit], y_train[:limit]), 0
         return self.replays[key]
 
     def _personalise(self, models: dict, base: str, images: np.ndarray, labels: np.ndarray,
                      out: str, options: Any) -> tuple:
         started = time.monotonic()
-        model = personalise_model(self._base(base), images, labels, self._replay(options),
-                                  seed=options.seed)
+        replay, held = self._replay(options)
+        guarded = personalise_model(self._base(base), images, labels, replay, held,
+                                    seed=options.seed)
+        if guarded.model is None:  # the previous personal model stays, on disk and here
+            raise guarded.error()
         metadata = personal_metadata(base, len(labels), dataset_sha256(images, labels),
                                      time.monotonic() - started, options.seed,
                                      base_threshold(base, self.models_dir))
-        save_personal(model, out, metadata)
-        recognizer = Recognizer(_eager_forward(model), name=metadata["name"], path=Path(out),
-                                metadata=metadata)
+        metadata |= guard_record(guarded)
+        save_personal(guarded.model, out, metadata)
+        recognizer = Recognizer(_eager_forward(guarded.model), name=metadata["name"],
+                                path=Path(out), metadata=metadata)
         models[out] = recognizer  # replaces the model of the previous fine-tuning
         self.stamps[out] = file_stamp(out)
         return recognizer.name, Path(out), metadata, "keras", ()

@@ -38,7 +38,11 @@ __all__ = ["AnswerPanel", "DigitChart", "chart_grid",
 VIEW_SIZE = 140  # the 28x28 network input, enlarged 5x
 ANSWER_WIDTH = 150  # the answer's column: room for the big digit, or a number in a smaller font
 CHARTS_HEIGHT = 128  # the probabilities' area: one chart, or two rows of per-digit charts
-BIG_FONT_SIZE, SMALLEST_FONT_SIZE = 64, 14
+BIG_FONT_SIZE, SMALLEST_FONT_SIZE = 64, 14  # the answer's size in the smallest window, and
+LARGEST_FONT_SIZE = 200  # ...the most a taller window gives it
+# How the panel's spare height is shared when the window grows: mostly to the answer, a
+# quarter to the probabilities, whose bars would otherwise stretch into a tall empty chart.
+ANSWER_GROWTH, CHARTS_GROWTH = 3, 1
 MID_FONT_SIZE = 13  # the confidence line
 MESSAGE_FONT_SIZE = 18  # a word in the digit's place
 MAX_CHARTS = 6  # per-digit charts shown for a number; beyond, a note says how many are left out
@@ -131,10 +135,18 @@ class AnswerPanel(ttk.Frame):
         # width=1 and a column of fixed minimum width: a long answer shrinks its font
         # instead of widening the panel and moving everything else
         self.columnconfigure(0, weight=1, minsize=round(ANSWER_WIDTH * self.scale))
+        self.rowconfigure(0, weight=ANSWER_GROWTH)
         self.rowconfigure(1, minsize=2 * self.mid_font.metrics("linespace") + 4)
-        self.digit_label = ttk.Label(self, text="", font=self.big_font, anchor="center",
-                                     justify="center", foreground=ACCENT, width=1)
-        self.digit_label.grid(row=0, column=0, sticky="nsew")
+        # The box asks for one line of the answer at BIG_FONT_SIZE, whatever font the answer
+        # has now: the font follows the box (a larger window, a larger answer), never the
+        # other way round, which would grow the window to fit its own answer.
+        self.answer_box = ttk.Frame(self, height=self.big_font.metrics("linespace"), width=1)
+        self.answer_box.grid(row=0, column=0, sticky="nsew")
+        # On the box's floor, and the view too (``_build_view``): in a tall window each stays
+        # on its caption, and the spare room gathers above them.
+        self.digit_label = ttk.Label(self.answer_box, text="", font=self.big_font,
+                                     anchor="s", justify="center", foreground=ACCENT)
+        self.digit_label.place(relx=0, rely=0, relwidth=1, relheight=1)
         self.digit_label.bind("<Configure>", lambda _event: self._fit_answer())
         self.confidence_label = ttk.Label(self, text="", font=self.mid_font, anchor="n",
                                           justify="center", width=1)
@@ -144,7 +156,7 @@ class AnswerPanel(ttk.Frame):
         side = round(VIEW_SIZE * self.scale)
         self.view_image = ImageTk.PhotoImage(Image.new("L", (side, side), 0), master=self)
         self.view_label = ttk.Label(self, image=self.view_image, relief="solid", borderwidth=1)
-        self.view_label.grid(row=0, column=1, padx=(10, 0), sticky="ne")
+        self.view_label.grid(row=0, column=1, padx=(10, 0), sticky="se")
         ttk.Label(self, text="What the model sees", foreground=CAPTION_TEXT).grid(
             row=1, column=1, padx=(10, 0), sticky="n")
 
@@ -152,7 +164,7 @@ class AnswerPanel(ttk.Frame):
         self.bars_caption = ttk.Label(self, text="Probabilities", foreground=CAPTION_TEXT)
         self.bars_caption.grid(row=2, column=0, columnspan=2, sticky="sw", pady=(8, 2))
         # One cell for both kinds of chart, of one height, so switching never resizes it.
-        self.rowconfigure(3, weight=1, minsize=round(CHARTS_HEIGHT * self.scale))
+        self.rowconfigure(3, weight=CHARTS_GROWTH, minsize=round(CHARTS_HEIGHT * self.scale))
         self.bars = ProbabilityBars(self, self.scale)
         self.bars.grid(row=3, column=0, columnspan=2, sticky="nsew")
         self.charts_frame = ttk.Frame(self)
@@ -171,7 +183,9 @@ class AnswerPanel(ttk.Frame):
         """
         if result.not_a_digit:
             self._show_answer(NOT_A_DIGIT, closest_guess(result), False, message=True)
-            self._show_single_bars(result.probabilities, False)
+            # "no digit comes close": then no bar is coloured as the closest either
+            self._show_single_bars(result.probabilities, False,
+                                   closest=result.confidence >= NO_CLOSEST)
         else:
             text, sure = describe(result.probabilities)
             self._show_answer(str(result.digit), text.replace(": ", ":\n"), sure)
@@ -220,6 +234,10 @@ class AnswerPanel(ttk.Frame):
         """The answer column's width in pixels, less a margin; its minimum before layout."""
         return max(self.digit_label.winfo_width(), round(ANSWER_WIDTH * self.scale)) - 8
 
+    def _answer_height(self) -> int:
+        """The answer box's height in pixels; what it asks for before layout."""
+        return max(self.digit_label.winfo_height(), int(self.answer_box.cget("height")))
+
     def _fit_answer(self) -> None:
         """The answer in the largest font that fits its column (a message wraps instead), and
         the line under it wrapped to the column ("no digit comes close" is wider than some)."""
@@ -228,22 +246,24 @@ class AnswerPanel(ttk.Frame):
         if self._is_message:
             self.digit_label.configure(font=self.message_font, wraplength=room)
             return
-        size = self._fitting_size(self._answer, room)
+        size = self._fitting_size(self._answer, room, self._answer_height())
         # Only on a change: reconfiguring a font relays out every widget that uses it, and
         # live answers come ten times a second.
         if self.big_font.cget("size") != size:
             self.big_font.configure(size=size)
         self.digit_label.configure(font=self.big_font, wraplength=0)
 
-    def _fitting_size(self, text: str, room: int) -> int:
-        """The largest size of the big font, down to the smallest, at which ``text`` fits."""
+    def _fitting_size(self, text: str, room: int, height: int) -> int:
+        """The largest size of the big font at which ``text`` fits ``room`` pixels across and
+        ``height`` down: from ``BIG_FONT_SIZE`` (or less, down to the smallest, for a long
+        number) up to ``LARGEST_FONT_SIZE`` in a tall window."""
         probe = self._probe_font
         probe.configure(size=BIG_FONT_SIZE)
-        full = probe.measure(text)
-        if full <= room:
-            return BIG_FONT_SIZE
-        # width grows about linearly with the size: guess once, then step down to be sure
-        size = max(SMALLEST_FONT_SIZE, BIG_FONT_SIZE * room // full)
+        # width and height grow about linearly with the size: guess once, then step down
+        tallest = BIG_FONT_SIZE * height // probe.metrics("linespace")
+        size = min(LARGEST_FONT_SIZE, max(BIG_FONT_SIZE, tallest),
+                   BIG_FONT_SIZE * room // max(1, probe.measure(text)))
+        size = max(SMALLEST_FONT_SIZE, size)
         probe.configure(size=size)
         while size > SMALLEST_FONT_SIZE and probe.measure(text) > room:
             size -= 1
@@ -255,8 +275,9 @@ class AnswerPanel(ttk.Frame):
     def _show_view(self, inputs: list[np.ndarray]) -> None:
         self.view_image.paste(model_view_image(inputs, self.view_image.width()))
 
-    def _show_single_bars(self, probabilities: np.ndarray | None, sure: bool) -> None:
-        self.bars.show(probabilities, sure)
+    def _show_single_bars(self, probabilities: np.ndarray | None, sure: bool,
+                          closest: bool = True) -> None:
+        self.bars.show(probabilities, sure, closest)
         self.bars.grid()
         self.charts_frame.grid_remove()
         self.number_bars = []

@@ -6,7 +6,7 @@ aligned columns and never wrapped by Tk: a long value such as a file path shows 
 line, in a read-only entry that can be selected and copied.
 
 Closing any dialog, these (``close_dialog``) and Tk's own, file choosers and questions
-(``return_focus``), gives the keyboard focus back to the window under it. ``StartFolder`` says
+(``return_focus``; ``ask_yes_no`` asks one, No by default), gives the keyboard focus back to the window under it. ``StartFolder`` says
 where a file chooser opens.
 """
 
@@ -18,13 +18,14 @@ import tkinter as tk
 from collections.abc import Sequence
 from pathlib import Path
 from tkinter import font as tkfont
-from tkinter import ttk
+from tkinter import messagebox, ttk
 
 from digit_recognizer.app.window.widgets import INK, style_background
 
 __all__ = [
     "StartFolder",
     "about_dialog",
+    "ask_yes_no",
     "centre",
     "close_dialog",
     "details_dialog",
@@ -191,6 +192,18 @@ def close_dialog(top: tk.Toplevel) -> None:
     if top.master.winfo_exists():
         _last_focus(top.master).focus_set()
     top.destroy()
+
+
+def ask_yes_no(parent: tk.Misc, title: str, question: str, *, warning: bool = False) -> bool:
+    """Ask ``question`` with Yes and No (Tk's own dialog); True for Yes.
+
+    No is the default button: Enter, pressed out of habit, changes nothing. The keyboard focus
+    comes back to ``parent``'s window afterwards (``return_focus``).
+    """
+    answer = messagebox.askyesno(title, question, parent=parent, default=messagebox.NO,
+                                 icon=messagebox.WARNING if warning else messagebox.QUESTION)
+    return_focus(parent)
+    return bool(answer)
 
 
 def return_focus(window: tk.Misc) -> None:

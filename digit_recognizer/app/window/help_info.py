@@ -25,7 +25,8 @@ __all__ = [
 SHORTCUTS = (
     (("<Return>", "<KP_Enter>"), "Enter", "Recognize the drawing now", "predict"),
     (("<Escape>", "<Delete>"), "Esc, Delete", "Clear the canvas", "clear"),
-    (("<Control-z>", "<Control-Z>"), "Ctrl+Z", "Undo: the last stroke, Clear or image", "undo"),
+    (("<Control-z>", "<Control-Z>"), "Ctrl+Z",
+     "Undo the last action: a teach, a stroke, Clear or an image", "undo"),
     (("<Control-y>", "<Control-Y>"), "Ctrl+Y", "Redo what Undo took back", "redo"),
     (("<Control-n>",), "Ctrl+N", "Number mode on/off", "toggle_number_mode"),
     (("<Control-l>",), "Ctrl+L", "Live answers on/off", "toggle_live"),

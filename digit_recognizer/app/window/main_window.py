@@ -62,7 +62,7 @@ class MainWindow:
         self.toolbar.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(10, 0))
         self.teach_bar = TeachBar(main, partial(self.run, "teach"))
         self.teach_bar.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(8, 0))
-        self.status = StatusBar(root, self.scale)
+        self.status = StatusBar(root, self.scale, undo=self.undo)
         self.status.grid(row=1, column=0, sticky="ew")
         self._bind_keys()
         self._set_min_size(side)
@@ -125,8 +125,12 @@ class MainWindow:
         """The smallest window that still shows every control: the paper at its minimum."""
         smallest = round(MIN_CANVAS * self.scale) + BORDER
         self.paper.configure(width=smallest, height=smallest)
+        # Measured with a count of corrections beside the teach buttons, which would
+        # otherwise be cut off once there is one.
+        self.teach_bar.count_label.configure(text="99 corrections saved")
         self.root.update_idletasks()
         self.root.minsize(self.root.winfo_reqwidth(), self.root.winfo_reqheight())
+        self.teach_bar.count_label.configure(text="")
         self.paper.configure(width=side + BORDER, height=side + BORDER)
         self.canvas.resize(side)  # the measuring shrank it; it must first show at full size
 
@@ -138,8 +142,10 @@ class MainWindow:
         self.canvas.resize(max(BORDER, room - BORDER))
 
     def undo(self) -> None:
-        """Take back the last stroke, Clear or opened image."""
-        self.canvas.undo()
+        """Take back the last action: a teach, if it was one (the app's ``taking_back``),
+        else the last stroke, Clear or opened image."""
+        if not self.actions.taking_back.take_back():
+            self.canvas.undo()
 
     def redo(self) -> None:
         """Put back what Undo took."""

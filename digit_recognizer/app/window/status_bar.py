@@ -3,7 +3,8 @@
 A message shows whole: it wraps onto a second line at the bar's current width, and one too
 long for two lines ends with "…" after its last whole word that fits, while a "Details…"
 button opens the full text. Technical detail (an exception's text, a command) goes in
-``details``, so the bar itself speaks plainly.
+``details``, so the bar itself speaks plainly. Right after a teach, an "Undo" link beside the
+message takes it back (``offer_undo``), as Ctrl+Z does.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import tkinter as tk
 from tkinter import font as tkfont
 from tkinter import ttk
+from typing import Callable
 
 from digit_recognizer.app.window.dialogs import details_dialog, wrap_lines
-from digit_recognizer.app.window.widgets import INK
+from digit_recognizer.app.window.widgets import ACCENT, INK
 
 __all__ = ["TONES", "StatusBar", "fit_lines"]
 
@@ -62,7 +64,9 @@ class StatusBar(ttk.Frame):
     message wraps.
     """
 
-    def __init__(self, parent: tk.Misc, scale: float) -> None:
+    def __init__(self, parent: tk.Misc, scale: float,
+                 undo: Callable[[], object] | None = None) -> None:
+        """``undo``: what the "Undo" link does when ``offer_undo`` shows it."""
         super().__init__(parent, relief="sunken", borderwidth=1)
         self.scale = scale
         self._text, self._details, self._tone = "", None, "info"
@@ -80,12 +84,17 @@ class StatusBar(ttk.Frame):
         # the label asks for one "0" (width=1) plus that.
         self._frame_width = self.message_label.winfo_reqwidth() - self.font.measure("0")
         self.message_label.bind("<Configure>", self._on_resize)
+        self.undo_link = ttk.Label(self, text="Undo", foreground=ACCENT, cursor="hand2",
+                                   font=tkfont.Font(self, **{**self.font.actual(),
+                                                             "underline": True}))
+        if undo is not None:
+            self.undo_link.bind("<Button-1>", lambda _event: undo())
         self.details_button = ttk.Button(self, text="Details…", command=self.open_details,
                                          padding=(round(4 * scale), 0))
         self.progress = ttk.Progressbar(self, mode="indeterminate", length=round(90 * scale))
         self.model_label = ttk.Label(self, text="", foreground=MODEL_TEXT,
                                      padding=(pad_x, pad_y))
-        self.model_label.grid(row=0, column=3, sticky="e")
+        self.model_label.grid(row=0, column=4, sticky="e")
 
     # -- what the window calls -----------------------------------------------------------------
 
@@ -121,10 +130,21 @@ class StatusBar(ttk.Frame):
         """Name the model in use, on the right."""
         self.model_label.configure(text=name)
 
+    def offer_undo(self, on: bool) -> None:
+        """Show the "Undo" link beside the message (``on``) or hide it."""
+        if on and not self.undo_link.winfo_manager():
+            self.undo_link.grid(row=0, column=1, padx=(0, round(8 * self.scale)))
+        elif not on and self.undo_link.winfo_manager():
+            self.undo_link.grid_remove()
+
+    @property
+    def offers_undo(self) -> bool:
+        return bool(self.undo_link.winfo_manager())
+
     def busy(self, on: bool) -> None:
         """Show a moving progress bar (``on``) or hide it."""
         if on and not self.progress.winfo_manager():
-            self.progress.grid(row=0, column=2, padx=round(6 * self.scale))
+            self.progress.grid(row=0, column=3, padx=round(6 * self.scale))
             self.progress.start(15)
         elif not on and self.progress.winfo_manager():
             self.progress.stop()
@@ -171,7 +191,7 @@ class StatusBar(ttk.Frame):
         # Showing it narrows the message, whose <Configure> refits it. A text that would fit
         # only without the button keeps it (and is shortened): the two never chase each other.
         if wanted and not self.details_button.winfo_manager():
-            self.details_button.grid(row=0, column=1, padx=(0, round(4 * self.scale)))
+            self.details_button.grid(row=0, column=2, padx=(0, round(4 * self.scale)))
         elif not wanted and self.details_button.winfo_manager():
             self.details_button.grid_remove()
 

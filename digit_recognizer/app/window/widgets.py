@@ -32,6 +32,7 @@ class ProbabilityBars(tk.Canvas):
         self.scale = scale
         self.probabilities = np.zeros(10)
         self.sure = True
+        self.closest = True  # colour the tallest bar as the answer
         self.bars = [self.create_rectangle(0, 0, 0, 0, width=0, fill=MUTED) for _ in range(10)]
         self.values = [self.create_text(0, 0, anchor="s", font="TkSmallCaptionFont")
                        for _ in range(10)]
@@ -40,10 +41,15 @@ class ProbabilityBars(tk.Canvas):
         self.axis = self.create_line(0, 0, 0, 0, fill="#c8c8c8")
         self.bind("<Configure>", lambda _event: self._draw())
 
-    def show(self, probabilities: np.ndarray | None, sure: bool = True) -> None:
-        """Set the bars to ``probabilities`` (10 values in [0, 1]); None empties them."""
+    def show(self, probabilities: np.ndarray | None, sure: bool = True,
+             closest: bool = True) -> None:
+        """Set the bars to ``probabilities`` (10 values in [0, 1]); None empties them.
+
+        The tallest bar is coloured as the answer (``sure``: blue, else orange), unless
+        ``closest`` is False: when no digit comes close, singling one out would mislead.
+        """
         self.probabilities = np.zeros(10) if probabilities is None else probabilities
-        self.sure = sure
+        self.sure, self.closest = sure, closest
         self._draw()
 
     def _draw(self) -> None:
@@ -51,8 +57,11 @@ class ProbabilityBars(tk.Canvas):
         if width <= 1:  # not laid out yet: <Configure> draws later
             width, height = int(self.cget("width")), int(self.cget("height"))
         slot = width / 10
-        base, top = height - 20 * self.scale, 16 * self.scale
-        best = int(np.argmax(self.probabilities)) if self.probabilities.any() else -1
+        # Room under the axis for the digits, measured in their font: a larger font (another
+        # screen, another theme) must not push them past the chart's bottom edge.
+        base, top = height - self.label_room(), 16 * self.scale
+        best = (int(np.argmax(self.probabilities))
+                if self.closest and self.probabilities.any() else -1)
         for digit, p in enumerate(map(float, self.probabilities)):
             x0, x1 = (digit + 0.2) * slot, (digit + 0.8) * slot
             y = base - p * (base - top)
@@ -61,8 +70,18 @@ class ProbabilityBars(tk.Canvas):
             self.itemconfigure(self.bars[digit], fill=colour)
             self.coords(self.values[digit], (x0 + x1) / 2, y - 1)
             self.itemconfigure(self.values[digit], text=f"{p:.0%}" if p >= 0.05 else "")
-            self.coords(self.labels[digit], (x0 + x1) / 2, base + 3 * self.scale)
+            self.coords(self.labels[digit], (x0 + x1) / 2, base + 2 * self.scale)
         self.coords(self.axis, 0, base, width, base)
+
+    def label_room(self) -> float:
+        """Pixels under the axis for the digit labels: their line and a gap each side."""
+        font = self.itemcget(self.labels[0], "font")
+        return int(self.tk.call("font", "metrics", font, "-linespace")) + 5 * self.scale
+
+    def highlighted(self) -> list[int]:
+        """The digits whose bar is coloured as the answer (none, or the tallest)."""
+        return [digit for digit, bar in enumerate(self.bars)
+                if self.itemcget(bar, "fill") != MUTED]
 
     def heights(self) -> list[float]:
         """Each bar's height in pixels (what the user sees)."""

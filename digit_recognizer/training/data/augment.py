@@ -37,6 +37,7 @@ class Mix:
     restroked: float = 0.3  # share of digits shown re-drawn with the app's brush
     styled: float = 0.5  # share of digits with a style edit shown in that style
     non_digits: float = 0.125  # non-digits added to each batch, as a share of its digits
+    widened: float = 0.0  # share of digits shown wider or narrower than they were written
 
 
 def make_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, augment: bool = True,
@@ -84,6 +85,9 @@ def with_variants(images: np.ndarray, labels: np.ndarray, picked: np.ndarray,
     images[restroked] = variants.restroked[picked[restroked]]
     styled = (rng.random(len(picked)) < mix.styled) & variants.has_style[picked]
     images[styled] = variants.styled[picked[styled]]
+    if mix.widened:  # drawn only when asked for, so that older runs' streams stay as they were
+        widened = (rng.random(len(picked)) < mix.widened) & ~styled
+        images[widened] = variants.widened[picked[widened]]
     # A fixed count: every new batch shape costs a compilation under JAX and XLA.
     count = int(round(len(picked) * mix.non_digits)) if len(variants.non_digits) else 0
     others = variants.non_digits[rng.integers(0, len(variants.non_digits), count)]

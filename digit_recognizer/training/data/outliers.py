@@ -11,7 +11,9 @@ them exactly as it would see a user's drawing:
 - shapes: triangles, stars, hearts, arrows, squares with their diagonals, spirals, zig-zags;
 - capital and small letters from OpenCV's Hershey fonts that resemble no digit (A, E, F, H, K,
   M, N, P, R, V, W, X; e, f, k, m, n, w, x). O, I, l, S, Z, B, G, q, g, b, h and the like are
-  left out: people read them as digits too.
+  left out: people read them as digits too;
+- marks (``marks``): question marks and exclamation marks with their dot (drawn again when
+  preprocessing would drop the dot), and signs that read as digits (&, %, =, <, >, ~).
 
 Nothing here may look like a digit: a circle (0), a lone stroke (1) or a circle with a slash
 (the slashed 0 the network must read as 0) would teach it to doubt real digits. Smileys were
@@ -31,6 +33,13 @@ import numpy as np
 
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
+from digit_recognizer.training.data.marks import (
+    DOTTED,
+    exclamation_mark,
+    keeps_every_part,
+    question_mark,
+    sign,
+)
 
 __all__ = ["non_digits", "FAMILIES", "LETTERS"]
 
@@ -53,8 +62,11 @@ def non_digits(count: int, rng: np.random.Generator) -> np.ndarray:
     made = 0
     while made < count:
         family = FAMILIES[rng.integers(len(FAMILIES))]
+        canvas = draw(family, rng)
+        if family in DOTTED and not keeps_every_part(canvas):
+            continue  # a dot lost as a speck, or run into its stroke: no longer this mark
         try:
-            out[made] = canvas_to_mnist_uint8(draw(family, rng))
+            out[made] = canvas_to_mnist_uint8(canvas)
         except EmptyDrawingError:  # too small for its pen: draw another
             continue
         made += 1
@@ -188,4 +200,5 @@ def letter(rng: np.random.Generator) -> str:
 
 
 FAMILIES = (scribble, crossing, hash_sign, triangle, star, heart, arrow, envelope, spiral,
-            zigzag, letter, letter, letter)  # letters: 19 kinds, so drawn more often
+            zigzag, letter, letter, letter,  # letters: 19 kinds, so drawn more often
+            question_mark, exclamation_mark, sign)  # marks: 3 of 16

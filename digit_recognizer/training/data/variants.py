@@ -5,7 +5,12 @@
   app's own preprocessing: MNIST's pens vary in width and pressure, the canvas' brush does not.
 - Digits of the classes MNIST writes in one way only given the other ways (``style_edits``):
   slashed 0s, continental 1s, crossed 7s, 5s with a detached bar; half of them re-drawn too.
+- Every training digit made wider or narrower (0.5×–2× its width), as people write and as
+  real sets store them (Semeion stretches each digit to fill its box), then preprocessed again.
 - Non-digits (``outliers``) for outlier exposure: trained towards a uniform output.
+
+The written digits (``writer``) are not variants of a training digit: ``train`` adds them to
+the training set itself, beside MNIST and USPS.
 
 Making them takes a few milliseconds an image, so it is done once per run, in worker processes,
 before TensorFlow is imported; each epoch then picks among them (``augment.make_batches``).
@@ -26,8 +31,9 @@ from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 from digit_recognizer.training.data.outliers import non_digits
 from digit_recognizer.training.data.style_edits import edit_digit
 from digit_recognizer.training.data.synthetic import render_drawn_digit
+from digit_recognizer.training.data.writer import write_digits
 
-__all__ = ["TrainingVariants", "make_variants"]
+__all__ = ["TrainingVariants", "make_variants", "make_written", "reshape_width"]
 
 CHUNK = 2000  # digits per worker task
 
@@ -40,11 +46,12 @@ class TrainingVariants:
     styled: np.ndarray  # uint8 (N, 28, 28): the digit in another style, where ``has_style``
     has_style: np.ndarray  # bool (N,)
     non_digits: np.ndarray  # uint8 (M, 28, 28)
+    widened: np.ndarray  # uint8 (N, 28, 28): each digit made wider or narrower
 
     def subset(self, index: np.ndarray) -> TrainingVariants:
         """The variants of the digits ``index`` picks (the non-digits all kept)."""
         return TrainingVariants(self.restroked[index], self.styled[index],
-                                self.has_style[index], self.non_digits)
+                                self.has_style[index], self.non_digits, self.widened[index])
 
 
 def make_variants(x: np.ndarray, y: np.ndarray, seed: int, non_digit_count: int,
@@ -65,9 +72,30 @@ def make_variants(x: np.ndarray, y: np.ndarray, seed: int, non_digit_count: int,
         others = list(pool.map(_non_digit_chunk, nd_counts, nd_seeds))
     if not digits:
         empty = np.empty((0, 28, 28), np.uint8)
-        digits = [(empty, empty, np.empty(0, bool))]
-    restroked, styled, has_style = (np.concatenate(part) for part in zip(*digits))
-    return TrainingVariants(restroked, styled, has_style, np.concatenate(others))
+        digits = [(empty, empty, np.empty(0, bool), empty)]
+    restroked, styled, has_style, widened = (np.concatenate(part) for part in zip(*digits))
+    return TrainingVariants(restroked, styled, has_style, np.concatenate(others), widened)
+
+
+def make_written(count: int, seed: int, workers: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` digits from the digit ``writer``, every class alike: uint8 images, labels.
+
+    Deterministic for a given ``seed``, whatever the number of ``workers``.
+    """
+    labels = np.random.default_rng([seed, 3]).permutation(np.arange(count) % 10).astype(np.uint8)
+    starts = range(0, count, CHUNK)
+    seeds = np.random.SeedSequence([seed, 4]).spawn(len(starts))
+    with ProcessPoolExecutor(workers or os.cpu_count() or 1,
+                             mp_context=get_context("spawn")) as pool:
+        parts = list(pool.map(_written_chunk, [labels[s:s + CHUNK] for s in starts], seeds))
+    images = np.concatenate(parts) if parts else np.empty((0, 28, 28), np.uint8)
+    return images, labels
+
+
+def _written_chunk(labels: np.ndarray, seed: np.random.SeedSequence) -> np.ndarray:
+    cv2.setNumThreads(1)
+    return write_digits(labels, np.random.default_rng(seed))
 
 
 def _digit_chunk(x: np.ndarray, y: np.ndarray, seed: np.random.SeedSequence):
@@ -80,7 +108,8 @@ def _digit_chunk(x: np.ndarray, y: np.ndarray, seed: np.random.SeedSequence):
         if edited is not None:
             styled[i] = restroke(edited, rng) if rng.random() < 0.5 else edited
             has_style[i] = True
-    return restroked, styled, has_style
+    widened = np.stack([reshape_width(digit, rng) for digit in x]) if len(x) else x.copy()
+    return restroked, styled, has_style, widened
 
 
 def _non_digit_chunk(count: int, seed: np.random.SeedSequence) -> np.ndarray:
@@ -95,5 +124,28 @@ def restroke(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """
     try:
         return canvas_to_mnist_uint8(render_drawn_digit(digit, rng, canvas=140))
+    except EmptyDrawingError:
+        return digit
+
+
+def reshape_width(digit: np.ndarray, rng: np.random.Generator, low: float = 0.5,
+                  high: float = 2.0) -> np.ndarray:
+    """``digit`` made ``low``–``high`` times as wide (log-uniform), preprocessed as a drawing.
+
+    The app keeps a drawing's proportions, so a wide digit reaches the network wide: MNIST's
+    recipe scales the longer side to 20 px, and a digit twice as wide as usual comes out
+    flatter and wider than any in MNIST.
+    """
+    ys, xs = np.nonzero(digit)
+    if not len(xs):
+        return digit
+    crop = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    factor = np.exp(rng.uniform(np.log(low), np.log(high)))
+    height, width = crop.shape
+    size = (max(1, round(width * factor * 4)), height * 4)
+    ink = cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR)
+    paper = cv2.copyMakeBorder(255 - ink, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)
+    try:
+        return canvas_to_mnist_uint8(paper)
     except EmptyDrawingError:
         return digit

@@ -4,6 +4,7 @@
   works, with what was measured.
 - ``mix``: the recipe, and what each epoch trains on.
 - ``head``: a base cut into a frozen trunk and a head, and the head's training.
+- ``guard``: each fit scored on replay digits held out from it; refitted gently, or refused.
 - ``files``: the ``fine-tune`` command's work: its inputs checked, the model and metadata saved.
 - ``cli``: ``python -m digit_recognizer fine-tune``.
 """

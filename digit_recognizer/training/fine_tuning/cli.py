@@ -2,10 +2,11 @@
 
     python -m digit_recognizer fine-tune --model model2 \\
         --extra-data ~/.local/share/digit-recognizer/corrections \\
-        --out ~/.local/share/digit-recognizer/my_model.h5
+        --out ~/.local/share/digit-recognizer/my_model.keras
 
-It runs ``files.fine_tune_file`` (how: ``fine_tune``); problems end it with one line
-on stderr and exit code 2.
+It runs ``files.fine_tune_file`` (how: ``fine_tune``; the guard: ``guard``) and prints what
+the guard did. Problems end it with one line on stderr and exit code 2; a fit the guard
+refuses writes nothing, names the conflicting correction and exits with code 1.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, DEFAULT_MODEL
 from digit_recognizer.core.idx_folder import IdxFolderError
 from digit_recognizer.core.mnist import MnistError
+from digit_recognizer.core.replay import ReplayError
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.training.fine_tuning.files import fine_tune_file
 from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError
@@ -41,8 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=2,
                         help="passes over a fresh mix of corrections and MNIST digits (default: 2)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--data-dir", help="folder with the MNIST files (default: $MNIST_DIR, "
-                                           "then the Keras cache)")
+    parser.add_argument("--mnist-test", action="store_true",
+                        help="also score it on MNIST's 10,000 test digits (needs MNIST, adds "
+                             "seconds; default: only the guard's held-out replay digits)")
+    parser.add_argument("--data-dir", help="with --mnist-test: folder with the MNIST files "
+                                           "(default: $MNIST_DIR, then the Keras cache)")
     return parser
 
 
@@ -50,13 +55,23 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         metadata = fine_tune_file(args.model, args.extra_data, args.out, epochs=args.epochs,
-                                  seed=args.seed, data_dir=args.data_dir)
-    except (FineTuneError, ModelError, IdxFolderError, MnistError) as err:
+                                  seed=args.seed, data_dir=args.data_dir,
+                                  mnist_test=args.mnist_test)
+    except (FineTuneError, ModelError, IdxFolderError, MnistError, ReplayError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if metadata["left_out"]:
+        print(f"left out {metadata['left_out']} correction(s) marked as conflicting in "
+              f"{args.extra_data}")
+    if metadata["guard"] == "refused":
+        print(f"nothing written: {metadata['guard_sentence']} ({metadata['seconds']:.0f} s)")
+        return 1
+    test = metadata.get("test_accuracy")
     base = metadata["base_test_accuracy"]
-    print(f"saved {args.out}: MNIST test accuracy {metadata['test_accuracy']:.2%}"
-          + (f" (base {base:.2%})" if base is not None else "")
-          + f", corrections read as taught {metadata['corrections_accuracy']:.0%}"
+    print(f"guard: {metadata['guard_sentence']}")
+    print(f"saved {args.out}: "
+          + (f"MNIST test accuracy {test:.2%}" + (f" (base {base:.2%})" if base else "") + ", "
+             if test is not None else "")
+          + f"corrections read as taught {metadata['corrections_accuracy']:.0%}"
           f" of {metadata['corrections']}, {metadata['seconds']:.0f} s")
     return 0

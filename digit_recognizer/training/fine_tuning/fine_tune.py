@@ -2,9 +2,9 @@
 
     python -m digit_recognizer fine-tune --model model2 \\
         --extra-data ~/.local/share/digit-recognizer/corrections \\
-        --out ~/.local/share/digit-recognizer/my_model.h5
+        --out ~/.local/share/digit-recognizer/my_model.keras
 
-    personalise(base, images, labels, replay=(x_train, y_train))   # the window, after each teach
+    personalise_guarded(base, images, labels, replay=pair, held=3000)   # the window, each teach
 
 It starts from the chosen model's weights (``train --extra-data`` retrains from scratch, an hour
 on a CPU) and trains for two short epochs (about 3,300 examples each) on a mix drawn afresh
@@ -39,6 +39,10 @@ points, read every correction and 97% of held-out similar drawings as 1. Adam lo
 on the head and took three times as long on every layer; without the confusable digits it lost
 0.2 points, mostly 7s read as 1.
 
+The window and the command fit under a guard (``guard``): each fit is scored on replay digits
+held out from it, fitted again gently if it lost more than 0.3 points against its base, and
+refused if that loses too. They replay the digits bundled with the models (``core.replay``).
+
 The command (``cli``, ``files``) writes beside ``--out`` (``.h5`` or
 ``.keras``) ``<stem>.json``, the metadata (base model and its SHA-256, the corrections' count
 and SHA-256, MNIST test accuracy after, seconds, the base's not-a-digit threshold), and the ONNX
@@ -54,11 +58,21 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_recognizer.training.fine_tuning.guard import Guarded, guarded_fit
 from digit_recognizer.training.fine_tuning.head import prepare_base, train_head, weights_digest
 from digit_recognizer.training.fine_tuning.mix import RECIPE, Prepared, Recipe
 
-__all__ = ["FineTuneError", "Recipe", "RECIPE", "Personaliser", "personalise", "prepare",
-           "fine_tune"]
+__all__ = [
+    "RECIPE",
+    "FineTuneError",
+    "Guarded",
+    "Personaliser",
+    "Recipe",
+    "fine_tune",
+    "personalise",
+    "personalise_guarded",
+    "prepare",
+]
 
 
 class FineTuneError(ValueError):
@@ -118,11 +132,12 @@ def check_replay(replay) -> tuple[np.ndarray, np.ndarray]:
 class Personaliser:
     """Fine-tunes the head of base models on corrections, keeping per-base work between calls.
 
-    The window's model process holds one (through ``personalise``) and calls it after every
-    teach with the same base and a growing set of corrections. For each of the last ``keep``
-    bases it keeps a ``Prepared``: the trunk's outputs for ``Recipe.replay_pool`` augmented
-    MNIST digits and ``Recipe.non_digit_pool`` non-digits, drawn with ``pool_seed`` (float16:
-    74 MB for model 1, 25 MB for model 2). Calls are serialised by a lock.
+    The window's model process holds one (through ``personalise_guarded``) and calls it after
+    every teach with the same base and a growing set of corrections. For each of the last
+    ``keep`` bases it keeps a ``Prepared``: the trunk's outputs for ``Recipe.replay_pool``
+    augmented MNIST digits, ``Recipe.held_out_digits`` held-out ones the guard scores on and
+    ``Recipe.non_digit_pool`` non-digits, drawn with ``pool_seed`` (float16: about 120 MB for
+    model 1, 40 MB for model 2). Calls are serialised by a lock.
     """
 
     def __init__(self, recipe: Recipe = RECIPE, *, keep: int = 2, pool_seed: int = 0) -> None:
@@ -133,38 +148,55 @@ class Personaliser:
 
     def personalise(self, base, images: np.ndarray, labels: np.ndarray, *,
                     replay: tuple[np.ndarray, np.ndarray], epochs: int = 2, seed: int = 0,
-                    verbose: int = 0):
+                    verbose: int = 0, held: int = 0):
         """A new Keras model: ``base`` with its head trained on the corrections (see
-        ``fine_tune`` for the arguments); ``base`` itself is left as it was."""
+        ``fine_tune`` for the arguments), unguarded; ``base`` itself is left as it was."""
         images, labels = check_corrections(images, labels)
-        if epochs < 1:
-            raise FineTuneError(f"epochs must be at least 1, got {epochs}")
+        _check_epochs(epochs)
         with self._lock:
-            prepared = self._prepare(base, check_replay(replay))
+            prepared = self._prepare(base, check_replay(replay), held)
             return train_head(prepared, images, labels, epochs=epochs, seed=seed,
                               recipe=self.recipe, verbose=verbose)
 
-    def prepare(self, base, replay: tuple[np.ndarray, np.ndarray]) -> Prepared:
+    def guarded(self, base, images: np.ndarray, labels: np.ndarray, *,
+                replay: tuple[np.ndarray, np.ndarray], epochs: int = 2, seed: int = 0,
+                verbose: int = 0, held: int = 0) -> Guarded:
+        """As ``personalise``, with the guard (``guard.guarded_fit``): the fit is scored on
+        replay digits held out from it (the first ``held`` of ``replay``, or random ones),
+        fitted again gently if it lost too much, and refused if that loses too."""
+        images, labels = check_corrections(images, labels)
+        _check_epochs(epochs)
+        with self._lock:
+            prepared = self._prepare(base, check_replay(replay), held)
+            return guarded_fit(prepared, images, labels, epochs=epochs, seed=seed,
+                               recipe=self.recipe, verbose=verbose)
+
+    def prepare(self, base, replay: tuple[np.ndarray, np.ndarray], held: int = 0) -> Prepared:
         """Cut ``base`` and cache its pools now (seconds), so the next teach need not."""
         with self._lock:
-            return self._prepare(base, check_replay(replay))
+            return self._prepare(base, check_replay(replay), held)
 
-    def _prepare(self, base, replay: tuple[np.ndarray, np.ndarray]) -> Prepared:
+    def _prepare(self, base, replay: tuple[np.ndarray, np.ndarray], held: int) -> Prepared:
         # The replay by its memory (held in ``Prepared``, so not reused): the same arrays, or
         # views of them, hit the cache however the caller passes them.
         images = replay[0]
-        key = _base_key(base) + (images.ctypes.data, images.shape, images.strides)
+        key = _base_key(base) + (images.ctypes.data, images.shape, images.strides, held)
         prepared = self._prepared.get(key)
         if prepared is not None and _still_valid(prepared, base):
             self._prepared.move_to_end(key)
             return prepared
         self._prepared.pop(key, None)
-        prepared = prepare_base(base, replay, self.recipe, self.pool_seed)
+        prepared = prepare_base(base, replay, self.recipe, self.pool_seed, held)
         self.pools_built += 1
         self._prepared[key] = prepared
         while len(self._prepared) > self.keep:
             self._prepared.popitem(last=False)  # the least recently used base
         return prepared
+
+
+def _check_epochs(epochs: int) -> None:
+    if epochs < 1:
+        raise FineTuneError(f"epochs must be at least 1, got {epochs}")
 
 
 def _base_key(base) -> tuple:
@@ -197,13 +229,20 @@ def personalise(base, images: np.ndarray, labels: np.ndarray, *,
 
     ``images``: uint8 (N, 28, 28), ink high; ``labels``: (N,) digits; ``replay``: MNIST
     training images and labels. Call it again with the same ``base`` object and more
-    corrections: the first call for a base passes ~4,600 pool digits through its trunk
+    corrections: the first call for a base passes ~7,600 pool digits through its trunk
     (seconds, or call ``prepare`` beforehand), later ones only the corrections' copies (about
     a second). ``base`` is left as it was. Raises ``FineTuneError`` or ``ModelError``.
     """
     return _PERSONALISER.personalise(base, images, labels, replay=replay, seed=seed)
 
 
-def prepare(base, *, replay: tuple[np.ndarray, np.ndarray]) -> None:
+def personalise_guarded(base, images: np.ndarray, labels: np.ndarray, *,
+                        replay: tuple[np.ndarray, np.ndarray], held: int = 0,
+                        seed: int = 0) -> Guarded:
+    """``personalise`` with the guard (``Personaliser.guarded``): what the window runs."""
+    return _PERSONALISER.guarded(base, images, labels, replay=replay, held=held, seed=seed)
+
+
+def prepare(base, *, replay: tuple[np.ndarray, np.ndarray], held: int = 0) -> None:
     """Do the first call's per-base work for ``personalise`` now, e.g. when a model loads."""
-    _PERSONALISER.prepare(base, replay)
+    _PERSONALISER.prepare(base, replay, held)

@@ -32,8 +32,8 @@ from digit_recognizer.training.fine_tuning.mix import (
     epoch_mix,
 )
 
-__all__ = ["head_model", "head_start", "prepare_base", "reset_head", "train_head",
-           "trunk_outputs", "weights_digest"]
+__all__ = ["head_accuracy", "head_model", "head_start", "prepare_base", "reset_head",
+           "train_head", "trunk_outputs", "weights_digest"]
 
 
 # Head layers without weights that may sit between the trunk and the first layer that learns.
@@ -51,8 +51,12 @@ def weights_digest(weights: list[np.ndarray]) -> bytes:
 
 
 def prepare_base(base, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe = RECIPE,
-                 pool_seed: int = 0) -> Prepared:
-    """Load or copy ``base``, cut it before its head and pass the pools through its trunk."""
+                 pool_seed: int = 0, held: int = 0) -> Prepared:
+    """Load or copy ``base``, cut it before its head and pass the pools through its trunk.
+
+    ``held``: the first ``held`` replay digits are only scored on (``Prepared.held_out``);
+    0: ``recipe.held_out_digits`` random ones are set apart from the pool instead.
+    """
     keras = import_keras()
     loaded = checked_model(base)
     work = keras.models.clone_model(loaded)
@@ -62,7 +66,7 @@ def prepare_base(base, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe = R
     trunk = keras.Model(work.inputs, work.layers[start - 1].output)
     rng = np.random.default_rng(pool_seed)
     x_replay, y_replay = replay
-    picked = rng.choice(len(x_replay), min(recipe.replay_pool, len(x_replay)), replace=False)
+    picked, scored = _split_replay(len(x_replay), held, recipe, rng)
     # the replay pool augmented once, as in training: (P, 28, 28) uint8
     pool = trunk_outputs(trunk, augment_digits(x_replay[picked], rng))
     others = non_digits(recipe.non_digit_pool, rng) if recipe.non_digits else \
@@ -71,11 +75,37 @@ def prepare_base(base, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe = R
         targets = np.full((len(others), 10), 0.1, np.float32)
     else:  # what the base answers for them, whatever that is
         targets = loaded.predict(to_model_input(others), verbose=0).astype(np.float32)
+    head = head_model(work, start, recipe)
+    held_out = trunk_outputs(trunk, x_replay[scored])  # as they are: the test set is not varied
+    held_out_labels = np.asarray(y_replay)[scored].astype(np.uint8)
     return Prepared(base=loaded, replay=x_replay, weights=weights, digest=weights_digest(weights),
-                    work=work, start=start, trunk=trunk, head=head_model(work, start, recipe),
-                    pool=pool,
+                    work=work, start=start, trunk=trunk, head=head, pool=pool,
                     pool_labels=np.asarray(y_replay)[picked].astype(np.uint8),
-                    others=trunk_outputs(trunk, others), other_targets=targets)
+                    others=trunk_outputs(trunk, others), other_targets=targets,
+                    held_out=held_out, held_out_labels=held_out_labels,
+                    base_accuracy=head_accuracy(head, held_out, held_out_labels))
+
+
+def _split_replay(total: int, held: int, recipe: Recipe, rng: np.random.Generator):
+    """Indexes of the replay pool and of the held-out digits, which never overlap."""
+    if held:
+        scored = np.arange(min(held, recipe.held_out_digits))
+        rest = np.arange(held, total)
+    else:  # a plain replay pair: set random digits apart, at most a third of them
+        order = rng.permutation(total)
+        count = min(recipe.held_out_digits, total // 3)
+        scored, rest = np.sort(order[:count]), order[count:]
+    if not len(scored) or not len(rest):
+        raise ModelError(f"{total} replay digits cannot be split into a pool to replay and "
+                         f"digits held out to score on (held out: {held})")
+    return rng.choice(rest, min(recipe.replay_pool, len(rest)), replace=False), scored
+
+
+def head_accuracy(head, outputs: np.ndarray, labels: np.ndarray) -> float:
+    """The share of ``labels`` that ``head`` reads right from the trunk ``outputs``."""
+    keras = import_keras()
+    probabilities = keras.ops.convert_to_numpy(head(outputs, training=False))
+    return float(np.mean(probabilities.argmax(axis=1) == labels))
 
 
 def checked_model(base):

@@ -1,0 +1,116 @@
+"""The digit writer and what train adds with it: written digits, wider and narrower digits,
+USPS' training split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digit_recognizer.core.catalogue import find_bundled
+from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.scoring import to_model_input
+from digit_recognizer.recognition.inference import load_onnx_copy
+from digit_recognizer.training.data.variants import make_written, reshape_width
+from digit_recognizer.training.data.writer import WRITERS, digit_paths, write_digit, write_digits
+from digit_recognizer.training.train import TrainConfig, load_data
+from digit_recognizer.training.train_cli import main as train_main
+
+
+def test_written_digits_are_mnist_like_and_reproducible():
+    labels = np.arange(10).repeat(3)
+    a = write_digits(labels, np.random.default_rng(0))
+    b = write_digits(labels, np.random.default_rng(0))
+    assert a.shape == (30, 28, 28) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    assert (a.reshape(30, -1).max(axis=1) == 255).all()  # ink high, as MNIST
+    assert not np.array_equal(a, write_digits(labels, np.random.default_rng(1)))
+
+
+def test_written_canvas_is_ink_on_white_paper():
+    canvas = write_digit(4, np.random.default_rng(0))
+    assert canvas.shape == (280, 280) and canvas[0, 0] == 255 and (canvas < 128).sum() > 200
+
+
+def _aspects(label: int, draws: int = 300) -> np.ndarray:
+    rng = np.random.default_rng(label)
+    aspects = []
+    for _ in range(draws):
+        points = np.concatenate(digit_paths(label, rng))
+        width, height = points.max(axis=0) - points.min(axis=0)
+        aspects.append(width / height)
+    return np.array(aspects)
+
+
+@pytest.mark.parametrize("label", [0, 2, 3, 5, 6, 8])
+def test_every_class_comes_wide_and_narrow(label):
+    aspects = _aspects(label)
+    # 0.5x-2x the natural width: the widest drawings are several times as wide as the narrowest.
+    assert np.percentile(aspects, 95) / np.percentile(aspects, 5) > 2.5
+
+
+def test_ones_come_plain_flagged_long_and_with_a_base():
+    rng = np.random.default_rng(0)
+    strokes = [WRITERS[1](rng) for _ in range(400)]
+    flags = [paths[0][0] for paths in strokes if len(paths[0]) > 11 or len(paths) > 1]
+    long_flags = [end for end in flags if np.hypot(*end) > 0.45]  # from the top, in heights
+    with_base = [paths for paths in strokes if np.ptp(paths[-1][:, 1]) < 1e-9]
+    assert 0.1 < len(long_flags) / len(strokes) and len(flags) > len(strokes) / 2
+    assert len(with_base) > 40
+
+
+def test_fours_come_closed_open_and_in_one_stroke():
+    rng = np.random.default_rng(0)
+    counts = [len(WRITERS[4](rng)) for _ in range(200)]
+    assert 1 in counts and 2 in counts
+    sevens = [len(WRITERS[7](rng)) for _ in range(200)]
+    assert 1 in sevens and 2 in sevens  # crossed and plain
+
+
+def test_bundled_model_reads_what_the_writer_writes():
+    """The writer writes digits, not scribbles: model 2 reads nearly all of them already."""
+    labels = np.arange(10).repeat(20)
+    images = write_digits(labels, np.random.default_rng(7))
+    forward = load_onnx_copy(find_bundled("model2").path())
+    read = forward(to_model_input(images)).argmax(axis=1)
+    assert (read == labels).mean() > 0.85
+
+
+def test_widening_changes_the_digit_width_and_keeps_the_mnist_frame(mnist_dir):
+    (x, _), _ = load_mnist(mnist_dir)
+    zero = x[1]  # a 0
+
+    def aspect(image: np.ndarray) -> float:
+        ys, xs = np.nonzero(image > 64)
+        return (np.ptp(xs) + 1) / (np.ptp(ys) + 1)
+
+    rng = np.random.default_rng(0)
+    wide, narrow = reshape_width(zero, rng, 2, 2), reshape_width(zero, rng, 0.5, 0.5)
+    assert aspect(wide) > 1.6 * aspect(zero) and aspect(narrow) < 0.7 * aspect(zero)
+    assert wide.shape == (28, 28) and wide.dtype == np.uint8
+    blank = np.zeros((28, 28), np.uint8)
+    np.testing.assert_array_equal(reshape_width(blank, rng), blank)
+
+
+def test_written_set_is_balanced_and_the_same_for_any_worker_count():
+    a_images, a_labels = make_written(40, seed=3, workers=1)
+    b_images, b_labels = make_written(40, seed=3, workers=2)
+    np.testing.assert_array_equal(a_images, b_images)
+    np.testing.assert_array_equal(a_labels, b_labels)
+    assert np.bincount(a_labels, minlength=10).tolist() == [4] * 10
+
+
+def test_run_data_holds_mnist_usps_and_written_digits(mnist_dir):
+    config = TrainConfig("rmsprop", "unused.h5", limit=200, data_dir=mnist_dir, variants=False,
+                         written=0.5, usps_train=True)
+    data = load_data(config)
+    assert len(data.x_fit) + len(data.x_val) == 200 + 7291 + 100
+    assert len(data.x_val) == (200 + 7291 + 100) // 10  # validation weighs all three
+
+
+def test_train_without_usps_says_where_it_looked(tmp_path, capsys):
+    code = train_main(["--usps-train", "--usps-dir", str(tmp_path / "nowhere"), "--limit", "100",
+                       "--out", str(tmp_path / "m.h5")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "USPS folder" in err and "nowhere" in err and "--usps-dir" in err
+    assert not list(tmp_path.glob("m.*"))  # nothing written
