@@ -1,7 +1,7 @@
 """The personal model as it was before the last teach, kept on disk so that Undo is instant.
 
-    my_model.h5, my_model.json, my_model.onnx                      the model in use
-    my_model.previous.h5, my_model.previous.json, ...onnx          the one before the last teach
+    my_model.keras, my_model.json, my_model.onnx                   the model in use
+    my_model.previous.keras, my_model.previous.json, ...onnx       the one before the last teach
 
 ``keep_previous`` copies the personal model aside just before a teach's fine-tuning replaces
 it; ``restore_previous`` moves it back in place (renames: nothing is refitted), or removes the
@@ -27,7 +27,7 @@ __all__ = ["previous_path", "keep_previous", "restore_previous", "discard_previo
 
 
 def previous_path(path: str | os.PathLike) -> Path:
-    """Where the model before the last teach is kept: ``my_model.previous.h5`` beside it."""
+    """Where the model before the last teach is kept: ``my_model.previous.keras`` beside it."""
     path = Path(path)
     return path.with_name(f"{path.stem}.previous{path.suffix}")
 

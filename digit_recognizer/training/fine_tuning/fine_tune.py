@@ -151,12 +151,7 @@ class Personaliser:
                     verbose: int = 0, held: int = 0):
         """A new Keras model: ``base`` with its head trained on the corrections (see
         ``fine_tune`` for the arguments), unguarded; ``base`` itself is left as it was."""
-        images, labels = check_corrections(images, labels)
-        _check_epochs(epochs)
-        with self._lock:
-            prepared = self._prepare(base, check_replay(replay), held)
-            return train_head(prepared, images, labels, epochs=epochs, seed=seed,
-                              recipe=self.recipe, verbose=verbose)
+        return self._fit(train_head, base, images, labels, replay, epochs, seed, verbose, held)
 
     def guarded(self, base, images: np.ndarray, labels: np.ndarray, *,
                 replay: tuple[np.ndarray, np.ndarray], epochs: int = 2, seed: int = 0,
@@ -164,12 +159,19 @@ class Personaliser:
         """As ``personalise``, with the guard (``guard.guarded_fit``): the fit is scored on
         replay digits held out from it (the first ``held`` of ``replay``, or random ones),
         fitted again gently if it lost too much, and refused if that loses too."""
+        return self._fit(guarded_fit, base, images, labels, replay, epochs, seed, verbose, held)
+
+    def _fit(self, fit, base, images: np.ndarray, labels: np.ndarray,
+             replay: tuple[np.ndarray, np.ndarray], epochs: int, seed: int, verbose: int,
+             held: int):
+        """Check the arguments, then ``fit`` (``train_head`` or ``guarded_fit``) on the
+        base's prepared pools, one call at a time."""
         images, labels = check_corrections(images, labels)
         _check_epochs(epochs)
         with self._lock:
             prepared = self._prepare(base, check_replay(replay), held)
-            return guarded_fit(prepared, images, labels, epochs=epochs, seed=seed,
-                               recipe=self.recipe, verbose=verbose)
+            return fit(prepared, images, labels, epochs=epochs, seed=seed, recipe=self.recipe,
+                       verbose=verbose)
 
     def prepare(self, base, replay: tuple[np.ndarray, np.ndarray], held: int = 0) -> Prepared:
         """Cut ``base`` and cache its pools now (seconds), so the next teach need not."""
