@@ -15,7 +15,8 @@ digits), a refused correction left out of the next fits as the window leaves it 
   kept, worst user; target <= 0.3 points. The same without the guard (every fit kept) shows
   what the guard saves;
 - **time**: ``python -m digit_recognizer fine-tune`` with 20 corrections as one process (the
-  wall time, and its CPU seconds, which load on the machine stretches less); target <= 10 s.
+  wall time, and its CPU seconds, which load on the machine stretches less): the first run
+  with a model, which fills the pool cache, and the later ones; target <= 10 s.
 
 Scores go through the frozen trunk once per base (the models differ only in their head).
 """
@@ -36,12 +37,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
-from benchmarks.table import row, run_and_print  # noqa: E402
-from digit_recognizer.core.idx import write_idx  # noqa: E402
-from digit_recognizer.core.mnist import MnistError, load_mnist  # noqa: E402
-from digit_recognizer.core.replay import ReplayError, load_replay  # noqa: E402
-from digit_recognizer.core.results import ModelError  # noqa: E402
-from digit_recognizer.training.data.usps import DatasetError, load_usps  # noqa: E402
+from benchmarks.table import row, run_and_print
+from digit_recognizer.core.idx import write_idx
+from digit_recognizer.core.mnist import MnistError, load_mnist
+from digit_recognizer.core.replay import ReplayError, load_replay
+from digit_recognizer.core.results import ModelError
+from digit_recognizer.training.data.usps import DatasetError, load_usps
 
 TAUGHT = 3  # corrections per user, one teach each
 MIN_MISREAD = TAUGHT + 3  # a class needs this many misread training digits to make users
@@ -53,7 +54,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="bundled models to measure (default: model2 model1)")
     parser.add_argument("--users", type=int, default=4, help="users per digit (default: 4)")
     parser.add_argument("--timed", type=int, default=3,
-                        help="runs of the fine-tune command (default: 3)")
+                        help="runs of the fine-tune command after the first (default: 3)")
     parser.add_argument("--quick", action="store_true", help="model 2, 2 users, 1 timed run")
     args = parser.parse_args(argv)
     if args.quick:
@@ -157,25 +158,29 @@ def measure_model(key: str, users: int, mnist_test, usps: dict) -> list[dict]:
 
 
 def time_command(runs: int, usps_train) -> list[dict]:
-    """``fine-tune`` as one process with 20 corrections: 10 misread by model 2, 10 not."""
+    """``fine-tune`` as one process with 20 corrections: 10 misread by model 2, 10 not; the
+    first run with an empty pool cache (``pool_cache``), then ``runs`` more that find it."""
     x, y = usps_train
     with tempfile.TemporaryDirectory() as folder:
         write_idx(Path(folder) / "c-images-idx3-ubyte", x[:20])
         write_idx(Path(folder) / "c-labels-idx1-ubyte", y[:20])
         walls, cpus = [], []
-        for _ in range(runs):
+        for _ in range(runs + 1):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.monotonic()
             subprocess.run([sys.executable, "-m", "digit_recognizer", "fine-tune", "--model",
-                            "model2", "--extra-data", folder, "--out", f"{folder}/m.keras"],
+                            "model2", "--extra-data", folder, "--out", f"{folder}/m.keras",
+                            "--cache-dir", f"{folder}/cache"],
                            cwd=ROOT, check=True, capture_output=True)
             walls.append(time.monotonic() - started)
             used = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpus.append(used.ru_utime + used.ru_stime - before.ru_utime - before.ru_stime)
-    return [row("fine-tune command, 20 corrections", "wall time, median",
-                statistics.median(walls), "s", "<= 10"),
-            row("fine-tune command, 20 corrections", "CPU time, median", statistics.median(cpus),
-                "s")]
+    name = "fine-tune command, 20 corrections"
+    return [row(name, "first run with the model: wall time", walls[0], "s"),
+            row(name, "first run with the model: CPU time", cpus[0], "s"),
+            row(name, "later runs: wall time, median", statistics.median(walls[1:]), "s",
+                "<= 10"),
+            row(name, "later runs: CPU time, median", statistics.median(cpus[1:]), "s")]
 
 
 def run(args: argparse.Namespace) -> list[dict]:

@@ -101,6 +101,7 @@ class TrainConfig:
     non_digits: float = 0.125  # non-digits per batch, as a share of its digits
     non_digit_pool: int = 20000  # non-digits drawn for the run
     widened: float = 0.25  # share of digits shown wider or narrower than written
+    filled: float = 0.0  # share of those stretched to a square instead, as scanned forms do
     written: float = 0.25  # digits from the ``writer`` added, as a share of the MNIST digits
     usps_train: bool = False  # add USPS' training split (real handwriting) to the data
     usps_dir: str | None = None  # its folder; None: $USPS_DIR, then ../shared/data/usps
@@ -193,7 +194,8 @@ def load_data(config: TrainConfig) -> RunData:
                                                       config.seed)
     variants = None
     if config.variants:
-        variants = make_variants(x_fit, y_fit, config.seed, config.non_digit_pool)
+        variants = make_variants(x_fit, y_fit, config.seed, config.non_digit_pool,
+                                 filled=config.filled)
     return RunData(x_fit, y_fit, x_val, y_val, x_test, y_test,
                    dataset_sha256(x_train, y_train), variants)
 

@@ -82,6 +82,20 @@ def test_a_copy_the_kept_model_lacks_is_not_left_to_describe_it(tmp_path):
     assert model.read_text() == "first" and not model.with_suffix(".onnx").exists()
 
 
+def test_undo_of_the_first_teach_after_an_upgrade_brings_back_the_old_h5_model(tmp_path):
+    legacy, model = tmp_path / "my_model.h5", tmp_path / "my_model.keras"
+    write_model(legacy, "from an older version")
+    assert keep_previous(model)  # the teach asks for my_model.keras; the .h5 is what there is
+    legacy.unlink()  # the teach's fit writes my_model.keras and drops the .h5
+    write_model(model, "fitted")
+    assert restore_previous(model)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my_model.h5", "my_model.json",
+                                                          "my_model.onnx"]
+    assert legacy.read_text() == "from an older version"
+    assert "older" in legacy.with_suffix(".json").read_text()
+    assert legacy.with_suffix(".onnx").read_text() == "copy of from an older version"
+
+
 def test_with_no_model_before_the_teach_undo_removes_the_new_one(tmp_path):
     model = tmp_path / "my_model.keras"
     write_model(model, "older")

@@ -75,13 +75,15 @@ def test_bundled_model_reads_what_the_writer_writes():
     assert (read == labels).mean() > 0.85
 
 
+def aspect(image: np.ndarray) -> float:
+    """Width over height of the ink's bounding box."""
+    ys, xs = np.nonzero(image > 64)
+    return (np.ptp(xs) + 1) / (np.ptp(ys) + 1)
+
+
 def test_widening_changes_the_digit_width_and_keeps_the_mnist_frame(mnist_dir):
     (x, _), _ = load_mnist(mnist_dir)
     zero = x[1]  # a 0
-
-    def aspect(image: np.ndarray) -> float:
-        ys, xs = np.nonzero(image > 64)
-        return (np.ptp(xs) + 1) / (np.ptp(ys) + 1)
 
     rng = np.random.default_rng(0)
     wide, narrow = reshape_width(zero, rng, 2, 2), reshape_width(zero, rng, 0.5, 0.5)
@@ -89,6 +91,23 @@ def test_widening_changes_the_digit_width_and_keeps_the_mnist_frame(mnist_dir):
     assert wide.shape == (28, 28) and wide.dtype == np.uint8
     blank = np.zeros((28, 28), np.uint8)
     np.testing.assert_array_equal(reshape_width(blank, rng), blank)
+
+
+def test_filled_digits_are_stretched_to_a_square_at_most_four_times_wider(mnist_dir):
+    (x, y), _ = load_mnist(mnist_dir)
+    rng = np.random.default_rng(0)
+
+    sevens, ones = x[y == 7][:20], x[y == 1][:200]
+    filled = [aspect(reshape_width(seven, rng, filled=1.0)) for seven in sevens]
+    assert 0.9 < np.median(filled) < 1.1  # faint stray ink widens a few crops
+    assert np.mean([0.75 < a < 1.33 for a in filled]) >= 0.9
+    thin = [one for one in ones if aspect(one) < 0.2][:5]  # upright 1s: a block if squared
+    assert thin and all(aspect(reshape_width(one, rng, filled=1.0)) < 0.75 for one in thin)
+    # filled=0 draws nothing more: the widened digits of older runs stay as they were
+    a, b = np.random.default_rng(1), np.random.default_rng(1)
+    np.testing.assert_array_equal(reshape_width(sevens[0], a), reshape_width(sevens[0], b,
+                                                                               filled=0.0))
+    assert a.random() == b.random()
 
 
 def test_written_set_is_balanced_and_the_same_for_any_worker_count():
@@ -114,3 +133,22 @@ def test_train_without_usps_says_where_it_looked(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "USPS folder" in err and "nowhere" in err and "--usps-dir" in err
     assert not list(tmp_path.glob("m.*"))  # nothing written
+
+
+def test_the_data_options_reach_the_run_configuration(tmp_path, monkeypatch):
+    from digit_recognizer.core.results import ModelError
+    from digit_recognizer.training import train_cli
+
+    seen = []
+
+    def record(config, **_):
+        seen.append(config)
+        raise ModelError("stopped before loading any data")
+
+    monkeypatch.setattr(train_cli, "train", record)
+    assert train_main(["--widened", "0.4", "--filled", "0.3", "--written", "0.1",
+                       "--out", str(tmp_path / "m.h5")]) == 2
+    (config,) = seen
+    assert (config.widened, config.filled, config.written) == (0.4, 0.3, 0.1)
+    with pytest.raises(SystemExit):
+        train_main(["--filled", "1.5", "--out", str(tmp_path / "m.h5")])

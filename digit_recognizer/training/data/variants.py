@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from multiprocessing import get_context
 
 import cv2
@@ -55,9 +56,10 @@ class TrainingVariants:
 
 
 def make_variants(x: np.ndarray, y: np.ndarray, seed: int, non_digit_count: int,
-                  workers: int | None = None) -> TrainingVariants:
+                  workers: int | None = None, filled: float = 0.0) -> TrainingVariants:
     """Re-drawn and style-edited copies of uint8 (N, 28, 28) digits ``x``, and non-digits.
 
+    ``filled`` is the share of the widened copies stretched to fill a square (``reshape_width``).
     Deterministic for a given ``seed``, whatever the number of ``workers`` (default: one per
     CPU core).
     """
@@ -68,7 +70,7 @@ def make_variants(x: np.ndarray, y: np.ndarray, seed: int, non_digit_count: int,
     workers = workers or os.cpu_count() or 1
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         digits = list(pool.map(_digit_chunk, [x[s:s + CHUNK] for s in starts],
-                               [y[s:s + CHUNK] for s in starts], seeds))
+                               [y[s:s + CHUNK] for s in starts], seeds, repeat(filled)))
         others = list(pool.map(_non_digit_chunk, nd_counts, nd_seeds))
     if not digits:
         empty = np.empty((0, 28, 28), np.uint8)
@@ -98,7 +100,7 @@ def _written_chunk(labels: np.ndarray, seed: np.random.SeedSequence) -> np.ndarr
     return write_digits(labels, np.random.default_rng(seed))
 
 
-def _digit_chunk(x: np.ndarray, y: np.ndarray, seed: np.random.SeedSequence):
+def _digit_chunk(x: np.ndarray, y: np.ndarray, seed: np.random.SeedSequence, filled: float):
     cv2.setNumThreads(1)  # the pool runs one worker per core already
     rng = np.random.default_rng(seed)
     restroked = np.stack([restroke(digit, rng) for digit in x]) if len(x) else x.copy()
@@ -108,7 +110,8 @@ def _digit_chunk(x: np.ndarray, y: np.ndarray, seed: np.random.SeedSequence):
         if edited is not None:
             styled[i] = restroke(edited, rng) if rng.random() < 0.5 else edited
             has_style[i] = True
-    widened = np.stack([reshape_width(digit, rng) for digit in x]) if len(x) else x.copy()
+    widened = (np.stack([reshape_width(digit, rng, filled=filled) for digit in x]) if len(x)
+               else x.copy())
     return restroked, styled, has_style, widened
 
 
@@ -129,19 +132,23 @@ def restroke(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def reshape_width(digit: np.ndarray, rng: np.random.Generator, low: float = 0.5,
-                  high: float = 2.0) -> np.ndarray:
-    """``digit`` made ``low``–``high`` times as wide (log-uniform), preprocessed as a drawing.
+                  high: float = 2.0, filled: float = 0.0) -> np.ndarray:
+    """``digit`` made ``low``–``high`` times as wide (log-uniform), preprocessed as a drawing;
+    or, with probability ``filled``, stretched to a square.
 
     The app keeps a drawing's proportions, so a wide digit reaches the network wide: MNIST's
     recipe scales the longer side to 20 px, and a digit twice as wide as usual comes out
-    flatter and wider than any in MNIST.
+    flatter and wider than any in MNIST. Scanned forms often go further and stretch every
+    digit to fill its box (Semeion does), which makes a 1 as wide as it is tall.
     """
     ys, xs = np.nonzero(digit)
     if not len(xs):
         return digit
     crop = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
-    factor = np.exp(rng.uniform(np.log(low), np.log(high)))
     height, width = crop.shape
+    factor = np.exp(rng.uniform(np.log(low), np.log(high)))
+    if filled and rng.random() < filled:  # drawn only when asked, so older streams stay the same
+        factor = min(height / width, 4.0)  # beyond 4x, an upright 1 would become a block
     size = (max(1, round(width * factor * 4)), height * 4)
     ink = cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR)
     paper = cv2.copyMakeBorder(255 - ink, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)

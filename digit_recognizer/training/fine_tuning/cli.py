@@ -21,6 +21,7 @@ from digit_recognizer.core.replay import ReplayError
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.training.fine_tuning.files import fine_tune_file
 from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError
+from digit_recognizer.training.fine_tuning.pool_cache import default_cache_dir
 
 __all__ = ["build_parser", "main"]
 
@@ -48,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "seconds; default: only the guard's held-out replay digits)")
     parser.add_argument("--data-dir", help="with --mnist-test: folder with the MNIST files "
                                            "(default: $MNIST_DIR, then the Keras cache)")
+    parser.add_argument("--cache-dir", default=default_cache_dir(),
+                        help="where the model's replay and held-out digits, as its frozen "
+                             "layers see them, are kept for the next run; saves 4-5 s a run "
+                             "(default: %(default)s)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write that cache")
     return parser
 
 
@@ -56,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         metadata = fine_tune_file(args.model, args.extra_data, args.out, epochs=args.epochs,
                                   seed=args.seed, data_dir=args.data_dir,
-                                  mnist_test=args.mnist_test)
+                                  mnist_test=args.mnist_test,
+                                  cache_dir=None if args.no_cache else args.cache_dir)
     except (FineTuneError, ModelError, IdxFolderError, MnistError, ReplayError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -90,12 +90,14 @@ def _same_folder(a: Path, b: Path) -> bool:
 
 def fine_tune_file(choice: str, extra_data: str | os.PathLike, out: str | os.PathLike, *,
                    epochs: int = 2, seed: int = 0, data_dir: str | os.PathLike | None = None,
-                   onnx: bool = True, mnist_test: bool = False) -> dict:
+                   onnx: bool = True, mnist_test: bool = False,
+                   cache_dir: str | os.PathLike | None = None) -> dict:
     """Fine-tune model ``choice`` on the IDX pair in ``extra_data`` under the guard, save it
     unless the guard refused it; return its metadata (``"guard"`` says what happened).
 
     ``choice``: 'model1', 'model2' or a model file. It replays the bundled replay digits
     (``core.replay``); ``mnist_test`` also scores it on MNIST's test set (from ``data_dir``).
+    ``cache_dir`` keeps the base's pools for the next run (``pool_cache``; None: not kept).
     Every input is checked before Keras is imported. Raises ``FineTuneError``,
     ``ModelError``, ``IdxFolderError``, ``ReplayError`` or ``MnistError``.
     """
@@ -114,9 +116,9 @@ def fine_tune_file(choice: str, extra_data: str | os.PathLike, out: str | os.Pat
     replay = load_replay()
     test = load_mnist(data_dir)[1] if mnist_test else None
     base_sha256 = file_sha256(base)  # before training: ``out`` may be ``base`` itself
-    guarded = Personaliser(RECIPE, keep=1).guarded(base, images, labels, replay=replay.pair,
-                                                   held=replay.held_out, epochs=epochs,
-                                                   seed=seed)
+    personaliser = Personaliser(RECIPE, keep=1, cache_dir=cache_dir)
+    guarded = personaliser.guarded(base, images, labels, replay=replay.pair,
+                                   held=replay.held_out, epochs=epochs, seed=seed)
     metadata = {
         "name": f"{choice_label(choice_for_file(base))} + {len(labels)} corrections",
         "base_model": choice_for_file(base),

@@ -31,9 +31,10 @@ from digit_recognizer.training.fine_tuning.mix import (
     correction_copies,
     epoch_mix,
 )
+from digit_recognizer.training.fine_tuning.pool_cache import load_pools, pool_key, save_pools
 
-__all__ = ["head_accuracy", "head_model", "head_start", "prepare_base", "reset_head",
-           "train_head", "trunk_outputs", "weights_digest"]
+__all__ = ["head_accuracy", "head_model", "head_start", "make_pools", "prepare_base",
+           "reset_head", "train_head", "trunk_outputs", "weights_digest"]
 
 
 # Head layers without weights that may sit between the trunk and the first layer that learns.
@@ -51,11 +52,14 @@ def weights_digest(weights: list[np.ndarray]) -> bytes:
 
 
 def prepare_base(base, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe = RECIPE,
-                 pool_seed: int = 0, held: int = 0) -> Prepared:
+                 pool_seed: int = 0, held: int = 0,
+                 cache_dir: str | os.PathLike | None = None) -> Prepared:
     """Load or copy ``base``, cut it before its head and pass the pools through its trunk.
 
     ``held``: the first ``held`` replay digits are only scored on (``Prepared.held_out``);
     0: ``recipe.held_out_digits`` random ones are set apart from the pool instead.
+    ``cache_dir``: where the trunk's outputs are kept for the next process (``pool_cache``);
+    None: made here and kept in memory only.
     """
     keras = import_keras()
     loaded = checked_model(base)
@@ -64,26 +68,43 @@ def prepare_base(base, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe = R
     work.set_weights(weights)
     start = head_start(work, recipe.trainable_layers)
     trunk = keras.Model(work.inputs, work.layers[start - 1].output)
+    digest = weights_digest(weights)
+    key = pool_key(digest, replay, recipe, pool_seed, held) if cache_dir else None
+    pools = load_pools(cache_dir, key) if cache_dir else None
+    if pools is None or pools["pool"].shape[1:] != tuple(trunk.outputs[0].shape[1:]):
+        pools = make_pools(trunk, loaded, replay, recipe, pool_seed, held)
+        if cache_dir:
+            save_pools(cache_dir, key, pools)
+    head = head_model(work, start, recipe)
+    return Prepared(base=loaded, replay=replay[0], weights=weights, digest=digest, work=work,
+                    start=start, trunk=trunk, head=head, **pools,
+                    base_accuracy=head_accuracy(head, pools["held_out"],
+                                                pools["held_out_labels"]))
+
+
+def make_pools(trunk, base, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe,
+               pool_seed: int, held: int) -> dict[str, np.ndarray]:
+    """The trunk's outputs for the replay pool (augmented once, as in training), the
+    non-digits and the held-out digits (as they are: the test set is not varied), with
+    their labels and targets: ``pool_cache.POOL_ARRAYS``."""
     rng = np.random.default_rng(pool_seed)
     x_replay, y_replay = replay
     picked, scored = _split_replay(len(x_replay), held, recipe, rng)
-    # the replay pool augmented once, as in training: (P, 28, 28) uint8
-    pool = trunk_outputs(trunk, augment_digits(x_replay[picked], rng))
+    augmented = augment_digits(x_replay[picked], rng)
     others = non_digits(recipe.non_digit_pool, rng) if recipe.non_digits else \
         np.zeros((0, 28, 28), np.uint8)
     if recipe.uniform_non_digits or not len(others):
         targets = np.full((len(others), 10), 0.1, np.float32)
     else:  # what the base answers for them, whatever that is
-        targets = loaded.predict(to_model_input(others), verbose=0).astype(np.float32)
-    head = head_model(work, start, recipe)
-    held_out = trunk_outputs(trunk, x_replay[scored])  # as they are: the test set is not varied
-    held_out_labels = np.asarray(y_replay)[scored].astype(np.uint8)
-    return Prepared(base=loaded, replay=x_replay, weights=weights, digest=weights_digest(weights),
-                    work=work, start=start, trunk=trunk, head=head, pool=pool,
-                    pool_labels=np.asarray(y_replay)[picked].astype(np.uint8),
-                    others=trunk_outputs(trunk, others), other_targets=targets,
-                    held_out=held_out, held_out_labels=held_out_labels,
-                    base_accuracy=head_accuracy(head, held_out, held_out_labels))
+        targets = base.predict(to_model_input(others), verbose=0).astype(np.float32)
+    # one pass for all three: each predict() call is traced anew, a fraction of a second
+    outputs = trunk_outputs(trunk, np.concatenate([augmented, others, x_replay[scored]]))
+    ends = np.cumsum([len(augmented), len(others)])
+    return {"pool": outputs[:ends[0]],
+            "pool_labels": np.asarray(y_replay)[picked].astype(np.uint8),
+            "others": outputs[ends[0]:ends[1]], "other_targets": targets,
+            "held_out": outputs[ends[1]:],
+            "held_out_labels": np.asarray(y_replay)[scored].astype(np.uint8)}
 
 
 def _split_replay(total: int, held: int, recipe: Recipe, rng: np.random.Generator):
