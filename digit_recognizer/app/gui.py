@@ -47,6 +47,7 @@ from digit_recognizer.app.background.job_results import (
     TookBack,
 )
 from digit_recognizer.app.background.model_loading import ModelLoader
+from digit_recognizer.app.background.model_process import PersonaliseOptions
 from digit_recognizer.app.background.worker import Worker
 from digit_recognizer.app.model_choice import ModelChoice
 from digit_recognizer.app.personal_model import personal_path
@@ -61,6 +62,7 @@ from digit_recognizer.app.window.help_info import about_lines, shortcut_rows
 from digit_recognizer.app.window.main_window import MainWindow
 from digit_recognizer.app.window.wording import DRAW_FIRST
 from digit_recognizer.core.catalogue import DEFAULT_MODEL, MODELS_DIR
+from digit_recognizer.training.fine_tuning.pool_cache import default_cache_dir
 
 __all__ = ["DigitRecognizerApp", "build_parser", "main"]
 
@@ -384,7 +386,10 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     except tk.TclError as err:
         print(f"error: cannot open a window ({err}); is a display available?", file=sys.stderr)
         return 1
-    loader = ModelLoader(args.models_dir, personal=personal_path(corrections_dir()))
+    # the base's pools, kept where the fine-tune command finds them too
+    options = PersonaliseOptions(cache_dir=str(default_cache_dir()))
+    loader = ModelLoader(args.models_dir, personal=personal_path(corrections_dir()),
+                         options=options)
     DigitRecognizerApp(root, loader, preload=loader.in_process, model=args.model,
                        models_dir=args.models_dir, trace=os.environ.get(TRACE_ENV) or None,
                        teacher=loader)

@@ -82,7 +82,8 @@ class ModelLoader:
 
     def __init__(self, models_dir: str | os.PathLike | None = None, *,
                  personal: str | os.PathLike | None = None, options: Any = None) -> None:
-        """``options``: a ``model_process.PersonaliseOptions`` (MNIST folder, replay size)."""
+        """``options``: a ``model_process.PersonaliseOptions`` (MNIST folder, replay size,
+        pool cache)."""
         self.models_dir = models_dir
         self.personal = str(personal) if personal is not None else None
         self.options = options

@@ -70,6 +70,9 @@ class PersonaliseOptions:
     data_dir: str | None = None
     replay_limit: int | None = None  # with data_dir, the first N training digits only
     seed: int = 0
+    # where the base's pools are kept between starts, shared with ``fine-tune``
+    # (``pool_cache``); None: made again by every model process
+    cache_dir: str | None = None
 
 
 class ModelProcess:

@@ -3,8 +3,8 @@
 
 It answers the parent's requests over the pipe: load a model and keep it (TensorFlow is imported
 here, never in the window's process), run one, fine-tune the user's personal model on the
-corrections under the guard (``personalise_model``, replaying the digits bundled with the
-models, ``core.replay``, so MNIST is never needed nor downloaded), and make a model's ONNX
+corrections under the guard (``_Teacher``, replaying the digits bundled with the models,
+``core.replay``, so MNIST is never needed nor downloaded), and make a model's ONNX
 copy. A fit the guard refuses is not saved: the reply says which correction conflicts. The
 window's process never imports this module: its imports load OpenCV, and loading a Keras
 model imports TensorFlow.
@@ -32,11 +32,10 @@ from digit_recognizer.core.replay import ReplayError, load_replay
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.recognition.recognizer import Recognizer, bundled_path, load_keras_file
 from digit_recognizer.training.export import export_onnx
-from digit_recognizer.training.fine_tuning import fine_tune
 from digit_recognizer.training.fine_tuning.files import guard_record
-from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError
+from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError, Personaliser
 
-__all__ = ["serve", "personalise_model", "prepare_model", "base_threshold", "file_stamp"]
+__all__ = ["serve", "base_threshold", "file_stamp"]
 
 
 def serve(conn: Connection, models_dir: str | os.PathLike | None) -> None:
@@ -112,37 +111,25 @@ def _predict(models: dict, choice: str, x: np.ndarray) -> tuple[str, object]:
 # -- fine-tuning the personal model (in the child) ---------------------------------------------
 
 
-def personalise_model(base, images: np.ndarray, labels: np.ndarray,
-                      replay: tuple[np.ndarray, np.ndarray], held: int = 0, seed: int = 0):
-    """The guarded fit (``guard.Guarded``): the one place that names the fine-tuning recipe.
-
-    ``base`` is the same loaded Keras model on every call, and ``replay`` the same arrays, so
-    the recipe keeps what it prepares for them between calls (``prepare_model``); the first
-    ``held`` replay digits are only scored on.
-    """
-    return fine_tune.personalise_guarded(base, images, labels, replay=replay, held=held,
-                                         seed=seed)
-
-
-def prepare_model(base, replay: tuple[np.ndarray, np.ndarray], held: int = 0) -> None:
-    """Do the first fine-tuning's per-base work now, while the user has not taught yet."""
-    fine_tune.prepare(base, replay=replay, held=held)
-
-
 class _Teacher:
-    """The child's fine-tuning side: the base models and replay digits it keeps."""
+    """The child's fine-tuning side: the base models, replay digits and ``Personaliser`` it
+    keeps. The same loaded base and the same replay arrays on every call let the personaliser
+    keep the base's pools from the "warm" request to each teach."""
 
     def __init__(self, models_dir: str | os.PathLike | None, stamps: dict) -> None:
         self.models_dir, self.stamps = models_dir, stamps
         self.bases: dict[str, object] = {}
         self.replays: dict[tuple, tuple[tuple[np.ndarray, np.ndarray], int]] = {}
+        self.personalisers: dict[str | None, Personaliser] = {}  # by cache folder
 
     def answer(self, models: dict, request: tuple) -> tuple[str, object]:
         """The reply to a "warm", "personalise" or "export" request; errors in one sentence,
         and a refused fit as ("conflict", what rebuilds its ``CorrectionConflict``)."""
         try:
             if request[0] == "warm":
-                prepare_model(self._base(request[1]), *self._replay(request[2]))
+                options = request[2]
+                replay, held = self._replay(options)
+                self._personaliser(options).prepare(self._base(request[1]), replay, held)
                 return "ok", None
             if request[0] == "export":
                 return "ok", str(export_onnx(request[1]))
@@ -161,6 +148,12 @@ class _Teacher:
         if choice not in self.bases:
             self.bases[choice] = load_keras_file(bundled_path(choice, self.models_dir))
         return self.bases[choice]
+
+    def _personaliser(self, options: Any) -> Personaliser:
+        cache_dir = options.cache_dir
+        if cache_dir not in self.personalisers:
+            self.personalisers[cache_dir] = Personaliser(cache_dir=cache_dir)
+        return self.personalisers[cache_dir]
 
     def _replay(self, options: Any) -> tuple[tuple[np.ndarray, np.ndarray], int]:
         """The replay digits and how many lead held out, loaded once: the bundled ones, or
@@ -181,8 +174,9 @@ class _Teacher:
                      out: str, options: Any) -> tuple:
         started = time.monotonic()
         replay, held = self._replay(options)
-        guarded = personalise_model(self._base(base), images, labels, replay, held,
-                                    seed=options.seed)
+        guarded = self._personaliser(options).guarded(self._base(base), images, labels,
+                                                      replay=replay, held=held,
+                                                      seed=options.seed)
         if guarded.model is None:  # the previous personal model stays, on disk and here
             raise guarded.error()
         metadata = personal_metadata(base, len(labels), dataset_sha256(images, labels),

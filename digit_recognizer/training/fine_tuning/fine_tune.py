@@ -4,7 +4,7 @@
         --extra-data ~/.local/share/digit-recognizer/corrections \\
         --out ~/.local/share/digit-recognizer/my_model.keras
 
-    personalise_guarded(base, images, labels, replay=pair, held=3000)   # the window, each teach
+    Personaliser(cache_dir=...).guarded(base, images, labels, replay=pair, held=3000)  # window
 
 It starts from the chosen model's weights (``train --extra-data`` retrains from scratch, an hour
 on a CPU) and trains for two short epochs (about 3,300 examples each) on a mix drawn afresh
@@ -27,7 +27,7 @@ the trunk, and SGD trains the head alone on those outputs (``head``; each epoch'
 mix: ``mix``). The head's weights then go into a copy of the base. Measured by
 ``benchmarks/bench_fine_tune.py`` on 2 cores with the retrained models: with 50 corrections a
 call takes 1.3 s on model 1 and 1.2 s on model 2 (medians), with 500 2.1 s and 1.6 s; the first
-call for a base adds 2-3 s for the pools (``prepare`` can pay that earlier). After 50
+call for a base adds 2-3 s for the pools (``Personaliser.prepare`` can pay that earlier). After 50
 corrections MNIST test accuracy went from 99.33% to 99.40% (model 1) and from 99.58% to 99.57%
 (model 2), and the non-digits under the not-a-digit threshold from 98.1% to 98.2% and 99.2% to
 99.2%. A one-off ``fine-tune`` keeps the pools on disk (``pool_cache``): its first run with a
@@ -70,8 +70,6 @@ __all__ = [
     "Recipe",
     "fine_tune",
     "personalise",
-    "personalise_guarded",
-    "prepare",
 ]
 
 
@@ -132,7 +130,7 @@ def check_replay(replay) -> tuple[np.ndarray, np.ndarray]:
 class Personaliser:
     """Fine-tunes the head of base models on corrections, keeping per-base work between calls.
 
-    The window's model process holds one (through ``personalise_guarded``) and calls it after
+    The window's model process holds one (``model_server``) and calls it after
     every teach with the same base and a growing set of corrections. For each of the last
     ``keep`` bases it keeps a ``Prepared``: the trunk's outputs for ``Recipe.replay_pool``
     augmented MNIST digits, ``Recipe.held_out_digits`` held-out ones the guard scores on and
@@ -223,8 +221,8 @@ def _still_valid(prepared: Prepared, base) -> bool:
     return prepared.base is base and weights_digest(base.get_weights()) == prepared.digest
 
 
-# The warm model process calls the functions below after every teach: one Personaliser per
-# process keeps each base's cached trunk outputs from one call to the next.
+# ``personalise`` keeps each base's pools from one call to the next in this process; the
+# window's model process holds Personalisers of its own.
 _PERSONALISER = Personaliser()
 
 
@@ -235,19 +233,7 @@ def personalise(base, images: np.ndarray, labels: np.ndarray, *,
     ``images``: uint8 (N, 28, 28), ink high; ``labels``: (N,) digits; ``replay``: MNIST
     training images and labels. Call it again with the same ``base`` object and more
     corrections: the first call for a base passes ~7,600 pool digits through its trunk
-    (seconds, or call ``prepare`` beforehand), later ones only the corrections' copies (about
-    a second). ``base`` is left as it was. Raises ``FineTuneError`` or ``ModelError``.
+    (seconds), later ones only the corrections' copies (about a second). ``base`` is left as
+    it was. Raises ``FineTuneError`` or ``ModelError``.
     """
     return _PERSONALISER.personalise(base, images, labels, replay=replay, seed=seed)
-
-
-def personalise_guarded(base, images: np.ndarray, labels: np.ndarray, *,
-                        replay: tuple[np.ndarray, np.ndarray], held: int = 0,
-                        seed: int = 0) -> Guarded:
-    """``personalise`` with the guard (``Personaliser.guarded``): what the window runs."""
-    return _PERSONALISER.guarded(base, images, labels, replay=replay, held=held, seed=seed)
-
-
-def prepare(base, *, replay: tuple[np.ndarray, np.ndarray], held: int = 0) -> None:
-    """Do the first call's per-base work for ``personalise`` now, e.g. when a model loads."""
-    _PERSONALISER.prepare(base, replay, held)

@@ -20,7 +20,6 @@ import zipfile
 from dataclasses import astuple
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from digit_recognizer.core.files import atomic_writer
@@ -44,6 +43,8 @@ def default_cache_dir() -> Path:
 def pool_key(weights_digest: bytes, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe,
              pool_seed: int, held: int) -> str:
     """A hex name for the pools of these weights, replay digits, recipe, seed and code."""
+    import cv2  # here: the window imports this module for ``default_cache_dir`` as it starts
+
     digest = hashlib.blake2b(weights_digest, digest_size=16)
     for array in replay:
         digest.update(np.ascontiguousarray(array).tobytes())
