@@ -23,9 +23,10 @@ from digit_recognizer.core.results import (
     Recognition,
 )
 
-__all__ = ["Answering", "LIVE_INTERVAL_MS", "result_message"]
+__all__ = ["Answering", "IMAGE_UNDO", "LIVE_INTERVAL_MS", "answer_message", "result_message"]
 
 LIVE_INTERVAL_MS = 100  # answer refresh while the pen moves
+IMAGE_UNDO = "Ctrl+Z brings the image back."
 
 
 class Answering:
@@ -123,3 +124,13 @@ def result_message(result: Recognition | NumberRecognition) -> str:
         return f"{NOT_A_DIGIT} ({closest_guess(result)})."
     text, sure = describe(result.probabilities)
     return f"It looks like a {result.digit} ({text})." if sure else f"Hmm, {text}"
+
+
+def answer_message(note: str | None, result, image_undo: bool) -> str:
+    """The status once an answer is shown: a teaching note, else a sentence about the answer.
+
+    ``image_undo``: the drawing replaced an opened image with one stroke, which the answer's
+    sentence would otherwise replace at once, so the hint that Ctrl+Z brings it back stays.
+    """
+    message = note or result_message(result)
+    return f"{message} {IMAGE_UNDO}" if image_undo else message

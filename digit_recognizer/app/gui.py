@@ -1,6 +1,6 @@
 """The desktop app: draw a digit, see what the network sees and which digit it thinks it is.
 
-    python main.py [--model model1|model2|both|PATH] [--models-dir DIR]
+    python main.py [--model model1|model2|both|PATH] [--models-dir DIR] [--geometry WxH]
     python -m digit_recognizer gui [same options]
 
 The window is made of parts, each in its own module of ``app.window``: the paper
@@ -8,7 +8,6 @@ The window is made of parts, each in its own module of ``app.window``: the paper
 (``model_menu``), the status bar (``status_bar``) and the dialogs (``dialogs``); ``main_window``
 lays them out, ``answering`` takes a drawing to its answer on screen and ``model_choice`` loads
 the model chosen. ``DigitRecognizerApp`` keeps the state and carries out the user's actions.
-
 It appears at once: its start path imports only tkinter, NumPy and Pillow. A background thread
 then loads the bundled models from their ONNX copies, which OpenCV runs (``inference``;
 milliseconds, no TensorFlow), and keeps them, so switching between them is instant. A model
@@ -33,7 +32,7 @@ from pathlib import Path
 from tkinter import filedialog, messagebox
 from typing import Callable
 
-from digit_recognizer.app.answering import Answering, result_message
+from digit_recognizer.app.answering import IMAGE_UNDO, Answering, answer_message
 from digit_recognizer.app.background.engine import Engine
 from digit_recognizer.app.background.file_jobs import count_job, save_settings_job
 from digit_recognizer.app.background.job_results import (
@@ -59,7 +58,7 @@ from digit_recognizer.app.terminal_log import log_details_to_terminal
 from digit_recognizer.app.user_files import FILE_JOBS, PersonalTeaching, UserFiles
 from digit_recognizer.app.window import dialogs
 from digit_recognizer.app.window.help_info import about_lines, shortcut_rows
-from digit_recognizer.app.window.main_window import MainWindow
+from digit_recognizer.app.window.main_window import MainWindow, window_geometry
 from digit_recognizer.app.window.wording import DRAW_FIRST
 from digit_recognizer.core.catalogue import DEFAULT_MODEL, MODELS_DIR
 from digit_recognizer.training.fine_tuning.pool_cache import default_cache_dir
@@ -73,7 +72,6 @@ MAP_TIMEOUT_MS = 1000  # start loading the model by then even if the window is n
 IO_WAIT_S = 5.0  # on closing, how long a file being written may take to finish
 STATES = ("loading", "ready", "predicting", "error")
 READY = "Ready: draw a digit."
-IMAGE_UNDO = "Ctrl+Z brings the image back."
 TEACHER_JOBS = ("learn", "warm", "export")  # their failures are the personal model's
 
 
@@ -123,6 +121,7 @@ class DigitRecognizerApp:
         # The first <Expose>: the paper is on screen at its place (after <Map> a click may
         # still land on the frame behind), so the user can draw and the model may load.
         self.window.canvas.bind("<Expose>", self._on_first_expose, add=True)
+        self.window.canvas.bind("<Configure>", lambda _: self._trace_paper("paper"), add=True)
         self._map_after = root.after(MAP_TIMEOUT_MS, self._start_loading)
         self._poll_after = root.after(POLL_MS, self._poll)
         self.io_worker.submit("count", partial(count_job, self.corrections))
@@ -256,7 +255,7 @@ class DigitRecognizerApp:
         elif self.state == "predicting" and not self.answering.up_to_date:
             self.set_state()  # the answer to Predict is still to come
         else:
-            self.set_state("ready", _answer_message(self.teaching.take_note(), predicted.result,
+            self.set_state("ready", answer_message(self.teaching.take_note(), predicted.result,
                                                     self._replaced_image()))
 
     # -- models --------------------------------------------------------------------------------
@@ -264,9 +263,12 @@ class DigitRecognizerApp:
     def _on_first_expose(self, _event: tk.Event) -> None:
         if not self._mapped:
             self._mapped = True
-            canvas = self.window.canvas
-            self.trace.event("mapped", canvas.winfo_rootx(), canvas.winfo_rooty(), canvas.side)
+            self._trace_paper("mapped")
             self._start_loading()
+
+    def _trace_paper(self, event: str) -> None:
+        canvas = self.window.canvas  # where the paper is: first shown, then after each resize
+        self.trace.event(event, canvas.winfo_rootx(), canvas.winfo_rooty(), canvas.side)
 
     def _start_loading(self) -> None:
         # Only once the window is up: loading would otherwise compete with building it.
@@ -352,16 +354,6 @@ class DigitRecognizerApp:
         dialogs.return_focus(self.root)
 
 
-def _answer_message(note: str | None, result, image_undo: bool) -> str:
-    """The status once an answer is shown: a teaching note, else a sentence about the answer.
-
-    ``image_undo``: the drawing replaced an opened image with one stroke, which the answer's
-    sentence would otherwise replace at once, so the hint that Ctrl+Z brings it back stays.
-    """
-    message = note or result_message(result)
-    return f"{message} {IMAGE_UNDO}" if image_undo else message
-
-
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The command line's options; ``prog`` is how the usage line says it was started."""
     parser = argparse.ArgumentParser(prog=prog,
@@ -371,6 +363,10 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser.add_argument("--models-dir", default=str(MODELS_DIR),
                         help="folder with the bundled models (default: the repository's "
                              "models/)")
+    parser.add_argument("--geometry", type=window_geometry, metavar="WIDTHxHEIGHT[+X+Y]",
+                        help="the window's size in pixels, and where it opens, as X programs "
+                             "take it (e.g. 1200x900); a size under the smallest that shows "
+                             "every control gives that smallest")
     return parser
 
 
@@ -393,6 +389,8 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     DigitRecognizerApp(root, loader, preload=loader.in_process, model=args.model,
                        models_dir=args.models_dir, trace=os.environ.get(TRACE_ENV) or None,
                        teacher=loader)
+    if args.geometry:
+        root.geometry(args.geometry)  # after the window set its smallest size, which Tk keeps to
     try:
         root.mainloop()
     finally:

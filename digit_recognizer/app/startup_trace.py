@@ -1,9 +1,10 @@
 """What ``benchmarks/bench_startup.py`` measures, written by the window when asked to.
 
 Set ``DIGIT_RECOGNIZER_TRACE=FILE`` and the window appends one ``EVENT TIME [VALUES]`` line per
-moment (``time.time()``): ``mapped`` (with the canvas's screen position and size), ``ready`` (a
-model is loaded), ``shown`` (the first prediction is on screen) and ``stall PHASE MS`` (a new
-longest gap between event-loop turns, the pauses a user feels).
+moment (``time.time()``): ``mapped`` (with the canvas's screen position and size), ``paper``
+(the same, each time the canvas is resized or moved), ``ready`` (a model is loaded), ``shown``
+(the first prediction is on screen) and ``stall PHASE MS`` (a new longest gap between
+event-loop turns, the pauses a user feels).
 """
 
 from __future__ import annotations

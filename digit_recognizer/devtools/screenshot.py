@@ -2,6 +2,7 @@
 
     python -m digit_recognizer.devtools.screenshot                      # docs/screenshot.png
     python -m digit_recognizer.devtools.screenshot --out /tmp/shot.png  # anywhere else
+    python -m digit_recognizer.devtools.screenshot --out /tmp/min.png --geometry 1x1  # smallest
 
 It starts a virtual display (Xvfb), launches ``python main.py`` with settings and corrections
 folders of its own (the user's are never read or changed), draws a 7 with real pointer events
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 from digit_recognizer.app.startup_trace import TRACE_ENV, read_trace
+from digit_recognizer.app.window.main_window import window_geometry as geometry_option
 from digit_recognizer.core.files import atomic_path
 from digit_recognizer.devtools.xvfb import XvfbError, draw_with_pointer, start_xvfb
 
@@ -45,13 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="PNG file to write (default: docs/screenshot.png)")
     parser.add_argument("--model", help="model1, model2, both or a model file "
                                         "(default: the app's default)")
+    parser.add_argument("--geometry", type=geometry_option, metavar="WIDTHxHEIGHT",
+                        help="the window's size, as the app's --geometry takes it (1x1: the "
+                             "smallest; default: the size the window opens at)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        take_screenshot(args.out, args.model)
+        take_screenshot(args.out, args.model, args.geometry)
     except (ScreenshotError, XvfbError, subprocess.SubprocessError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -59,8 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def take_screenshot(out: Path, model: str | None = None) -> None:
-    """Launch the app on a fresh virtual display, draw a 7 and write the window to ``out``."""
+def take_screenshot(out: Path, model: str | None = None, geometry: str | None = None) -> None:
+    """Launch the app on a fresh virtual display, draw a 7 and write the window to ``out``.
+
+    ``model`` and ``geometry`` go to the app's options of those names.
+    """
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         raise ScreenshotError(f"{', '.join(missing)} not installed: apt-get install "
@@ -68,32 +76,35 @@ def take_screenshot(out: Path, model: str | None = None) -> None:
     server, display = start_xvfb()
     try:
         with tempfile.TemporaryDirectory(prefix="digit-screenshot-") as workdir:
-            shoot(Path(workdir), {**os.environ, "DISPLAY": display}, out, model)
+            shoot(Path(workdir), {**os.environ, "DISPLAY": display}, out, model, geometry)
     finally:
         server.terminate()
         server.wait(10)
 
 
-def shoot(workdir: Path, env: dict[str, str], out: Path, model: str | None) -> None:
+def shoot(workdir: Path, env: dict[str, str], out: Path, model: str | None,
+          geometry: str | None = None) -> None:
     """Run the app with its trace in ``workdir``, draw, wait for the answer, grab the window."""
     trace = workdir / "trace.txt"
     env = {**env, TRACE_ENV: str(trace), "XDG_CONFIG_HOME": str(workdir / "config"),
            "XDG_DATA_HOME": str(workdir / "data"), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, str(ROOT / "main.py")] + (["--model", model] if model else [])
+    command = [sys.executable, str(ROOT / "main.py")] + (["--model", model] if model else []) \
+        + (["--geometry", geometry] if geometry else [])
     log = workdir / "app.log"  # a file, not a pipe: a pipe nobody reads can stall the app
     with open(log, "w", encoding="utf-8") as errors:
         app = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=errors)
     try:
-        _, x, y, size = wait_for(trace, "mapped", app, log)
+        wait_for(trace, "mapped", app, log)
         wait_for(trace, "ready", app, log)  # the model loaded and the window laid out
-        draw_with_pointer(SEVEN, int(x), int(y), int(size), env)
+        x, y, size = settled_paper(trace)
+        draw_with_pointer(SEVEN, x, y, size, env)
         subprocess.run(["xdotool", "mousemove", "0", "0"], env=env, check=True,
                        timeout=10)  # the pointer out of the picture
         wait_for(trace, "shown", app, log)
         time.sleep(SETTLE_S)
         with atomic_path(out) as tmp:
-            grab(env, window_geometry(env, int(x), int(y)), tmp)
+            grab(env, window_geometry(env, x, y), tmp)
     finally:
         app.terminate()
         app.wait(30)
@@ -115,6 +126,23 @@ def wait_for(trace: Path, event: str, app: subprocess.Popen, log: Path) -> list[
                                   + (f": {last[0]}" if last else ""))
         time.sleep(0.02)
     raise ScreenshotError(f"the window did not report '{event}' within {TIMEOUT_S:.0f} s")
+
+
+def settled_paper(trace: Path, quiet_s: float = 0.5) -> tuple[int, int, int]:
+    """The paper's screen position and side once it has not moved for ``quiet_s``: a window
+    given a size lays itself out again after it first shows."""
+    last, since = None, time.monotonic()
+    deadline = since + TIMEOUT_S
+    while time.monotonic() < deadline:
+        events = read_trace(trace)
+        latest = (events.get("paper") or events["mapped"])[-1][1:]
+        if latest != last:
+            last, since = latest, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            x, y, side = map(int, latest)
+            return x, y, side
+        time.sleep(0.05)
+    raise ScreenshotError(f"the window kept resizing for {TIMEOUT_S:.0f} s")
 
 
 def window_geometry(env: dict[str, str], x: int, y: int) -> tuple[int, int, int, int]:

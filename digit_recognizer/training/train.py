@@ -99,7 +99,7 @@ class TrainConfig:
     restroked: float = 0.3  # share of digits shown re-drawn with the app's brush
     styled: float = 0.5  # share of 0s, 1s, 5s and 7s shown in a style MNIST lacks
     non_digits: float = 0.125  # non-digits per batch, as a share of its digits
-    non_digit_pool: int = 20000  # non-digits drawn for the run
+    non_digit_pool: int = 20000  # non-digits drawn for the run, at most one per digit
     widened: float = 0.25  # share of digits shown wider or narrower than written
     filled: float = 0.0  # share of those stretched to a square instead, as scanned forms do
     written: float = 0.25  # digits from the ``writer`` added, as a share of the MNIST digits
@@ -194,8 +194,9 @@ def load_data(config: TrainConfig) -> RunData:
                                                       config.seed)
     variants = None
     if config.variants:
-        variants = make_variants(x_fit, y_fit, config.seed, config.non_digit_pool,
-                                 filled=config.filled)
+        # A small run shows fewer non-digits than it has digits: drawing more only costs time.
+        pool = min(config.non_digit_pool, len(x_fit))
+        variants = make_variants(x_fit, y_fit, config.seed, pool, filled=config.filled)
     return RunData(x_fit, y_fit, x_val, y_val, x_test, y_test,
                    dataset_sha256(x_train, y_train), variants)
 

@@ -778,6 +778,27 @@ def test_help_from_the_module_names_the_gui_command():
         "usage: python -m digit_recognizer gui ")
 
 
+def test_a_geometry_that_is_no_size_is_refused_before_any_window_opens():
+    done = subprocess.run([sys.executable, "main.py", "--geometry", "900x"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "DISPLAY": ":65000"})  # no X server: never reached
+    assert done.returncode == 2
+    assert "'900x' is not WIDTHxHEIGHT" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.window
+def test_the_window_opens_at_the_size_asked_and_reads_what_is_drawn_there(tmp_path):
+    # The screenshot command starts main.py --geometry on its own display, finds the paper
+    # once the window has laid itself out again, draws a 7 and waits until it is read.
+    shot = tmp_path / "shot.png"
+    done = subprocess.run([sys.executable, "-m", "digit_recognizer.devtools.screenshot",
+                           "--out", str(shot), "--geometry", "900x700"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    width, height = Image.open(shot).size
+    assert width == 900 and 700 < height < 760  # the menu bar above the 700 px asked for
+
+
 def test_screenshot_after_drawing_a_digit(app, tmp_path):
     importer = shutil.which("import")
     if importer is None:

@@ -7,7 +7,9 @@ and keys call by the names used here.
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import tkinter as tk
 from functools import partial
 from tkinter import font as tkfont
@@ -23,7 +25,7 @@ from digit_recognizer.app.window.toolbar import Actions, TeachBar, Toolbar
 from digit_recognizer.app.window.widgets import style_background
 from digit_recognizer.core.strokes import PAPER_SIDE
 
-__all__ = ["MainWindow", "MIN_CANVAS"]
+__all__ = ["MainWindow", "MIN_CANVAS", "window_geometry"]
 
 MIN_CANVAS = 220  # the paper's side at the window's minimum size (PAPER_SIDE: at its default)
 BORDER = 2  # the canvas's highlight border, both sides together
@@ -170,3 +172,11 @@ class MainWindow:
 def _key(action: Callable[[], object], _event: tk.Event) -> str:
     action()
     return "break"
+
+
+def window_geometry(text: str) -> str:
+    """``--geometry``'s value, checked here: Tk would only refuse it once the window is up."""
+    if not re.fullmatch(r"(\d+x\d+)?([+-]\d+[+-]\d+)?", text) or not text:
+        raise argparse.ArgumentTypeError(f"'{text}' is not WIDTHxHEIGHT, +X+Y or both "
+                                         "(e.g. 1200x900 or 1200x900+0+0)")
+    return text
