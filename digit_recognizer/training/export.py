@@ -35,15 +35,17 @@ from digit_recognizer.recognition.recognizer import load_keras_file
 __all__ = ["export_onnx", "is_up_to_date", "main"]
 
 
-def export_onnx(model_path: str | Path) -> Path:
+def export_onnx(model_path: str | Path, model=None) -> Path:
     """Write the ONNX copy of the Keras file ``model_path`` beside it; return the copy's path.
 
-    The file is loaded with the same safety checks as the app's. Raises ``ModelError``.
+    The file is loaded with the same safety checks as the app's, unless the caller that has
+    just saved it passes the ``model`` it holds (a second load costs about a second).
+    Raises ``ModelError``.
     """
     import onnx
 
     model_path = Path(model_path)
-    model = load_keras_file(model_path)
+    model = model if model is not None else load_keras_file(model_path)
     source_sha256 = file_sha256(model_path)
     model(np.zeros((1, 28, 28, 1), np.float32))  # Keras exports only a model that has run
     with tempfile.TemporaryDirectory(prefix="onnx-export-") as tmp:

@@ -58,10 +58,13 @@ def save_model(model, out: Path) -> None:
         model.save(tmp, include_optimizer=False) if tmp.suffix == ".h5" else model.save(tmp)
 
 
-def export_copy(out: Path) -> None:
-    """Make the ONNX copy the app runs; a failure costs only that copy, never the model."""
+def export_copy(out: Path, model=None) -> None:
+    """Make the ONNX copy the app runs; a failure costs only that copy, never the model.
+
+    ``model``: the network just saved to ``out``, if the caller has it (``export_onnx``).
+    """
     try:
-        export_onnx(out)
+        export_onnx(out, model)
     except ModelError as err:
         print(f"warning: {err} The app will load {out.name} with Keras instead; try again "
               "with: python -m digit_recognizer export", file=sys.stderr)

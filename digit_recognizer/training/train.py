@@ -347,7 +347,7 @@ def report(model, config: TrainConfig, data: RunData, history: dict, state: RunS
     atomic_write_text(out.with_suffix(".json"), json.dumps(metadata, indent=2) + "\n")
     if figures:
         save_training_figures(out, history, scores, data.x_test, data.y_test)
-    export_copy(out)
+    export_copy(out, model)
     return metadata
 
 

@@ -30,7 +30,7 @@ from digit_recognizer.recognition.inference import (
     load_onnx_copy,
     onnx_copy_path,
 )
-from digit_recognizer.recognition.recognizer import Recognizer
+from digit_recognizer.recognition.recognizer import Recognizer, load_keras_file
 from digit_recognizer.training.data.synthetic import render_drawn_digit
 from digit_recognizer.training.export import export_onnx, is_up_to_date
 
@@ -243,10 +243,13 @@ def test_predict_runtime_onnx_refuses_a_damaged_copy(models_copy, drawing):
 # -- export --------------------------------------------------------------------------------------
 
 
-def test_export_records_the_source_hash_and_matches_keras(small_model_path, tmp_path, mnist_test):
+@pytest.mark.parametrize("in_memory", [False, True], ids=["loaded", "given"])
+def test_export_records_the_source_hash_and_matches_keras(small_model_path, tmp_path, mnist_test,
+                                                          in_memory):
+    # given: the network that train and fine-tune have just saved, which they pass along
     model = tmp_path / "m.h5"
     shutil.copy(small_model_path, model)
-    copy = export_onnx(model)
+    copy = export_onnx(model, load_keras_file(model) if in_memory else None)
     assert copy == tmp_path / "m.onnx"
     props = {p.key: p.value for p in onnx.load(copy).metadata_props}
     assert props[SOURCE_SHA256] == file_sha256(model)

@@ -182,4 +182,4 @@ def save_fine_tuned(model, out: str | os.PathLike, metadata: dict, onnx: bool = 
     save_model(model, out)
     atomic_write_text(out.with_suffix(".json"), json.dumps(metadata, indent=2) + "\n")
     if onnx:
-        export_copy(out)
+        export_copy(out, model)
