@@ -58,7 +58,7 @@ from digit_recognizer.app.terminal_log import log_details_to_terminal
 from digit_recognizer.app.user_files import FILE_JOBS, PersonalTeaching, UserFiles
 from digit_recognizer.app.window import dialogs
 from digit_recognizer.app.window.help_info import about_lines, shortcut_rows
-from digit_recognizer.app.window.main_window import MainWindow, window_geometry
+from digit_recognizer.app.window.main_window import MainWindow, geometry_option
 from digit_recognizer.app.window.wording import DRAW_FIRST
 from digit_recognizer.core.catalogue import DEFAULT_MODEL, MODELS_DIR
 from digit_recognizer.training.fine_tuning.pool_cache import default_cache_dir
@@ -121,7 +121,8 @@ class DigitRecognizerApp:
         # The first <Expose>: the paper is on screen at its place (after <Map> a click may
         # still land on the frame behind), so the user can draw and the model may load.
         self.window.canvas.bind("<Expose>", self._on_first_expose, add=True)
-        self.window.canvas.bind("<Configure>", lambda _: self._trace_paper("paper"), add=True)
+        if self.trace.path is not None:  # the screenshot command finds the paper by it
+            self.window.canvas.bind("<Configure>", lambda _: self._trace_paper("paper"), add=True)
         self._map_after = root.after(MAP_TIMEOUT_MS, self._start_loading)
         self._poll_after = root.after(POLL_MS, self._poll)
         self.io_worker.submit("count", partial(count_job, self.corrections))
@@ -363,7 +364,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser.add_argument("--models-dir", default=str(MODELS_DIR),
                         help="folder with the bundled models (default: the repository's "
                              "models/)")
-    parser.add_argument("--geometry", type=window_geometry, metavar="WIDTHxHEIGHT[+X+Y]",
+    parser.add_argument("--geometry", type=geometry_option, metavar="WIDTHxHEIGHT[+X+Y]",
                         help="the window's size in pixels, and where it opens, as X programs "
                              "take it (e.g. 1200x900); a size under the smallest that shows "
                              "every control gives that smallest")

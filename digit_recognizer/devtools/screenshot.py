@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from digit_recognizer.app.startup_trace import TRACE_ENV, read_trace
-from digit_recognizer.app.window.main_window import window_geometry as geometry_option
+from digit_recognizer.app.window.main_window import geometry_option
 from digit_recognizer.core.files import atomic_path
 from digit_recognizer.devtools.xvfb import XvfbError, draw_with_pointer, start_xvfb
 

@@ -25,7 +25,7 @@ from digit_recognizer.app.window.toolbar import Actions, TeachBar, Toolbar
 from digit_recognizer.app.window.widgets import style_background
 from digit_recognizer.core.strokes import PAPER_SIDE
 
-__all__ = ["MainWindow", "MIN_CANVAS", "window_geometry"]
+__all__ = ["MainWindow", "MIN_CANVAS", "geometry_option"]
 
 MIN_CANVAS = 220  # the paper's side at the window's minimum size (PAPER_SIDE: at its default)
 BORDER = 2  # the canvas's highlight border, both sides together
@@ -174,9 +174,9 @@ def _key(action: Callable[[], object], _event: tk.Event) -> str:
     return "break"
 
 
-def window_geometry(text: str) -> str:
+def geometry_option(text: str) -> str:
     """``--geometry``'s value, checked here: Tk would only refuse it once the window is up."""
-    if not re.fullmatch(r"(\d+x\d+)?([+-]\d+[+-]\d+)?", text) or not text:
+    if not text or not re.fullmatch(r"(\d+x\d+)?([+-]\d+[+-]\d+)?", text):
         raise argparse.ArgumentTypeError(f"'{text}' is not WIDTHxHEIGHT, +X+Y or both "
                                          "(e.g. 1200x900 or 1200x900+0+0)")
     return text
