@@ -317,7 +317,9 @@ class PersonalTeaching:
                 return
             done = f"Saved as a {lesson.label}, but y" if lesson and lesson.label is not None \
                 else "Y"
-            self.app.say(f"{done}our model could not learn it: {reason}.", tone="error")
+            # A refusal protects the model: a warning to heed, not a failure.
+            self.app.say(f"{done}our model could not learn it: {reason}.",
+                         tone="warning" if failed.refused else "error")
         else:  # warming up or the ONNX copy: the next teach, or the next start, will do
             print(f"warning: {failed.message}", file=sys.stderr)
 

@@ -130,3 +130,32 @@ def test_the_corrections_manager_marks_a_conflicting_correction(display, data):
         assert dialog.message.cget("text") == CONFLICT_TEXT
     finally:
         root.destroy()
+
+
+@pytest.mark.parametrize("error, tone", [
+    (CorrectionConflict(1, 9, 4, 0.9), "warning"),  # the guard kept the model on purpose
+    (ModelError("The model process stopped."), "error"),
+], ids=["refused", "broken"])
+def test_a_refused_fit_is_a_warning_and_a_broken_one_an_error(error, tone, data):
+    from types import SimpleNamespace
+
+    from digit_recognizer.app.background.engine import Engine
+    from digit_recognizer.app.background.job_results import Lesson
+    from digit_recognizer.app.user_files import PersonalTeaching
+
+    def teacher(*args):
+        raise error
+
+    lesson = Lesson("model2", data / "corrections", data / "my_model.keras", label=9)
+    failed = Engine(load_recognizer=lambda choice: None, teacher=teacher).personalise(lesson)
+    assert failed.refused == isinstance(error, CorrectionConflict)
+
+    said = []
+    app = SimpleNamespace(
+        corrections=data / "corrections",
+        model_worker=SimpleNamespace(has_pending=lambda kind: False),
+        taking_back=SimpleNamespace(learned=lambda lesson, fitted: None),
+        say=lambda message, details=None, tone="info": said.append((message, tone)))
+    PersonalTeaching(app, teacher=None).on_failed(failed)
+    assert said == [(f"Saved as a 9, but your model could not learn it: "
+                     f"{str(error).rstrip('.')}.", tone)]

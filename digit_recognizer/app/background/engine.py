@@ -37,6 +37,7 @@ from digit_recognizer.app.teaching import (
 )
 from digit_recognizer.app.window.wording import DRAW_FIRST, NO_MODEL
 from digit_recognizer.core.catalogue import read_metadata
+from digit_recognizer.core.conflicts import CorrectionConflict
 from digit_recognizer.core.mnist import dataset_sha256
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.core.strokes import render_strokes
@@ -119,6 +120,8 @@ class Engine:
                 kept = self._kept.get(choice)
                 self._previous = kept if getattr(kept, "runtime", None) == "onnx" else None
             recognizer = self.teacher(lesson.base, saved.images, saved.labels, lesson.out)
+        except CorrectionConflict as err:
+            return Failed("learn", str(err), lesson, refused=True)
         except (TeachingError, OSError, ModelError) as err:
             return Failed("learn", str(err), lesson)
         self._kept[choice] = recognizer

@@ -115,6 +115,8 @@ class Failed:
     kind: str  # the job kind: "load", "predict", "image", "teach-…", …
     message: str
     subject: Any = None  # the model choice or the Request that failed
+    # The guard refused a fit: nothing broke, the previous model is kept on purpose.
+    refused: bool = False
 
 
 @dataclass(frozen=True)
