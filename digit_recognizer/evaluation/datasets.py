@@ -6,6 +6,8 @@
     load_dataset("styles")                # writing styles MNIST under-represents (styles.py)
     load_dataset("nondigits")             # drawings that are no digit (nondigits.py)
     load_dataset("my-digits/")            # an IDX pair, or subfolders 0/ ... 9/ of images
+    validation_dataset([config, ...])     # the digits the models' training runs held out
+    stretched_to_square(dataset)          # each digit made to fill a square, as forms store them
 
 Every set comes as uint8 (N, 28, 28) images, ink high, the way MNIST is and the models expect
 (the digit's box fitted in 20×20, its centre of mass at the middle of 28×28), with (N,) labels;
@@ -48,6 +50,8 @@ from digit_recognizer.training.data.usps import (
     usps_paper,
     usps_to_mnist,
 )
+from digit_recognizer.training.calibration import shared_held_out
+from digit_recognizer.training.data.variants import reshape_width
 from digit_recognizer.training.mnist_tool import CLASS_NAMES, CommandError, find_labelled_images
 
 __all__ = [
@@ -63,11 +67,13 @@ __all__ = [
     "load_image_folder",
     "load_usps",
     "load_usps_grids",
+    "stretched_to_square",
     "usps_paper",
     "usps_to_mnist",
+    "validation_dataset",
 ]
 
-DATASETS = ("mnist", "usps", "semeion", "styles", "nondigits")
+DATASETS = ("mnist", "usps", "semeion", "styles", "nondigits", "validation")
 SPLITS = ("test", "train")
 
 
@@ -124,6 +130,9 @@ def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike
         raise DatasetError(f"{name} has no {split} split: it is for measuring only")
     if name == "semeion":
         return Dataset("Semeion", *load_semeion(semeion_dir))
+    if name == "validation":  # which digits depends on the models: their runs held them out
+        raise DatasetError("the validation digits are the models' own: read them with "
+                           "validation_dataset(configs) from the models' metadata")
     if name == "styles":
         built = build_styles(seed)
         return Dataset(f"styles (seed {seed})", built.images, built.labels, built.styles)
@@ -131,6 +140,34 @@ def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike
         drawn = build_nondigits(seed)
         return Dataset(f"non-digits (seed {seed})", drawn.images, None, drawn.families)
     return Dataset(str(name), *load_folder(name))
+
+
+def validation_dataset(configs: list[dict], mnist_dir: str | os.PathLike | None = None,
+                       usps_dir: str | os.PathLike | None = None) -> Dataset:
+    """The digits that the training runs ``configs`` (from the models' metadata) held out for
+    validation: what a new model is chosen on, since no test split may choose it.
+
+    Raises DatasetError when a model records no run, or when the runs held out different digits.
+    """
+    if not configs or not all(configs):
+        raise DatasetError("a model to score records no training run (its .json has no "
+                           "'config'), so its validation digits are unknown; give models "
+                           "trained by 'python -m digit_recognizer train'")
+    try:
+        x_val, y_val = shared_held_out(configs, mnist_dir, usps_dir)
+    except ValueError as err:
+        raise DatasetError(f"{err}; score the models one at a time with --model") from err
+    except (MnistError, IdxError, IdxFolderError) as err:
+        raise DatasetError(str(err)) from err
+    return Dataset(f"validation (seed {configs[0].get('seed', 0)})", x_val, y_val)
+
+
+def stretched_to_square(data: Dataset) -> Dataset:
+    """``data`` with each digit stretched to fill a square (at most 4× as wide), as scanned forms
+    such as Semeion store digits: how a model reads a 1 as wide as it is tall."""
+    rng = np.random.default_rng(0)  # its draws change nothing: a full stretch sets the width
+    images = np.stack([reshape_width(image, rng, filled=1.0) for image in data.images])
+    return Dataset(f"{data.name}, stretched to a square", images, data.labels, data.styles)
 
 
 # -- folders ----------------------------------------------------------------------------------

@@ -9,8 +9,13 @@
     python -m digit_recognizer evaluate --dataset nondigits   # drawings that are no digit
     python -m digit_recognizer evaluate --dataset my-digits/   # an IDX pair or 0/ ... 9/ images
     python -m digit_recognizer evaluate --dataset nondigits --not-a-digit-threshold 0.9
+    python -m digit_recognizer evaluate --dataset validation   # what training held out
+    python -m digit_recognizer evaluate --dataset validation --stretch-to-square
 
-MNIST's test set by default; ``datasets`` finds and converts the others. The styles set also
+MNIST's test set by default; ``datasets`` finds and converts the others. ``validation`` is the
+digits the models' own training runs held out, drawn again from their metadata: the set to
+choose a new model on. ``--stretch-to-square`` stretches every digit to fill a square first, the
+way scanned forms store digits. The styles set also
 gets each style's accuracy. A model that records a not-a-digit threshold (or any model, with
 ``--not-a-digit-threshold``) also gets the share of digits it wrongly flags as not a digit;
 on the non-digit set, the share it rightly flags, overall and per family, is all there is to
@@ -43,6 +48,8 @@ from digit_recognizer.evaluation.datasets import (
     Dataset,
     DatasetError,
     load_dataset,
+    stretched_to_square,
+    validation_dataset,
 )
 from digit_recognizer.recognition.recognizer import (
     BATCH_SIZE,
@@ -85,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--semeion-dir", help="folder with Semeion's two IDX files (default: $SEMEION_DIR, then "
                               "../shared/data/semeion beside the repository)"
     )
+    parser.add_argument("--stretch-to-square", action="store_true",
+                        help="stretch each digit to fill a square (at most 4x as wide) before "
+                             "scoring, as scanned forms store digits")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed that draws the styles and non-digit sets (default: 0)")
     parser.add_argument(
@@ -292,6 +302,36 @@ def progress(text: str, total: int | None = None) -> tqdm:
                 bar_format=None if total else "{desc}…")
 
 
+def read_data(args: argparse.Namespace, recognizers: list[Recognizer]) -> Dataset:
+    """The dataset ``args`` names (for ``validation``, the one ``recognizers`` held out),
+    its first ``--limit`` digits, stretched as asked. Raises DatasetError."""
+    if args.dataset == "validation":
+        configs = [r.metadata.get("config") for r in recognizers if r.path is not None]
+        data = validation_dataset(configs, args.data_dir, args.usps_dir)
+    else:
+        data = load_dataset(args.dataset, split=args.split, mnist_dir=args.data_dir,
+                            usps_dir=args.usps_dir, semeion_dir=args.semeion_dir, seed=args.seed)
+    if args.limit:
+        data = data.head(args.limit)
+    if args.stretch_to_square:
+        if not data.digits:
+            raise DatasetError(f"{data.name} holds no digits to stretch; --stretch-to-square "
+                               "is for digit sets")
+        data = stretched_to_square(data)
+    return data
+
+
+def loaded_models(args: argparse.Namespace) -> tuple[list[Recognizer], list[str]]:
+    """The models ``args`` asks for, each load problem and notice said on stderr."""
+    with progress("loading the models"):
+        recognizers, problems = load_recognizers(args.model, args.models_dir, args.runtime)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr, flush=True)
+    for notice in dict.fromkeys(n for r in recognizers for n in r.notices):
+        print(f"note: {notice}", file=sys.stderr, flush=True)
+    return recognizers, problems
+
+
 def score_all(recognizers: list[Recognizer], data: Dataset, threshold: float | None,
               text: bool) -> list[dict]:
     """Each model's report (``score`` or ``score_nondigits``), each under a progress bar; with
@@ -314,25 +354,20 @@ def score_all(recognizers: list[Recognizer], data: Dataset, threshold: float | N
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    held_out = args.dataset == "validation"  # the models say which digits they held out
+    recognizers, problems = loaded_models(args) if held_out else ([], [])
     try:
         with progress(f"reading {args.dataset}"):
-            data = load_dataset(args.dataset, split=args.split, mnist_dir=args.data_dir,
-                                usps_dir=args.usps_dir, semeion_dir=args.semeion_dir,
-                                seed=args.seed)
+            data = read_data(args, recognizers)
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if args.limit:
-        data = data.head(args.limit)
-    with progress("loading the models"):
-        recognizers, problems = load_recognizers(args.model, args.models_dir, args.runtime)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr, flush=True)
-    for notice in dict.fromkeys(n for r in recognizers for n in r.notices):
-        print(f"note: {notice}", file=sys.stderr, flush=True)
+    if not held_out:
+        recognizers, problems = loaded_models(args)
     results = score_all(recognizers, data, args.not_a_digit_threshold, text=not args.json)
     complete = args.model is None and not args.limit and len(results) == len(BUNDLED_MODELS) + 1
-    if complete and (args.dataset, args.split) == ("mnist", "test"):  # what the app shows
+    as_shown = (args.dataset, args.split, args.stretch_to_square) == ("mnist", "test", False)
+    if complete and as_shown:  # the figure the app shows
         save_ensemble_metadata(results[-1], args.models_dir)
     if args.json:
         print(json.dumps({"dataset": data.name, "images": len(data), "models": results},

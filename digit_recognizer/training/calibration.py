@@ -3,15 +3,16 @@
 A model trained with outlier exposure (``variants``) gives non-digits a flat output, so its
 highest probability is low on them. The threshold below which a drawing is called "not a digit"
 is chosen on validation digits alone, so that a fixed small share of real digits
-(``FALSE_FLAG_SHARE``) is flagged: the validation split training held out (its seed is in the
-model's metadata), the same digits re-drawn with the app's brush, and USPS' training split where
-it is found (real writing that MNIST lacks; its test split is never read here). Non-digits drawn
-by the training generator with a fresh seed report how many the threshold catches; the project's
-non-digit test set (``nondigits``) is never read here.
+(``FALSE_FLAG_SHARE``) is flagged: the validation split the model's training run held out
+(drawn again from the configuration in its metadata: MNIST, and USPS' training split and written
+digits where the run trained on them), the first of them re-drawn with the app's brush, and
+USPS' training split where the run never saw it (real writing that MNIST lacks; its test split
+is never read here). Non-digits drawn by the training generator with a fresh seed report how
+many the threshold catches; the project's non-digit test set (``nondigits``) is never read here.
 
-Training records the threshold of the model it made (MNIST only, or with USPS when it is found);
-this command records it for the bundled models and their average, in their metadata
-(``not_a_digit_threshold`` and how it was chosen), where ``Recognizer`` reads it.
+Training records the threshold of the model it made; this command records it for the bundled
+models and their average, in their metadata (``not_a_digit_threshold`` and how it was chosen),
+where ``Recognizer`` reads it.
 """
 
 from __future__ import annotations
@@ -27,19 +28,20 @@ import numpy as np
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR, read_metadata
 from digit_recognizer.core.confidence import THRESHOLD_KEY
 from digit_recognizer.core.files import atomic_write_text
-from digit_recognizer.core.mnist import load_mnist
 from digit_recognizer.core.scoring import to_model_input
 from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.training.data.outliers import non_digits
 from digit_recognizer.training.data.usps import DatasetError, load_usps
 from digit_recognizer.training.data.variants import restroke
-from digit_recognizer.training.run_data import VALIDATION_SIZE, split_validation
+from digit_recognizer.training.run_data import held_out_split
 
 __all__ = ["FALSE_FLAG_SHARE", "calibrate", "calibrate_bundled", "choose_threshold",
-           "held_out_digits", "validation_digits"]
+           "shared_held_out", "validation_digits"]
 
 FALSE_FLAG_SHARE = 0.005  # of validation digits flagged as not digits
 RESTROKED = 2000  # validation digits also re-drawn with the app's brush
+# What decides which digits a run held out: models that agree on these hold out the same ones.
+SPLIT_SETTINGS = ("seed", "limit", "usps_train", "extra_data", "written")
 NON_DIGITS = 2000
 NON_DIGIT_SEED = 99  # training draws its non-digits from the run's seed, 0 by default
 
@@ -51,25 +53,36 @@ def choose_threshold(top: np.ndarray, share: float = FALSE_FLAG_SHARE) -> float:
     return float(np.quantile(top, share))
 
 
-def held_out_digits(seed: int, mnist_dir=None) -> np.ndarray:
-    """The MNIST training digits a full run with ``seed`` held out for validation."""
-    (x, y), _ = load_mnist(mnist_dir)
-    return split_validation(x, y, VALIDATION_SIZE, seed)[1][0]
+def shared_held_out(configs: list[dict], mnist_dir=None, usps_dir=None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The validation digits that the runs ``configs`` describe all held out, and their labels.
+
+    Raises ValueError when the runs held out different digits: an average of the models has
+    then no digits that none of them trained on.
+    """
+    settings = {tuple(repr(config.get(name)) for name in SPLIT_SETTINGS) for config in configs}
+    if len(settings) != 1:
+        raise ValueError("the models held out different validation digits (their runs "
+                         f"differ in {', '.join(SPLIT_SETTINGS)}); train them with the same "
+                         "--seed and the same data")
+    return held_out_split(configs[0], mnist_dir, usps_dir)
 
 
-def validation_digits(held_out: np.ndarray, seed: int, usps_dir=None) -> dict[str, np.ndarray]:
+def validation_digits(held_out: np.ndarray, seed: int, usps_dir=None,
+                      usps_trained: bool = False) -> dict[str, np.ndarray]:
     """Real digits the model never trained on: name -> uint8 (N, 28, 28).
 
     ``held_out``: the run's validation digits; some are also re-drawn with the app's brush.
+    USPS' training split joins them unless the run trained on it (``usps_trained``).
     """
     rng = np.random.default_rng([seed, 3])
-    digits = {"MNIST validation": held_out,
-              "MNIST validation re-drawn": np.stack([restroke(d, rng)
-                                                     for d in held_out[:RESTROKED]])}
-    try:
-        digits["USPS train"] = load_usps("train", usps_dir)[0]
-    except DatasetError:
-        pass  # USPS is optional: MNIST alone still sets a threshold
+    digits = {"validation": held_out,
+              "validation re-drawn": np.stack([restroke(d, rng) for d in held_out[:RESTROKED]])}
+    if not usps_trained:
+        try:
+            digits["USPS train"] = load_usps("train", usps_dir)[0]
+        except DatasetError:
+            pass  # USPS is optional: MNIST alone still sets a threshold
     return digits
 
 
@@ -95,13 +108,10 @@ def calibrate_bundled(models_dir: str | Path = MODELS_DIR, mnist_dir=None,
                       usps_dir=None) -> dict[str, float]:
     """Record the threshold of each bundled model and of their average; return them."""
     members = {m.key: Recognizer.bundled(m.key, models_dir) for m in BUNDLED_MODELS}
-    seeds = {read_metadata(Path(models_dir) / m.file).get("config", {}).get("seed", 0)
-             for m in BUNDLED_MODELS}
-    if len(seeds) != 1:
-        raise ValueError("the bundled models held out different validation digits "
-                         f"(seeds {sorted(seeds)}); train them with the same --seed")
-    seed = seeds.pop()
-    digits = validation_digits(held_out_digits(seed, mnist_dir), seed, usps_dir)
+    configs = [read_metadata(Path(models_dir) / m.file).get("config", {}) for m in BUNDLED_MODELS]
+    held_out = shared_held_out(configs, mnist_dir, usps_dir)[0]
+    digits = validation_digits(held_out, configs[0].get("seed", 0), usps_dir,
+                               usps_trained=configs[0].get("usps_train", False))
     files = {m.key: Path(models_dir) / m.file for m in BUNDLED_MODELS}
     for key, recognizer in members.items():
         _record(files[key].with_suffix(".json"), calibrate(recognizer.predict, digits))

@@ -1,11 +1,14 @@
 """The labelled digits a run holds out, mixes in and is scored on, besides MNIST itself.
 
+    x, y = labelled_digits(mnist_dir, usps_train=True, written=0.25, seed=0)
     (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, VALIDATION_SIZE, seed)
+    x_val, y_val = held_out_split(read_metadata("models/digit_model1.h5")["config"])
     x_extra, y_extra = load_extra_data("~/.local/share/digit-recognizer/corrections")
 
-``train`` holds out the validation split, and ``calibration`` draws the same one again from
-the run's seed; ``fine-tune`` reads its corrections with ``load_extra_data`` as ``train
---extra-data`` does.
+``train`` gathers its digits with ``labelled_digits`` and holds out the validation split;
+``calibration`` draws the same split again from the configuration a model's metadata records
+(``held_out_split``), so that a threshold is chosen on digits the model never trained on;
+``fine-tune`` reads its corrections with ``load_extra_data`` as ``train --extra-data`` does.
 """
 
 from __future__ import annotations
@@ -16,9 +19,13 @@ import sys
 import numpy as np
 
 from digit_recognizer.core.idx_folder import read_idx_pair
+from digit_recognizer.core.mnist import load_mnist
 from digit_recognizer.core.scoring import score_probabilities, to_model_input
+from digit_recognizer.training.data.usps import load_usps
+from digit_recognizer.training.data.variants import make_written
 
-__all__ = ["VALIDATION_SIZE", "evaluate_arrays", "load_extra_data", "split_validation"]
+__all__ = ["VALIDATION_SIZE", "evaluate_arrays", "held_out_split", "labelled_digits",
+           "load_extra_data", "split_validation"]
 
 VALIDATION_SIZE = 5000
 
@@ -29,6 +36,45 @@ def split_validation(x: np.ndarray, y: np.ndarray, size: int, seed: int):
     size = min(size, max(1, len(x) // 10))
     val, train = order[:size], order[size:]
     return (x[train], y[train]), (x[val], y[val])
+
+
+def labelled_digits(mnist_dir: str | os.PathLike | None = None, *, limit: int | None = None,
+                    usps_train: bool = False, usps_dir: str | os.PathLike | None = None,
+                    extra_data: str | os.PathLike | None = None, written: float = 0.0,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Every labelled digit a run splits into training and validation: MNIST's training set
+    (its first ``limit``), then USPS' training split, the ``extra_data`` folder's pair and
+    ``written`` times as many digits from the writer as MNIST gives, as asked.
+
+    uint8 (N, 28, 28) images and uint8 (N,) labels; the same arguments give the same digits.
+    """
+    (x, y), _ = load_mnist(mnist_dir)
+    if limit:
+        x, y = x[:limit], y[:limit]
+    parts = [(x, y)]
+    if usps_train:
+        parts.append(load_usps("train", usps_dir))
+    if extra_data:
+        parts.append(load_extra_data(extra_data))
+    if written:
+        parts.append(make_written(round(written * len(x)), seed))
+    return (np.concatenate([x for x, _ in parts]),
+            np.concatenate([y for _, y in parts]).astype(np.uint8))
+
+
+def held_out_split(config: dict, mnist_dir: str | os.PathLike | None = None,
+                   usps_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The validation digits and labels of the run that ``config`` (a model's recorded
+    ``TrainConfig``) describes: the digits it never trained on.
+
+    ``mnist_dir`` and ``usps_dir``, when given, stand in for the folders the run named.
+    """
+    x, y = labelled_digits(mnist_dir or config.get("data_dir"), limit=config.get("limit"),
+                           usps_train=config.get("usps_train", False),
+                           usps_dir=usps_dir or config.get("usps_dir"),
+                           extra_data=config.get("extra_data"),
+                           written=config.get("written", 0.0), seed=config.get("seed", 0))
+    return split_validation(x, y, VALIDATION_SIZE, config.get("seed", 0))[1]
 
 
 def load_extra_data(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:

@@ -52,12 +52,7 @@ from digit_recognizer.training.checkpoint import (
     use_average_weights,
 )
 from digit_recognizer.training.data.augment import Mix, make_batches
-from digit_recognizer.training.data.usps import load_usps
-from digit_recognizer.training.data.variants import (
-    TrainingVariants,
-    make_variants,
-    make_written,
-)
+from digit_recognizer.training.data.variants import TrainingVariants, make_variants
 from digit_recognizer.training.environment import (
     choose_distribution,
     hardware_description,
@@ -67,7 +62,7 @@ from digit_recognizer.training.figures import save_training_figures
 from digit_recognizer.training.run_data import (
     VALIDATION_SIZE,
     evaluate_arrays,
-    load_extra_data,
+    labelled_digits,
     split_validation,
 )
 from digit_recognizer.training.run_files import (
@@ -178,18 +173,11 @@ def load_data(config: TrainConfig) -> RunData:
     The validation split is drawn from all of them, so that choosing the best epoch also
     weighs real writing (USPS) and the writer's styles, not MNIST alone.
     """
-    (x_train, y_train), (x_test, y_test) = load_mnist(config.data_dir)
-    if config.limit:
-        x_train, y_train = x_train[:config.limit], y_train[:config.limit]
-    parts = [(x_train, y_train)]
-    if config.usps_train:
-        parts.append(load_usps("train", config.usps_dir))
-    if config.extra_data:
-        parts.append(load_extra_data(config.extra_data))
-    if config.written:
-        parts.append(make_written(round(config.written * len(x_train)), config.seed))
-    x_train = np.concatenate([x for x, _ in parts])  # (N + M, 28, 28) uint8
-    y_train = np.concatenate([y for _, y in parts]).astype(np.uint8)
+    x_train, y_train = labelled_digits(
+        config.data_dir, limit=config.limit, usps_train=config.usps_train,
+        usps_dir=config.usps_dir, extra_data=config.extra_data, written=config.written,
+        seed=config.seed)
+    x_test, y_test = load_mnist(config.data_dir)[1]
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE,
                                                       config.seed)
     variants = None
@@ -342,7 +330,7 @@ def report(model, config: TrainConfig, data: RunData, history: dict, state: RunS
         "config": asdict(config),
     }
     if config.variants:  # trained to be unsure of non-digits: where "not a digit" begins
-        metadata.update(not_a_digit_threshold(model, data, config.seed))
+        metadata.update(not_a_digit_threshold(model, data, config))
     out = Path(config.out)
     atomic_write_text(out.with_suffix(".json"), json.dumps(metadata, indent=2) + "\n")
     if figures:
@@ -351,10 +339,12 @@ def report(model, config: TrainConfig, data: RunData, history: dict, state: RunS
     return metadata
 
 
-def not_a_digit_threshold(model, data: RunData, seed: int) -> dict:
+def not_a_digit_threshold(model, data: RunData, config: TrainConfig) -> dict:
     """The threshold and its validation figures (``calibration``), for the metadata."""
 
     def forward(x: np.ndarray) -> np.ndarray:
         return model.predict(x, batch_size=500, verbose=0)
 
-    return calibrate(forward, validation_digits(data.x_val, seed))
+    digits = validation_digits(data.x_val, config.seed, config.usps_dir,
+                               usps_trained=config.usps_train)
+    return calibrate(forward, digits)

@@ -137,3 +137,84 @@ def test_missing_data_is_one_error_line_and_tensorflow_is_never_imported(tmp_pat
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     assert done.stdout.split() == ["2", "False", "False"]
+
+
+# -- validation digits -------------------------------------------------------------------------
+
+
+def test_validation_is_the_split_the_run_held_out_and_reads_as_it_did_in_training(
+        trained_run, mnist_dir, monkeypatch):
+    """The digits drawn again from the model's metadata (MNIST, its --extra-data and written
+    digits) are the ones its training scored: the same count and the same accuracy."""
+    metadata = json.loads(trained_run.file(".json").read_text())
+    code, out = run(["--dataset", "validation", "--model", str(trained_run.out), "--json",
+                     "--data-dir", str(mnist_dir)], io.StringIO(), monkeypatch)
+    assert code == 0
+    report = json.loads(out)
+    assert report["images"] == metadata["validation_images"]
+    assert report["models"][0]["accuracy"] == pytest.approx(metadata["best_val_accuracy"],
+                                                            abs=1.5 / report["images"])
+
+
+def test_stretched_validation_digits_fill_a_square(trained_run, mnist_dir, monkeypatch):
+    code, out = run(["--dataset", "validation", "--model", str(trained_run.out), "--json",
+                     "--stretch-to-square", "--data-dir", str(mnist_dir)], io.StringIO(),
+                    monkeypatch)
+    assert code == 0
+    assert json.loads(out)["dataset"].endswith(", stretched to a square")
+
+
+def test_stretching_makes_digits_as_wide_as_tall_up_to_four_times_their_width(mnist_dir):
+    from digit_recognizer.evaluation.datasets import load_dataset, stretched_to_square
+
+    data = load_dataset("mnist", mnist_dir=mnist_dir).head(200)
+    stretched = stretched_to_square(data)
+
+    def box(image):
+        ys, xs = np.nonzero(image)
+        return ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
+
+    before = np.array([box(i) for i in data.images])
+    after = np.array([box(i) for i in stretched.images])
+    square = before[:, 1] * 4 >= before[:, 0]  # no more than 4x to widen
+    # A stray speck in the box the stretch measures can keep a few from a square.
+    assert np.mean(np.abs(after[square, 0] - after[square, 1]) <= 3) >= 0.9
+    assert np.all(after[~square, 1] < after[~square, 0])  # the narrowest 1s stay upright
+    assert np.all(after[~square, 1] > before[~square, 1])
+    assert np.array_equal(stretched.labels, data.labels)
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--dataset", "validation", "--model", "{foreign}"], "records no training run"),
+    (["--dataset", "nondigits", "--stretch-to-square"], "holds no digits to stretch"),
+], ids=["model-without-run", "nondigits-stretched"])
+def test_validation_and_stretch_refuse_what_they_cannot_do_in_one_line(
+        args, said, small_model_path, tmp_path, mnist_dir, monkeypatch):
+    foreign = tmp_path / "foreign.h5"  # a Keras file from elsewhere: no metadata beside it
+    foreign.write_bytes(small_model_path.read_bytes())
+    stderr = io.StringIO()
+    code, out = run([a.format(foreign=foreign) for a in args] + ["--data-dir", str(mnist_dir)],
+                    stderr, monkeypatch)
+    assert code == 2 and out == ""
+    errors = [line for line in stderr.getvalue().splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and said in errors[0]
+
+
+def test_models_that_held_out_different_digits_are_scored_one_at_a_time(tmp_path, mnist_dir,
+                                                                         monkeypatch):
+    import shutil
+
+    from digit_recognizer.core.catalogue import MODELS_DIR
+
+    folder = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, folder)
+    path = folder / "digit_model.json"
+    metadata = json.loads(path.read_text())
+    metadata["config"]["usps_train"] = not metadata["config"].get("usps_train", False)
+    path.write_text(json.dumps(metadata))
+    stderr = io.StringIO()
+    code, _ = run(["--dataset", "validation", "--models-dir", str(folder), "--data-dir",
+                   str(mnist_dir)], stderr, monkeypatch)
+    assert code == 2
+    assert "held out different validation digits" in stderr.getvalue()
+    assert "--model" in stderr.getvalue()

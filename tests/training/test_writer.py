@@ -3,6 +3,8 @@ USPS' training split."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -124,6 +126,24 @@ def test_run_data_holds_mnist_usps_and_written_digits(mnist_dir):
     data = load_data(config)
     assert len(data.x_fit) + len(data.x_val) == 200 + 7291 + 100
     assert len(data.x_val) == (200 + 7291 + 100) // 10  # validation weighs all three
+
+
+def test_a_models_recorded_run_gives_its_validation_digits_again(mnist_dir):
+    """What calibration and ``evaluate --dataset validation`` score on is what training held out,
+    and USPS' training split is no validation digit for a run that trained on it."""
+    from dataclasses import asdict
+
+    from digit_recognizer.training.calibration import validation_digits
+    from digit_recognizer.training.run_data import held_out_split
+
+    config = TrainConfig("rmsprop", "unused.h5", limit=200, data_dir=mnist_dir, variants=False,
+                         written=0.5, usps_train=True, seed=4)
+    data = load_data(config)
+    x_val, y_val = held_out_split(json.loads(json.dumps(asdict(config))))
+    np.testing.assert_array_equal(x_val, data.x_val)
+    np.testing.assert_array_equal(y_val, data.y_val)
+    assert "USPS train" not in validation_digits(x_val[:5], 4, usps_trained=True)
+    assert len(validation_digits(x_val[:5], 4, usps_trained=False)["USPS train"]) == 7291
 
 
 def test_train_without_usps_says_where_it_looked(tmp_path, capsys):
