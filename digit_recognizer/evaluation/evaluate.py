@@ -55,6 +55,7 @@ from digit_recognizer.recognition.recognizer import (
     BATCH_SIZE,
     Recognizer,
     add_runtime_argument,
+    bundled_path,
     ensemble_threshold,
 )
 
@@ -306,8 +307,8 @@ def read_data(args: argparse.Namespace, recognizers: list[Recognizer]) -> Datase
     """The dataset ``args`` names (for ``validation``, the one ``recognizers`` held out),
     its first ``--limit`` digits, stretched as asked. Raises DatasetError."""
     if args.dataset == "validation":
-        configs = [r.metadata.get("config") for r in recognizers if r.path is not None]
-        data = validation_dataset(configs, args.data_dir, args.usps_dir)
+        data = validation_dataset(run_configs(recognizers, args.models_dir), args.data_dir,
+                                  args.usps_dir)
     else:
         data = load_dataset(args.dataset, split=args.split, mnist_dir=args.data_dir,
                             usps_dir=args.usps_dir, semeion_dir=args.semeion_dir, seed=args.seed)
@@ -319,6 +320,18 @@ def read_data(args: argparse.Namespace, recognizers: list[Recognizer]) -> Datase
                                "is for digit sets")
         data = stretched_to_square(data)
     return data
+
+
+def run_configs(recognizers: list[Recognizer], models_dir: str | None) -> list[dict | None]:
+    """The training configuration each model records; for the average of the bundled models
+    (no file of its own), those of its members."""
+    files = []
+    for recognizer in recognizers:
+        if recognizer.path is not None:
+            files.append(recognizer.path)
+        else:  # the average: a model of its own only in memory
+            files += [bundled_path(m.key, models_dir) for m in BUNDLED_MODELS]
+    return [read_metadata(path).get("config") for path in dict.fromkeys(files)]
 
 
 def loaded_models(args: argparse.Namespace) -> tuple[list[Recognizer], list[str]]:

@@ -218,3 +218,25 @@ def test_models_that_held_out_different_digits_are_scored_one_at_a_time(tmp_path
     assert code == 2
     assert "held out different validation digits" in stderr.getvalue()
     assert "--model" in stderr.getvalue()
+
+
+def test_the_average_is_scored_on_the_digits_its_members_held_out(tmp_path, mnist_dir,
+                                                                  monkeypatch):
+    """``--model both`` has no file of its own: its members' runs say which digits to read."""
+    import shutil
+
+    from digit_recognizer.core.catalogue import MODELS_DIR
+
+    folder = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, folder)
+    for name in ("digit_model.json", "digit_model1.json"):  # as if trained on 300 digits
+        path = folder / name
+        metadata = json.loads(path.read_text())
+        metadata["config"].update(limit=300, usps_train=False, written=0.25, seed=0)
+        path.write_text(json.dumps(metadata))
+    code, out = run(["--dataset", "validation", "--model", "both", "--models-dir", str(folder),
+                     "--data-dir", str(mnist_dir), "--json"], io.StringIO(), monkeypatch)
+    assert code == 0
+    report = json.loads(out)
+    assert report["images"] == (300 + 75) // 10
+    assert [m["name"] for m in report["models"]] == ["Both models (average)"]
