@@ -1,6 +1,6 @@
 """The labelled digits a run holds out, mixes in and is scored on, besides MNIST itself.
 
-    x, y = labelled_digits(mnist_dir, usps_train=True, written=0.25, seed=0)
+    x, y = labelled_digits(load_mnist(mnist_dir)[0], usps_train=True, written=0.25, seed=0)
     (x_fit, y_fit), (x_val, y_val) = split_validation(x, y, VALIDATION_SIZE, seed)
     x_val, y_val = held_out_split(read_metadata("models/digit_model1.h5")["config"])
     x_extra, y_extra = load_extra_data("~/.local/share/digit-recognizer/corrections")
@@ -38,17 +38,18 @@ def split_validation(x: np.ndarray, y: np.ndarray, size: int, seed: int):
     return (x[train], y[train]), (x[val], y[val])
 
 
-def labelled_digits(mnist_dir: str | os.PathLike | None = None, *, limit: int | None = None,
+def labelled_digits(mnist_train: tuple[np.ndarray, np.ndarray], *, limit: int | None = None,
                     usps_train: bool = False, usps_dir: str | os.PathLike | None = None,
                     extra_data: str | os.PathLike | None = None, written: float = 0.0,
                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Every labelled digit a run splits into training and validation: MNIST's training set
-    (its first ``limit``), then USPS' training split, the ``extra_data`` folder's pair and
-    ``written`` times as many digits from the writer as MNIST gives, as asked.
+    """Every labelled digit a run splits into training and validation: ``mnist_train``, MNIST's
+    training pair as ``load_mnist`` reads it (its first ``limit``), then USPS' training split,
+    the ``extra_data`` folder's pair and ``written`` times as many digits from the writer as
+    MNIST gives, as asked.
 
     uint8 (N, 28, 28) images and uint8 (N,) labels; the same arguments give the same digits.
     """
-    (x, y), _ = load_mnist(mnist_dir)
+    x, y = mnist_train
     if limit:
         x, y = x[:limit], y[:limit]
     parts = [(x, y)]
@@ -69,7 +70,8 @@ def held_out_split(config: dict, mnist_dir: str | os.PathLike | None = None,
 
     ``mnist_dir`` and ``usps_dir``, when given, stand in for the folders the run named.
     """
-    x, y = labelled_digits(mnist_dir or config.get("data_dir"), limit=config.get("limit"),
+    x, y = labelled_digits(load_mnist(mnist_dir or config.get("data_dir"))[0],
+                           limit=config.get("limit"),
                            usps_train=config.get("usps_train", False),
                            usps_dir=usps_dir or config.get("usps_dir"),
                            extra_data=config.get("extra_data"),

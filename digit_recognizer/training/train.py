@@ -173,11 +173,11 @@ def load_data(config: TrainConfig) -> RunData:
     The validation split is drawn from all of them, so that choosing the best epoch also
     weighs real writing (USPS) and the writer's styles, not MNIST alone.
     """
+    mnist_train, (x_test, y_test) = load_mnist(config.data_dir)
     x_train, y_train = labelled_digits(
-        config.data_dir, limit=config.limit, usps_train=config.usps_train,
+        mnist_train, limit=config.limit, usps_train=config.usps_train,
         usps_dir=config.usps_dir, extra_data=config.extra_data, written=config.written,
         seed=config.seed)
-    x_test, y_test = load_mnist(config.data_dir)[1]
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE,
                                                       config.seed)
     variants = None
