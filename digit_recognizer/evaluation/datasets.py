@@ -8,6 +8,7 @@
     load_dataset("my-digits/")            # an IDX pair, or subfolders 0/ ... 9/ of images
     validation_dataset([config, ...])     # the digits the models' training runs held out
     stretched_to_square(dataset)          # each digit made to fill a square, as forms store them
+    scanned_forms(dataset)                # ... in a 16×16 box in black and white, as Semeion's
 
 Every set comes as uint8 (N, 28, 28) images, ink high, the way MNIST is and the models expect
 (the digit's box fitted in 20×20, its centre of mass at the middle of 28×28), with (N,) labels;
@@ -67,6 +68,7 @@ __all__ = [
     "load_image_folder",
     "load_usps",
     "load_usps_grids",
+    "scanned_forms",
     "stretched_to_square",
     "usps_paper",
     "usps_to_mnist",
@@ -168,6 +170,15 @@ def stretched_to_square(data: Dataset) -> Dataset:
     rng = np.random.default_rng(0)  # its draws change nothing: a full stretch sets the width
     images = np.stack([reshape_width(image, rng, filled=1.0) for image in data.images])
     return Dataset(f"{data.name}, stretched to a square", images, data.labels, data.styles)
+
+
+def scanned_forms(data: Dataset) -> Dataset:
+    """``data`` with each digit stretched into a 16×16 box in black and white, as Semeion's
+    scanner stored digits (``variants.scanned_form``): where a stretched 1 loses its stroke."""
+    rng = np.random.default_rng(0)  # draws each digit's threshold: the same set every time
+    images = np.stack([reshape_width(image, rng, filled=1.0, scanned=1.0)
+                       for image in data.images])
+    return Dataset(f"{data.name}, as scanned forms", images, data.labels, data.styles)
 
 
 # -- folders ----------------------------------------------------------------------------------

@@ -11,11 +11,13 @@
     python -m digit_recognizer evaluate --dataset nondigits --not-a-digit-threshold 0.9
     python -m digit_recognizer evaluate --dataset validation   # what training held out
     python -m digit_recognizer evaluate --dataset validation --stretch-to-square
+    python -m digit_recognizer evaluate --dataset validation --scanned-form
 
 MNIST's test set by default; ``datasets`` finds and converts the others. ``validation`` is the
 digits the models' own training runs held out, drawn again from their metadata: the set to
 choose a new model on. ``--stretch-to-square`` stretches every digit to fill a square first, the
-way scanned forms store digits. The styles set also
+way scanned forms store digits; ``--scanned-form`` also stores it in a 16×16 box in black and
+white, as Semeion's scanner did. The styles set also
 gets each style's accuracy. A model that records a not-a-digit threshold (or any model, with
 ``--not-a-digit-threshold``) also gets the share of digits it wrongly flags as not a digit;
 on the non-digit set, the share it rightly flags, overall and per family, is all there is to
@@ -48,6 +50,7 @@ from digit_recognizer.evaluation.datasets import (
     Dataset,
     DatasetError,
     load_dataset,
+    scanned_forms,
     stretched_to_square,
     validation_dataset,
 )
@@ -93,9 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--semeion-dir", help="folder with Semeion's two IDX files (default: $SEMEION_DIR, then "
                               "../shared/data/semeion beside the repository)"
     )
-    parser.add_argument("--stretch-to-square", action="store_true",
-                        help="stretch each digit to fill a square (at most 4x as wide) before "
-                             "scoring, as scanned forms store digits")
+    reshape = parser.add_mutually_exclusive_group()
+    reshape.add_argument("--stretch-to-square", action="store_true",
+                         help="stretch each digit to fill a square (at most 4x as wide) before "
+                              "scoring, as scanned forms store digits")
+    reshape.add_argument("--scanned-form", action="store_true",
+                         help="stretch each digit into a 16x16 box in black and white before "
+                              "scoring, as Semeion's scanned forms store digits")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed that draws the styles and non-digit sets (default: 0)")
     parser.add_argument(
@@ -314,11 +321,12 @@ def read_data(args: argparse.Namespace, recognizers: list[Recognizer]) -> Datase
                             usps_dir=args.usps_dir, semeion_dir=args.semeion_dir, seed=args.seed)
     if args.limit:
         data = data.head(args.limit)
-    if args.stretch_to_square:
+    if args.stretch_to_square or args.scanned_form:
+        flag, reshape = (("--stretch-to-square", stretched_to_square) if args.stretch_to_square
+                         else ("--scanned-form", scanned_forms))
         if not data.digits:
-            raise DatasetError(f"{data.name} holds no digits to stretch; --stretch-to-square "
-                               "is for digit sets")
-        data = stretched_to_square(data)
+            raise DatasetError(f"{data.name} holds no digits to stretch; {flag} is for digit sets")
+        data = reshape(data)
     return data
 
 
@@ -379,7 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         recognizers, problems = loaded_models(args)
     results = score_all(recognizers, data, args.not_a_digit_threshold, text=not args.json)
     complete = args.model is None and not args.limit and len(results) == len(BUNDLED_MODELS) + 1
-    as_shown = (args.dataset, args.split, args.stretch_to_square) == ("mnist", "test", False)
+    as_shown = (args.dataset, args.split, args.stretch_to_square or args.scanned_form
+                ) == ("mnist", "test", False)
     if complete and as_shown:  # the figure the app shows
         save_ensemble_metadata(results[-1], args.models_dir)
     if args.json:

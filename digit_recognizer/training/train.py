@@ -97,6 +97,7 @@ class TrainConfig:
     non_digit_pool: int = 20000  # non-digits drawn for the run, at most one per digit
     widened: float = 0.25  # share of digits shown wider or narrower than written
     filled: float = 0.0  # share of those stretched to a square instead, as scanned forms do
+    scanned: float = 0.0  # share of those stored in a 16×16 box in black and white, as Semeion is
     written: float = 0.25  # digits from the ``writer`` added, as a share of the MNIST digits
     usps_train: bool = False  # add USPS' training split (real handwriting) to the data
     usps_dir: str | None = None  # its folder; None: $USPS_DIR, then ../shared/data/usps
@@ -184,7 +185,8 @@ def load_data(config: TrainConfig) -> RunData:
     if config.variants:
         # A small run shows fewer non-digits than it has digits: drawing more only costs time.
         pool = min(config.non_digit_pool, len(x_fit))
-        variants = make_variants(x_fit, y_fit, config.seed, pool, filled=config.filled)
+        variants = make_variants(x_fit, y_fit, config.seed, pool, filled=config.filled,
+                                 scanned=config.scanned)
     return RunData(x_fit, y_fit, x_val, y_val, x_test, y_test,
                    dataset_sha256(x_train, y_train), variants)
 

@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                        ("widened", "share of digits shown 0.5-2x as wide as written"),
                        ("filled", "share of the widened digits stretched to a square instead, "
                                   "as scanned forms store them"),
+                       ("scanned", "share of the stretched digits stored as such forms store "
+                                   "them: a 16x16 box in black and white"),
                        ("written", "digits from the digit writer (continental 1s, open 4s, "
                                    "hooked 9s...) added, as a share of the MNIST digits"),
                        ("rotation", "augmentation: largest turn, in degrees"),
@@ -135,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         data_dir=args.data_dir, variants=not args.no_variants, restroked=args.restroked,
         styled=args.styled, non_digits=args.non_digits, rotation=args.rotation, zoom=args.zoom,
         start_from=args.start_from, learning_rate=args.learning_rate, widened=args.widened,
-        filled=args.filled, written=args.written, usps_train=args.usps_train,
-        usps_dir=args.usps_dir)
+        filled=args.filled, scanned=args.scanned, written=args.written,
+        usps_train=args.usps_train, usps_dir=args.usps_dir)
     try:
         metadata = train(config, resume=args.resume, figures=not args.no_figures)
     except (MnistError, IdxError, IdxFolderError, ResumeError, ModelError, DatasetError) as err:

@@ -156,12 +156,26 @@ def test_validation_is_the_split_the_run_held_out_and_reads_as_it_did_in_trainin
                                                             abs=1.5 / report["images"])
 
 
-def test_stretched_validation_digits_fill_a_square(trained_run, mnist_dir, monkeypatch):
+@pytest.mark.parametrize("flag, named", [("--stretch-to-square", ", stretched to a square"),
+                                         ("--scanned-form", ", as scanned forms")])
+def test_stretched_validation_digits_fill_a_square(flag, named, trained_run, mnist_dir,
+                                                   monkeypatch):
     code, out = run(["--dataset", "validation", "--model", str(trained_run.out), "--json",
-                     "--stretch-to-square", "--data-dir", str(mnist_dir)], io.StringIO(),
-                    monkeypatch)
+                     flag, "--data-dir", str(mnist_dir)], io.StringIO(), monkeypatch)
     assert code == 0
-    assert json.loads(out)["dataset"].endswith(", stretched to a square")
+    assert json.loads(out)["dataset"].endswith(named)
+
+
+def test_scanned_forms_are_the_stretched_digits_coarsened_to_16_px(mnist_dir):
+    from digit_recognizer.evaluation.datasets import load_dataset, scanned_forms
+
+    data = load_dataset("mnist", mnist_dir=mnist_dir).head(100)
+    once, again = scanned_forms(data), scanned_forms(data)
+    np.testing.assert_array_equal(once.images, again.images)  # one set to compare models on
+    assert np.array_equal(once.labels, data.labels) and once.images.shape == data.images.shape
+    heights, widths = zip(*[(np.ptp(ys) + 1, np.ptp(xs) + 1)
+                            for ys, xs in (np.nonzero(i > 127) for i in once.images)])
+    assert np.median(np.divide(widths, heights)) > 0.85  # stretched, as on the forms
 
 
 def test_stretching_makes_digits_as_wide_as_tall_up_to_four_times_their_width(mnist_dir):
@@ -187,7 +201,8 @@ def test_stretching_makes_digits_as_wide_as_tall_up_to_four_times_their_width(mn
 @pytest.mark.parametrize("args, said", [
     (["--dataset", "validation", "--model", "{foreign}"], "records no training run"),
     (["--dataset", "nondigits", "--stretch-to-square"], "holds no digits to stretch"),
-], ids=["model-without-run", "nondigits-stretched"])
+    (["--dataset", "nondigits", "--scanned-form"], "--scanned-form is for digit sets"),
+], ids=["model-without-run", "nondigits-stretched", "nondigits-scanned"])
 def test_validation_and_stretch_refuse_what_they_cannot_do_in_one_line(
         args, said, small_model_path, tmp_path, mnist_dir, monkeypatch):
     foreign = tmp_path / "foreign.h5"  # a Keras file from elsewhere: no metadata beside it

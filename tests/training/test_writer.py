@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -112,6 +113,31 @@ def test_filled_digits_are_stretched_to_a_square_at_most_four_times_wider(mnist_
     assert a.random() == b.random()
 
 
+def test_scanned_forms_are_square_and_coarse_and_change_no_older_stream(mnist_dir):
+    (x, y), _ = load_mnist(mnist_dir)
+    sevens = x[y == 7][:20]
+    rng = np.random.default_rng(0)
+    scanned = [reshape_width(seven, rng, filled=1.0, scanned=1.0) for seven in sevens]
+    assert all(image.shape == (28, 28) and image.dtype == np.uint8 for image in scanned)
+    assert 0.85 < np.median([aspect(image) for image in scanned]) < 1.15
+    # coarser than the same digits stretched at full resolution: most pixels move
+    stretched = [reshape_width(seven, np.random.default_rng(0), filled=1.0) for seven in sevens]
+    assert all((np.abs(a.astype(int) - b) > 64).mean() > 0.02
+               for a, b in zip(scanned, stretched))
+    # scanned=0 draws nothing more: the stretched digits of older runs stay as they were
+    a, b = np.random.default_rng(1), np.random.default_rng(1)
+    np.testing.assert_array_equal(reshape_width(sevens[0], a, filled=1.0),
+                                  reshape_width(sevens[0], b, filled=1.0, scanned=0.0))
+    assert a.random() == b.random()
+
+
+def test_a_speck_too_small_to_scan_comes_back_as_it_was():
+    speck = np.zeros((28, 28), np.uint8)
+    speck[14, 14] = 255  # 16×16 of ink once stretched into its box, then refused as a dot
+    out = reshape_width(speck, np.random.default_rng(0), filled=1.0, scanned=1.0)
+    np.testing.assert_array_equal(out, speck)
+
+
 def test_written_set_is_balanced_and_the_same_for_any_worker_count():
     a_images, a_labels = make_written(40, seed=3, workers=1)
     b_images, b_labels = make_written(40, seed=3, workers=2)
@@ -166,9 +192,10 @@ def test_the_data_options_reach_the_run_configuration(tmp_path, monkeypatch):
         raise ModelError("stopped before loading any data")
 
     monkeypatch.setattr(train_cli, "train", record)
-    assert train_main(["--widened", "0.4", "--filled", "0.3", "--written", "0.1",
-                       "--out", str(tmp_path / "m.h5")]) == 2
+    assert train_main(["--widened", "0.4", "--filled", "0.3", "--scanned", "0.6",
+                       "--written", "0.1", "--out", str(tmp_path / "m.h5")]) == 2
     (config,) = seen
-    assert (config.widened, config.filled, config.written) == (0.4, 0.3, 0.1)
+    assert (config.widened, config.filled, config.scanned, config.written) == (0.4, 0.3, 0.6,
+                                                                                0.1)
     with pytest.raises(SystemExit):
         train_main(["--filled", "1.5", "--out", str(tmp_path / "m.h5")])
