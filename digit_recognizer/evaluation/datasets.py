@@ -9,6 +9,7 @@
     validation_dataset([config, ...])     # the digits the models' training runs held out
     stretched_to_square(dataset)          # each digit made to fill a square, as forms store them
     scanned_forms(dataset)                # ... in a 16×16 box in black and white, as Semeion's
+    redrawn(dataset)                      # each digit drawn again with the app's round brush
 
 Every set comes as uint8 (N, 28, 28) images, ink high, the way MNIST is and the models expect
 (the digit's box fitted in 20×20, its centre of mass at the middle of 28×28), with (N,) labels;
@@ -52,7 +53,7 @@ from digit_recognizer.training.data.usps import (
     usps_to_mnist,
 )
 from digit_recognizer.training.calibration import shared_held_out
-from digit_recognizer.training.data.variants import reshape_width
+from digit_recognizer.training.data.variants import reshape_width, restroke
 from digit_recognizer.training.mnist_tool import CLASS_NAMES, CommandError, find_labelled_images
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "load_image_folder",
     "load_usps",
     "load_usps_grids",
+    "redrawn",
     "scanned_forms",
     "stretched_to_square",
     "usps_paper",
@@ -179,6 +181,15 @@ def scanned_forms(data: Dataset) -> Dataset:
     images = np.stack([reshape_width(image, rng, filled=1.0, scanned=1.0)
                        for image in data.images])
     return Dataset(f"{data.name}, as scanned forms", images, data.labels, data.styles)
+
+
+def redrawn(data: Dataset) -> Dataset:
+    """``data`` with each digit drawn again along its centre line with the app's round brush
+    and preprocessed back (``variants.restroke``): how a model reads digits drawn on the
+    canvas, measured on digits no test split holds."""
+    rng = np.random.default_rng(0)
+    images = np.stack([restroke(image, rng) for image in data.images])
+    return Dataset(f"{data.name}, re-drawn", images, data.labels, data.styles)
 
 
 # -- folders ----------------------------------------------------------------------------------

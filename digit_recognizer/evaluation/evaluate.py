@@ -12,12 +12,14 @@
     python -m digit_recognizer evaluate --dataset validation   # what training held out
     python -m digit_recognizer evaluate --dataset validation --stretch-to-square
     python -m digit_recognizer evaluate --dataset validation --scanned-form
+    python -m digit_recognizer evaluate --dataset validation --redrawn
 
 MNIST's test set by default; ``datasets`` finds and converts the others. ``validation`` is the
 digits the models' own training runs held out, drawn again from their metadata: the set to
 choose a new model on. ``--stretch-to-square`` stretches every digit to fill a square first, the
 way scanned forms store digits; ``--scanned-form`` also stores it in a 16×16 box in black and
-white, as Semeion's scanner did. The styles set also
+white, as Semeion's scanner did; ``--redrawn`` draws it again with the app's round brush, as
+the drawn-digit benchmark does with MNIST's test set. The styles set also
 gets each style's accuracy. A model that records a not-a-digit threshold (or any model, with
 ``--not-a-digit-threshold``) also gets the share of digits it wrongly flags as not a digit;
 on the non-digit set, the share it rightly flags, overall and per family, is all there is to
@@ -50,6 +52,7 @@ from digit_recognizer.evaluation.datasets import (
     Dataset,
     DatasetError,
     load_dataset,
+    redrawn,
     scanned_forms,
     stretched_to_square,
     validation_dataset,
@@ -103,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     reshape.add_argument("--scanned-form", action="store_true",
                          help="stretch each digit into a 16x16 box in black and white before "
                               "scoring, as Semeion's scanned forms store digits")
+    reshape.add_argument("--redrawn", action="store_true",
+                         help="draw each digit again along its centre line with the app's round "
+                              "brush before scoring, as a person draws on the canvas")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed that draws the styles and non-digit sets (default: 0)")
     parser.add_argument(
@@ -312,7 +318,7 @@ def progress(text: str, total: int | None = None) -> tqdm:
 
 def read_data(args: argparse.Namespace, recognizers: list[Recognizer]) -> Dataset:
     """The dataset ``args`` names (for ``validation``, the one ``recognizers`` held out),
-    its first ``--limit`` digits, stretched as asked. Raises DatasetError."""
+    its first ``--limit`` digits, stretched or re-drawn as asked. Raises DatasetError."""
     if args.dataset == "validation":
         data = validation_dataset(run_configs(recognizers, args.models_dir), args.data_dir,
                                   args.usps_dir)
@@ -321,12 +327,14 @@ def read_data(args: argparse.Namespace, recognizers: list[Recognizer]) -> Datase
                             usps_dir=args.usps_dir, semeion_dir=args.semeion_dir, seed=args.seed)
     if args.limit:
         data = data.head(args.limit)
-    if args.stretch_to_square or args.scanned_form:
-        flag, reshape = (("--stretch-to-square", stretched_to_square) if args.stretch_to_square
-                         else ("--scanned-form", scanned_forms))
-        if not data.digits:
-            raise DatasetError(f"{data.name} holds no digits to stretch; {flag} is for digit sets")
-        data = reshape(data)
+    changes = {"--stretch-to-square": (args.stretch_to_square, stretched_to_square),
+               "--scanned-form": (args.scanned_form, scanned_forms),
+               "--redrawn": (args.redrawn, redrawn)}
+    for flag, (asked, change) in changes.items():
+        if asked and not data.digits:
+            raise DatasetError(f"{data.name} holds no digits; {flag} is for digit sets")
+        if asked:
+            data = change(data)
     return data
 
 
@@ -387,8 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         recognizers, problems = loaded_models(args)
     results = score_all(recognizers, data, args.not_a_digit_threshold, text=not args.json)
     complete = args.model is None and not args.limit and len(results) == len(BUNDLED_MODELS) + 1
-    as_shown = (args.dataset, args.split, args.stretch_to_square or args.scanned_form
-                ) == ("mnist", "test", False)
+    reshaped = args.stretch_to_square or args.scanned_form or args.redrawn
+    as_shown = (args.dataset, args.split, reshaped) == ("mnist", "test", False)
     if complete and as_shown:  # the figure the app shows
         save_ensemble_metadata(results[-1], args.models_dir)
     if args.json:

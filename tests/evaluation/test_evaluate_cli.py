@@ -157,13 +157,29 @@ def test_validation_is_the_split_the_run_held_out_and_reads_as_it_did_in_trainin
 
 
 @pytest.mark.parametrize("flag, named", [("--stretch-to-square", ", stretched to a square"),
-                                         ("--scanned-form", ", as scanned forms")])
+                                         ("--scanned-form", ", as scanned forms"),
+                                         ("--redrawn", ", re-drawn")])
 def test_stretched_validation_digits_fill_a_square(flag, named, trained_run, mnist_dir,
                                                    monkeypatch):
     code, out = run(["--dataset", "validation", "--model", str(trained_run.out), "--json",
                      flag, "--data-dir", str(mnist_dir)], io.StringIO(), monkeypatch)
     assert code == 0
     assert json.loads(out)["dataset"].endswith(named)
+
+
+def test_redrawn_digits_keep_their_labels_and_change_their_ink(mnist_dir):
+    from digit_recognizer.evaluation.datasets import load_dataset, redrawn
+
+    data = load_dataset("mnist", mnist_dir=mnist_dir).head(50)
+    drawn = redrawn(data)
+    np.testing.assert_array_equal(drawn.images, redrawn(data).images)
+    assert np.array_equal(drawn.labels, data.labels)
+    # one brush width along the centre line: the ink moves, the digit's place does not
+    moved = [(np.abs(a.astype(int) - b) > 64).mean() for a, b in zip(drawn.images, data.images)]
+    assert min(moved) > 0.01
+    overlap = [((a > 127) & (b > 127)).sum() / max(1, (b > 127).sum())
+               for a, b in zip(drawn.images, data.images)]
+    assert np.median(overlap) > 0.5
 
 
 def test_scanned_forms_are_the_stretched_digits_coarsened_to_16_px(mnist_dir):
@@ -200,9 +216,10 @@ def test_stretching_makes_digits_as_wide_as_tall_up_to_four_times_their_width(mn
 
 @pytest.mark.parametrize("args, said", [
     (["--dataset", "validation", "--model", "{foreign}"], "records no training run"),
-    (["--dataset", "nondigits", "--stretch-to-square"], "holds no digits to stretch"),
+    (["--dataset", "nondigits", "--stretch-to-square"], "--stretch-to-square is for digit sets"),
     (["--dataset", "nondigits", "--scanned-form"], "--scanned-form is for digit sets"),
-], ids=["model-without-run", "nondigits-stretched", "nondigits-scanned"])
+    (["--dataset", "nondigits", "--redrawn"], "--redrawn is for digit sets"),
+], ids=["model-without-run", "nondigits-stretched", "nondigits-scanned", "nondigits-redrawn"])
 def test_validation_and_stretch_refuse_what_they_cannot_do_in_one_line(
         args, said, small_model_path, tmp_path, mnist_dir, monkeypatch):
     foreign = tmp_path / "foreign.h5"  # a Keras file from elsewhere: no metadata beside it

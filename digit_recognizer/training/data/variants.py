@@ -37,7 +37,8 @@ from digit_recognizer.training.data.synthetic import render_drawn_digit
 from digit_recognizer.training.data.usps import USPS_SIDE, usps_paper
 from digit_recognizer.training.data.writer import write_digits
 
-__all__ = ["TrainingVariants", "make_variants", "make_written", "reshape_width", "scanned_form"]
+__all__ = ["TrainingVariants", "make_variants", "make_written", "reshape_width", "restroke",
+           "scanned_form"]
 
 CHUNK = 2000  # digits per worker task
 
