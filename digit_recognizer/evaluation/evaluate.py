@@ -327,14 +327,14 @@ def read_data(args: argparse.Namespace, recognizers: list[Recognizer]) -> Datase
                             usps_dir=args.usps_dir, semeion_dir=args.semeion_dir, seed=args.seed)
     if args.limit:
         data = data.head(args.limit)
-    changes = {"--stretch-to-square": (args.stretch_to_square, stretched_to_square),
-               "--scanned-form": (args.scanned_form, scanned_forms),
-               "--redrawn": (args.redrawn, redrawn)}
-    for flag, (asked, change) in changes.items():
-        if asked and not data.digits:
+    asked = [(flag, change) for flag, wanted, change in (
+        ("--stretch-to-square", args.stretch_to_square, stretched_to_square),
+        ("--scanned-form", args.scanned_form, scanned_forms),
+        ("--redrawn", args.redrawn, redrawn)) if wanted]
+    for flag, change in asked:  # at most one: argparse keeps them exclusive
+        if not data.digits:
             raise DatasetError(f"{data.name} holds no digits; {flag} is for digit sets")
-        if asked:
-            data = change(data)
+        data = change(data)
     return data
 
 

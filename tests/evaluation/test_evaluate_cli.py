@@ -159,8 +159,8 @@ def test_validation_is_the_split_the_run_held_out_and_reads_as_it_did_in_trainin
 @pytest.mark.parametrize("flag, named", [("--stretch-to-square", ", stretched to a square"),
                                          ("--scanned-form", ", as scanned forms"),
                                          ("--redrawn", ", re-drawn")])
-def test_stretched_validation_digits_fill_a_square(flag, named, trained_run, mnist_dir,
-                                                   monkeypatch):
+def test_validation_digits_are_stretched_scanned_or_redrawn_as_asked(flag, named, trained_run,
+                                                                     mnist_dir, monkeypatch):
     code, out = run(["--dataset", "validation", "--model", str(trained_run.out), "--json",
                      flag, "--data-dir", str(mnist_dir)], io.StringIO(), monkeypatch)
     assert code == 0
