@@ -9,25 +9,20 @@
     python -m digit_recognizer evaluate --dataset nondigits   # drawings that are no digit
     python -m digit_recognizer evaluate --dataset my-digits/   # an IDX pair or 0/ ... 9/ images
     python -m digit_recognizer evaluate --dataset nondigits --not-a-digit-threshold 0.9
-    python -m digit_recognizer evaluate --dataset validation   # what training held out
-    python -m digit_recognizer evaluate --dataset validation --stretch-to-square
-    python -m digit_recognizer evaluate --dataset validation --scanned-form
-    python -m digit_recognizer evaluate --dataset validation --redrawn
+    python -m digit_recognizer evaluate --dataset validation [--scanned-form]   # training held out
 
 MNIST's test set by default; ``datasets`` finds and converts the others. ``validation`` is the
-digits the models' own training runs held out, drawn again from their metadata: the set to
-choose a new model on. ``--stretch-to-square`` stretches every digit to fill a square first, the
-way scanned forms store digits; ``--scanned-form`` also stores it in a 16×16 box in black and
-white, as Semeion's scanner did; ``--redrawn`` draws it again with the app's round brush, as
-the drawn-digit benchmark does with MNIST's test set. The styles set also
-gets each style's accuracy. A model that records a not-a-digit threshold (or any model, with
-``--not-a-digit-threshold``) also gets the share of digits it wrongly flags as not a digit;
-on the non-digit set, the share it rightly flags, overall and per family, is all there is to
-score. Prints a plain-text report by default, each model's as soon as it is scored, and one
-JSON object with ``--json``. On a terminal, stderr shows what is under way (reading the data,
-loading the models, a bar per model), erased as it ends; piped or logged, stderr carries only
-errors and notes. Exit code 2 when the data or a model cannot be loaded (every model that can
-be loaded is still evaluated).
+digits the models' own training runs held out, drawn again from their metadata: the set to choose a
+new model on. ``--stretch-to-square`` first stretches every digit to fill a square, as forms store
+digits; ``--scanned-form`` also stores it in 16×16 black and white, as Semeion's scanner did;
+``--redrawn`` draws it again with the app's round brush, as people draw. The styles set also gets
+each style's accuracy. A model that records a not-a-digit threshold (or any model, with
+``--not-a-digit-threshold``) also gets the share of digits it wrongly flags as not a digit; on the
+non-digit set, the share it rightly flags, overall and per family, is all there is to score. Prints
+a plain-text report by default, each model's as soon as it is scored, and one JSON object with
+``--json``. On a terminal, stderr shows what is under way (reading the data, loading the models, a
+bar per model), erased as it ends; piped or logged, stderr carries only errors and notes. Exit code
+2 when the data or a model cannot be loaded (every model that can be loaded is still evaluated).
 """
 
 from __future__ import annotations

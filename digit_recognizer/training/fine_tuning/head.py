@@ -122,10 +122,17 @@ def _split_replay(total: int, held: int, recipe: Recipe, rng: np.random.Generato
     return rng.choice(rest, min(recipe.replay_pool, len(rest)), replace=False), scored
 
 
+def as_head_input(outputs: np.ndarray) -> np.ndarray:
+    """float16 trunk outputs as float32, the head's input. They are kept in float16 to halve
+    the cache, but a float16 tensor in the head's graph makes TensorFlow's oneDNN print an
+    error line to the user's terminal on CPUs without AVX-512 half precision."""
+    return outputs.astype(np.float32, copy=False)
+
+
 def head_accuracy(head, outputs: np.ndarray, labels: np.ndarray) -> float:
     """The share of ``labels`` that ``head`` reads right from the trunk ``outputs``."""
     keras = import_keras()
-    probabilities = keras.ops.convert_to_numpy(head(outputs, training=False))
+    probabilities = keras.ops.convert_to_numpy(head(as_head_input(outputs), training=False))
     return float(np.mean(probabilities.argmax(axis=1) == labels))
 
 
@@ -170,7 +177,7 @@ def trunk_outputs(trunk, images: np.ndarray) -> np.ndarray:
 
 
 def head_model(work, start: int, recipe: Recipe):
-    """A compiled model from the trunk's float16 output to the probabilities.
+    """A compiled model from the trunk's output (``as_head_input``) to the probabilities.
 
     It shares ``work``'s head layers with weights, so what it learns is in ``work``: the last
     ``recipe.trainable_layers`` of them learn, BatchNorm stays frozen (in inference mode). Its
@@ -180,8 +187,7 @@ def head_model(work, start: int, recipe: Recipe):
     layers = work.layers[start:]
     learning = [layer for layer in layers if layer.weights and
                 not isinstance(layer, keras.layers.BatchNormalization)][-recipe.trainable_layers:]
-    # float16: the cached trunk outputs go in as they are; the first layer computes in float32
-    inputs = keras.Input(shape=work.layers[start - 1].output.shape[1:], dtype="float16")
+    inputs = keras.Input(shape=work.layers[start - 1].output.shape[1:], dtype="float32")
     x = inputs
     for layer in layers:
         layer.trainable = any(layer is chosen for chosen in learning)
@@ -217,7 +223,7 @@ def train_head(prepared: Prepared, images: np.ndarray, labels: np.ndarray, *, ep
     reset_head(prepared, seed, recipe)
     rng = np.random.default_rng(seed)  # the mix of each epoch and its variations
     own = trunk_outputs(prepared.trunk, images)
-    as_read = keras.ops.convert_to_numpy(prepared.head(own, training=False))
+    as_read = keras.ops.convert_to_numpy(prepared.head(as_head_input(own), training=False))
     wrong = misread_rows(as_read, labels)  # the policy: wrong, or right but unsure
     misread = as_read.argmax(axis=1)[wrong]  # the classes the corrections are confused with
     copies = correction_copies(len(images), np.flatnonzero(wrong), epochs, recipe, rng)
@@ -228,8 +234,8 @@ def train_head(prepared: Prepared, images: np.ndarray, labels: np.ndarray, *, ep
         taught = outputs[epoch * count:(epoch + 1) * count]
         x, y = epoch_mix(prepared, taught, labels[picked], misread, recipe, rng)
         # already shuffled by ``rng``: Keras' shuffle would follow another random stream
-        prepared.head.fit(x, y, batch_size=recipe.batch_size, epochs=1, shuffle=False,
-                          verbose=verbose)
+        prepared.head.fit(as_head_input(x), y, batch_size=recipe.batch_size, epochs=1,
+                          shuffle=False, verbose=verbose)
     model = keras.models.clone_model(prepared.work)  # the caller's, untouched by the next call
     model.set_weights(prepared.work.get_weights())
     for layer in model.layers:  # saved like the base, so nothing later inherits the freeze
