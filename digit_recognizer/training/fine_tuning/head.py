@@ -169,8 +169,8 @@ def head_start(model, count: int) -> int:
 
 
 def trunk_outputs(trunk, images: np.ndarray) -> np.ndarray:
-    """float16 trunk outputs of uint8 (N, 28, 28) images; float16 halves the cache, and the
-    head's first layer reads them as float32."""
+    """float16 trunk outputs of uint8 (N, 28, 28) images; float16 halves the cache, and
+    ``as_head_input`` gives them to the head as float32."""
     if not len(images):
         return np.zeros((0, *trunk.outputs[0].shape[1:]), np.float16)
     return trunk.predict(to_model_input(images), batch_size=256, verbose=0).astype(np.float16)
