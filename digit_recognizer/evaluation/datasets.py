@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -169,27 +170,28 @@ def validation_dataset(configs: list[dict], mnist_dir: str | os.PathLike | None 
 def stretched_to_square(data: Dataset) -> Dataset:
     """``data`` with each digit stretched to fill a square (at most 4× as wide), as scanned forms
     such as Semeion store digits: how a model reads a 1 as wide as it is tall."""
-    rng = np.random.default_rng(0)  # its draws change nothing: a full stretch sets the width
-    images = np.stack([reshape_width(image, rng, filled=1.0) for image in data.images])
-    return Dataset(f"{data.name}, stretched to a square", images, data.labels, data.styles)
+    return _each_digit(data, partial(reshape_width, filled=1.0), "stretched to a square")
 
 
 def scanned_forms(data: Dataset) -> Dataset:
     """``data`` with each digit stretched into a 16×16 box in black and white, as Semeion's
     scanner stored digits (``variants.scanned_form``): where a stretched 1 loses its stroke."""
-    rng = np.random.default_rng(0)  # draws each digit's threshold: the same set every time
-    images = np.stack([reshape_width(image, rng, filled=1.0, scanned=1.0)
-                       for image in data.images])
-    return Dataset(f"{data.name}, as scanned forms", images, data.labels, data.styles)
+    return _each_digit(data, partial(reshape_width, filled=1.0, scanned=1.0), "as scanned forms")
 
 
 def redrawn(data: Dataset) -> Dataset:
     """``data`` with each digit drawn again along its centre line with the app's round brush
     and preprocessed back (``variants.restroke``): how a model reads digits drawn on the
     canvas, measured on digits no test split holds."""
+    return _each_digit(data, restroke, "re-drawn")
+
+
+def _each_digit(data: Dataset, change, what: str) -> Dataset:
+    """``data`` with ``change(image, rng)`` made of each image, named ``what``; ``rng`` starts
+    from one seed every time (it draws thresholds and brushes), so every model gets one set."""
     rng = np.random.default_rng(0)
-    images = np.stack([restroke(image, rng) for image in data.images])
-    return Dataset(f"{data.name}, re-drawn", images, data.labels, data.styles)
+    images = np.stack([change(image, rng) for image in data.images])
+    return Dataset(f"{data.name}, {what}", images, data.labels, data.styles)
 
 
 # -- folders ----------------------------------------------------------------------------------

@@ -60,6 +60,15 @@ from digit_recognizer.recognition.recognizer import (
     ensemble_threshold,
 )
 
+# Flags that change each digit before it is scored (one at most): flag -> (how, its help).
+CHANGES = {
+    "--stretch-to-square": (stretched_to_square, "stretch each digit to fill a square (at most "
+                                                 "4x as wide), as scanned forms store digits,"),
+    "--scanned-form": (scanned_forms, "stretch each digit into a 16x16 box in black and white, "
+                                      "as Semeion's scanned forms store digits,"),
+    "--redrawn": (redrawn, "draw each digit again along its centre line with the app's round "
+                           "brush, as a person draws on the canvas,"),
+}
 RUNTIME_NAMES = {"onnx": "OpenCV (ONNX copy)", "keras": "Keras", "mixed": "OpenCV and Keras"}
 
 
@@ -94,16 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--semeion-dir", help="folder with Semeion's two IDX files (default: $SEMEION_DIR, then "
                               "../shared/data/semeion beside the repository)"
     )
-    reshape = parser.add_mutually_exclusive_group()
-    reshape.add_argument("--stretch-to-square", action="store_true",
-                         help="stretch each digit to fill a square (at most 4x as wide) before "
-                              "scoring, as scanned forms store digits")
-    reshape.add_argument("--scanned-form", action="store_true",
-                         help="stretch each digit into a 16x16 box in black and white before "
-                              "scoring, as Semeion's scanned forms store digits")
-    reshape.add_argument("--redrawn", action="store_true",
-                         help="draw each digit again along its centre line with the app's round "
-                              "brush before scoring, as a person draws on the canvas")
+    change = parser.add_mutually_exclusive_group()  # args.change: the flag given, or None
+    for flag, (_, text) in CHANGES.items():
+        change.add_argument(flag, dest="change", action="store_const", const=flag,
+                            help=f"{text} before scoring")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed that draws the styles and non-digit sets (default: 0)")
     parser.add_argument(
@@ -322,14 +325,10 @@ def read_data(args: argparse.Namespace, recognizers: list[Recognizer]) -> Datase
                             usps_dir=args.usps_dir, semeion_dir=args.semeion_dir, seed=args.seed)
     if args.limit:
         data = data.head(args.limit)
-    asked = [(flag, change) for flag, wanted, change in (
-        ("--stretch-to-square", args.stretch_to_square, stretched_to_square),
-        ("--scanned-form", args.scanned_form, scanned_forms),
-        ("--redrawn", args.redrawn, redrawn)) if wanted]
-    for flag, change in asked:  # at most one: argparse keeps them exclusive
-        if not data.digits:
-            raise DatasetError(f"{data.name} holds no digits; {flag} is for digit sets")
-        data = change(data)
+    if args.change and not data.digits:
+        raise DatasetError(f"{data.name} holds no digits; {args.change} is for digit sets")
+    if args.change:
+        data = CHANGES[args.change][0](data)
     return data
 
 
@@ -390,8 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         recognizers, problems = loaded_models(args)
     results = score_all(recognizers, data, args.not_a_digit_threshold, text=not args.json)
     complete = args.model is None and not args.limit and len(results) == len(BUNDLED_MODELS) + 1
-    reshaped = args.stretch_to_square or args.scanned_form or args.redrawn
-    as_shown = (args.dataset, args.split, reshaped) == ("mnist", "test", False)
+    as_shown = (args.dataset, args.split, args.change) == ("mnist", "test", None)
     if complete and as_shown:  # the figure the app shows
         save_ensemble_metadata(results[-1], args.models_dir)
     if args.json:
