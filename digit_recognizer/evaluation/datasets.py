@@ -3,6 +3,7 @@
     load_dataset("mnist")                 # MNIST's 10,000 test digits
     load_dataset("usps")                  # USPS' 2,007 test digits (split="train": 7,291)
     load_dataset("semeion")               # Semeion's 1,593 digits from Italy (semeion.py)
+    load_dataset("unipen")                # the pen data's validation writers, drawn as written
     load_dataset("styles")                # writing styles MNIST under-represents (styles.py)
     load_dataset("nondigits")             # drawings that are no digit (nondigits.py)
     load_dataset("my-digits/")            # an IDX pair, or subfolders 0/ ... 9/ of images
@@ -54,6 +55,8 @@ from digit_recognizer.training.data.usps import (
     usps_to_mnist,
 )
 from digit_recognizer.training.calibration import shared_held_out
+from digit_recognizer.training.data.pen_drawing import pen_images
+from digit_recognizer.training.data.unipen import load_unipen, writer_split
 from digit_recognizer.training.data.variants import reshape_width, restroke
 from digit_recognizer.training.mnist_tool import CLASS_NAMES, CommandError, find_labelled_images
 
@@ -70,6 +73,7 @@ __all__ = [
     "load_image_folder",
     "load_usps",
     "load_usps_grids",
+    "pen_validation_writers",
     "redrawn",
     "scanned_forms",
     "stretched_to_square",
@@ -78,7 +82,7 @@ __all__ = [
     "validation_dataset",
 ]
 
-DATASETS = ("mnist", "usps", "semeion", "styles", "nondigits", "validation")
+DATASETS = ("mnist", "usps", "semeion", "unipen", "styles", "nondigits", "validation")
 SPLITS = ("test", "train")
 
 
@@ -94,6 +98,7 @@ class Dataset:
     images: np.ndarray  # uint8 (N, 28, 28), ink high
     labels: np.ndarray | None  # uint8 (N,), 0-9; None: none of the images is a digit
     styles: np.ndarray | None = None  # (N,) str
+    grouped_by: str = "style"  # what ``styles`` names: a digit's style, or its writer's site
 
     def __len__(self) -> int:
         return len(self.images)
@@ -107,14 +112,15 @@ class Dataset:
         """The first ``count`` images."""
         styles = None if self.styles is None else self.styles[:count]
         labels = None if self.labels is None else self.labels[:count]
-        return Dataset(self.name, self.images[:count], labels, styles)
+        return Dataset(self.name, self.images[:count], labels, styles, self.grouped_by)
 
 
 def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike | None = None,
                  usps_dir: str | os.PathLike | None = None,
-                 semeion_dir: str | os.PathLike | None = None, seed: int = 0) -> Dataset:
-    """'mnist', 'usps', 'semeion', 'styles' or 'nondigits', or the path of a folder (see the
-    module's docstring).
+                 semeion_dir: str | os.PathLike | None = None,
+                 unipen_dir: str | os.PathLike | None = None, seed: int = 0) -> Dataset:
+    """'mnist', 'usps', 'semeion', 'unipen', 'styles' or 'nondigits', or the path of a folder
+    (see the module's docstring).
 
     ``split`` ('test' or 'train') picks MNIST's or USPS' part; Semeion, the styles and
     non-digit sets and folders have none. ``seed`` draws the styles and non-digit sets.
@@ -135,6 +141,8 @@ def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike
         raise DatasetError(f"{name} has no {split} split: it is for measuring only")
     if name == "semeion":
         return Dataset("Semeion", *load_semeion(semeion_dir))
+    if name == "unipen":
+        return pen_validation_writers(unipen_dir)
     if name == "validation":  # which digits depends on the models: their runs held them out
         raise DatasetError("the validation digits are the models' own: read them with "
                            "validation_dataset(configs) from the models' metadata")
@@ -167,6 +175,18 @@ def validation_dataset(configs: list[dict], mnist_dir: str | os.PathLike | None 
     return Dataset(f"validation (seed {configs[0].get('seed', 0)})", x_val, y_val)
 
 
+def pen_validation_writers(unipen_dir: str | os.PathLike | None = None) -> Dataset:
+    """The pen data's validation writers' digits (``unipen.writer_split``: whole writers that
+    no model trained on), each drawn once as written with the window's default brush and
+    preprocessed as the app does; grouped by the writer's site."""
+    pen = load_unipen(unipen_dir)
+    held = writer_split(pen)[1]
+    images, labels = pen_images(pen.subset(held), 1, None)
+    writers = len(set(pen.writers[held]))
+    return Dataset(f"pen data, {writers} validation writers", images, labels, pen.sites[held],
+                   "site")
+
+
 def stretched_to_square(data: Dataset) -> Dataset:
     """``data`` with each digit stretched to fill a square (at most 4× as wide), as scanned forms
     such as Semeion store digits: how a model reads a 1 as wide as it is tall."""
@@ -191,7 +211,7 @@ def _each_digit(data: Dataset, change, what: str) -> Dataset:
     from one seed every time (it draws thresholds and brushes), so every model gets one set."""
     rng = np.random.default_rng(0)
     images = np.stack([change(image, rng) for image in data.images])
-    return Dataset(f"{data.name}, {what}", images, data.labels, data.styles)
+    return Dataset(f"{data.name}, {what}", images, data.labels, data.styles, data.grouped_by)
 
 
 # -- folders ----------------------------------------------------------------------------------

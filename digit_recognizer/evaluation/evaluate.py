@@ -5,6 +5,7 @@
     python -m digit_recognizer evaluate --model my_model.keras --limit 1000
     python -m digit_recognizer evaluate --dataset usps   # real handwriting (USPS' test split)
     python -m digit_recognizer evaluate --dataset semeion   # real handwriting from Italy
+    python -m digit_recognizer evaluate --dataset unipen    # the pen data's validation writers
     python -m digit_recognizer evaluate --dataset styles # styles MNIST under-represents
     python -m digit_recognizer evaluate --dataset nondigits   # drawings that are no digit
     python -m digit_recognizer evaluate --dataset my-digits/   # an IDX pair or 0/ ... 9/ images
@@ -99,10 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--usps-dir", help="folder with zip.train.gz and zip.test.gz (default: $USPS_DIR, then "
                            "../shared/data/usps beside the repository)"
     )
-    parser.add_argument(
-        "--semeion-dir", help="folder with Semeion's two IDX files (default: $SEMEION_DIR, then "
-                              "../shared/data/semeion beside the repository)"
-    )
+    parser.add_argument("--semeion-dir", help="folder with Semeion's two IDX files (default: "
+                        "$SEMEION_DIR, then ../shared/data/semeion beside the repository)")
+    parser.add_argument("--unipen-dir", help="the pen data's folder (default: $UNIPEN_DIR, then "
+                                             "../shared/data/unipen beside the repository)")
     change = parser.add_mutually_exclusive_group()  # args.change: the flag given, or None
     for flag, (_, text) in CHANGES.items():
         change.add_argument(flag, dest="change", action="store_const", const=flag,
@@ -207,7 +208,7 @@ def score(recognizer: Recognizer, data: Dataset, threshold: float | None = None,
         result.update(_flagged_fields(flag_not_a_digit(probabilities.max(axis=1), threshold)))
     if data.styles is not None:
         right = report["predicted"] == data.labels
-        result["per_style_accuracy"] = {
+        result[f"per_{data.grouped_by}_accuracy"] = {
             str(style): round(float(right[data.styles == style].mean()), 5)
             for style in dict.fromkeys(data.styles)
         }
@@ -283,11 +284,11 @@ def format_report(result: dict) -> str:
         lines.append(f"  {digit:<13}" + "".join(f"{n:>7}" for n in row))
     if result["not_a_digit_threshold"] is not None:
         lines.append(format_flagged(result, "digits"))
-    styles = result.get("per_style_accuracy", {})
-    if styles:
-        lines.append("  accuracy per style")
-        width = max(map(len, styles))
-        lines += [f"    {name:<{width}}  {a:>7.2%}" for name, a in styles.items()]
+    for group in ("style", "site"):
+        if groups := result.get(f"per_{group}_accuracy"):
+            width = max(map(len, groups))
+            lines += [f"  accuracy per {group}", *(f"    {name:<{width}}  {a:>7.2%}"
+                                                   for name, a in groups.items())]
     return "\n".join(lines)
 
 
@@ -322,7 +323,8 @@ def read_data(args: argparse.Namespace, recognizers: list[Recognizer]) -> Datase
                                   args.usps_dir)
     else:
         data = load_dataset(args.dataset, split=args.split, mnist_dir=args.data_dir,
-                            usps_dir=args.usps_dir, semeion_dir=args.semeion_dir, seed=args.seed)
+                            usps_dir=args.usps_dir, semeion_dir=args.semeion_dir,
+                            unipen_dir=args.unipen_dir, seed=args.seed)
     if args.limit:
         data = data.head(args.limit)
     if args.change and not data.digits:

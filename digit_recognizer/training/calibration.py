@@ -33,7 +33,7 @@ from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.training.data.outliers import non_digits
 from digit_recognizer.training.data.usps import DatasetError, load_usps
 from digit_recognizer.training.data.variants import restroke
-from digit_recognizer.training.run_data import held_out_split
+from digit_recognizer.training.run_data import held_out_split, pen_held_out
 
 __all__ = ["FALSE_FLAG_SHARE", "calibrate", "calibrate_bundled", "choose_threshold",
            "shared_held_out", "validation_digits"]
@@ -41,7 +41,7 @@ __all__ = ["FALSE_FLAG_SHARE", "calibrate", "calibrate_bundled", "choose_thresho
 FALSE_FLAG_SHARE = 0.005  # of validation digits flagged as not digits
 RESTROKED = 2000  # validation digits also re-drawn with the app's brush
 # What decides which digits a run held out: models that agree on these hold out the same ones.
-SPLIT_SETTINGS = ("seed", "limit", "usps_train", "extra_data", "written")
+SPLIT_SETTINGS = ("seed", "limit", "usps_train", "extra_data", "written", "trained on pen data")
 NON_DIGITS = 2000
 NON_DIGIT_SEED = 99  # training draws its non-digits from the run's seed, 0 by default
 
@@ -53,31 +53,41 @@ def choose_threshold(top: np.ndarray, share: float = FALSE_FLAG_SHARE) -> float:
     return float(np.quantile(top, share))
 
 
-def shared_held_out(configs: list[dict], mnist_dir=None, usps_dir=None
+def shared_held_out(configs: list[dict], mnist_dir=None, usps_dir=None, *, pen: bool = True
                     ) -> tuple[np.ndarray, np.ndarray]:
     """The validation digits that the runs ``configs`` describe all held out, and their labels.
 
     Raises ValueError when the runs held out different digits: an average of the models has
     then no digits that none of them trained on.
     """
-    settings = {tuple(repr(config.get(name)) for name in SPLIT_SETTINGS) for config in configs}
+    settings = {tuple(repr(_split_setting(config, name)) for name in SPLIT_SETTINGS)
+                for config in configs}
     if len(settings) != 1:
         raise ValueError("the models held out different validation digits (their runs "
                          f"differ in {', '.join(SPLIT_SETTINGS)}); train them with the same "
                          "--seed and the same data")
-    return held_out_split(configs[0], mnist_dir, usps_dir)
+    return held_out_split(configs[0], mnist_dir, usps_dir, pen=pen)
+
+
+def _split_setting(config: dict, name: str):
+    # Every run that trained on the pen data holds out the same writers, whatever its share.
+    return bool(config.get("pen")) if name == "trained on pen data" else config.get(name)
 
 
 def validation_digits(held_out: np.ndarray, seed: int, usps_dir=None,
-                      usps_trained: bool = False) -> dict[str, np.ndarray]:
+                      usps_trained: bool = False, pen_held_out: np.ndarray | None = None
+                      ) -> dict[str, np.ndarray]:
     """Real digits the model never trained on: name -> uint8 (N, 28, 28).
 
     ``held_out``: the run's validation digits; some are also re-drawn with the app's brush.
-    USPS' training split joins them unless the run trained on it (``usps_trained``).
+    ``pen_held_out``: the pen data's validation writers' digits, where the run trained on the
+    pen data. USPS' training split joins them unless the run trained on it (``usps_trained``).
     """
     rng = np.random.default_rng([seed, 3])
     digits = {"validation": held_out,
               "validation re-drawn": np.stack([restroke(d, rng) for d in held_out[:RESTROKED]])}
+    if pen_held_out is not None and len(pen_held_out):
+        digits["pen validation writers"] = pen_held_out
     if not usps_trained:
         try:
             digits["USPS train"] = load_usps("train", usps_dir)[0]
@@ -109,9 +119,11 @@ def calibrate_bundled(models_dir: str | Path = MODELS_DIR, mnist_dir=None,
     """Record the threshold of each bundled model and of their average; return them."""
     members = {m.key: Recognizer.bundled(m.key, models_dir) for m in BUNDLED_MODELS}
     configs = [read_metadata(Path(models_dir) / m.file).get("config", {}) for m in BUNDLED_MODELS]
-    held_out = shared_held_out(configs, mnist_dir, usps_dir)[0]
+    held_out = shared_held_out(configs, mnist_dir, usps_dir, pen=False)[0]
+    pen = pen_held_out(configs[0])
     digits = validation_digits(held_out, configs[0].get("seed", 0), usps_dir,
-                               usps_trained=configs[0].get("usps_train", False))
+                               usps_trained=configs[0].get("usps_train", False),
+                               pen_held_out=None if pen is None else pen[0])
     files = {m.key: Path(models_dir) / m.file for m in BUNDLED_MODELS}
     for key, recognizer in members.items():
         _record(files[key].with_suffix(".json"), calibrate(recognizer.predict, digits))

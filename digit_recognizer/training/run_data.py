@@ -21,11 +21,13 @@ import numpy as np
 from digit_recognizer.core.idx_folder import read_idx_pair
 from digit_recognizer.core.mnist import load_mnist
 from digit_recognizer.core.scoring import score_probabilities, to_model_input
+from digit_recognizer.training.data.pen_drawing import pen_images
+from digit_recognizer.training.data.unipen import PenDigits, load_unipen, writer_split
 from digit_recognizer.training.data.usps import load_usps
 from digit_recognizer.training.data.variants import make_written
 
 __all__ = ["VALIDATION_SIZE", "evaluate_arrays", "held_out_split", "labelled_digits",
-           "load_extra_data", "split_validation"]
+           "load_extra_data", "pen_held_out", "pen_split", "split_validation"]
 
 VALIDATION_SIZE = 5000
 
@@ -64,9 +66,11 @@ def labelled_digits(mnist_train: tuple[np.ndarray, np.ndarray], *, limit: int | 
 
 
 def held_out_split(config: dict, mnist_dir: str | os.PathLike | None = None,
-                   usps_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   usps_dir: str | os.PathLike | None = None, *, pen: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """The validation digits and labels of the run that ``config`` (a model's recorded
-    ``TrainConfig``) describes: the digits it never trained on.
+    ``TrainConfig``) describes: the digits it never trained on, the pen data's validation
+    writers' last (``pen_held_out``) unless ``pen`` is False.
 
     ``mnist_dir`` and ``usps_dir``, when given, stand in for the folders the run named.
     """
@@ -76,7 +80,31 @@ def held_out_split(config: dict, mnist_dir: str | os.PathLike | None = None,
                            usps_dir=usps_dir or config.get("usps_dir"),
                            extra_data=config.get("extra_data"),
                            written=config.get("written", 0.0), seed=config.get("seed", 0))
-    return split_validation(x, y, VALIDATION_SIZE, config.get("seed", 0))[1]
+    x_val, y_val = split_validation(x, y, VALIDATION_SIZE, config.get("seed", 0))[1]
+    pen_val = pen_held_out(config) if pen else None
+    if pen_val is None:
+        return x_val, y_val
+    return np.concatenate([x_val, pen_val[0]]), np.concatenate([y_val, pen_val[1]])
+
+
+def pen_held_out(config: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """The pen data's validation writers' digits, drawn as written, when the run that
+    ``config`` describes trained on the pen data; else None."""
+    if not config.get("pen"):
+        return None
+    return pen_split(load_unipen(config.get("unipen_dir")), 0, 0)[1]
+
+
+def pen_split(pen: PenDigits, count: int, seed: int
+              ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """About ``count`` drawings of the pen data's training writers' digits, varied
+    (``pen_drawing.pen_images``), and the validation writers' digits drawn once as written:
+    each as uint8 images and labels. No writer is on both sides (``writer_split``).
+    """
+    train, validation = writer_split(pen)
+    fit = (pen_images(pen.subset(train), count / len(train), seed) if count
+           else (np.empty((0, 28, 28), np.uint8), np.empty(0, np.uint8)))
+    return fit, pen_images(pen.subset(validation), 1, None)
 
 
 def load_extra_data(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:

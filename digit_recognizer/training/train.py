@@ -52,6 +52,13 @@ from digit_recognizer.training.checkpoint import (
     use_average_weights,
 )
 from digit_recognizer.training.data.augment import Mix, make_batches
+from digit_recognizer.training.data.unipen import (
+    UNIPEN_FILE,
+    UNIPEN_SHA256,
+    PenDigits,
+    load_unipen,
+    writer_split,
+)
 from digit_recognizer.training.data.variants import TrainingVariants, make_variants
 from digit_recognizer.training.environment import (
     choose_distribution,
@@ -63,6 +70,7 @@ from digit_recognizer.training.run_data import (
     VALIDATION_SIZE,
     evaluate_arrays,
     labelled_digits,
+    pen_split,
     split_validation,
 )
 from digit_recognizer.training.run_files import (
@@ -101,6 +109,8 @@ class TrainConfig:
     written: float = 0.25  # digits from the ``writer`` added, as a share of the MNIST digits
     usps_train: bool = False  # add USPS' training split (real handwriting) to the data
     usps_dir: str | None = None  # its folder; None: $USPS_DIR, then ../shared/data/usps
+    pen: float = 0.0  # drawings of the pen data's training writers, as a share of MNIST's digits
+    unipen_dir: str | None = None  # its folder; None: $UNIPEN_DIR, then ../shared/data/unipen
     rotation: float = 10.0  # augmentation: ± degrees
     zoom: float = 0.1  # augmentation: ± share of the size
     start_from: str | None = None  # a trained network of this architecture to go on training
@@ -108,7 +118,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         # Python callers pass Path objects; the JSON copies of the configuration need strings.
-        for name in ("out", "extra_data", "data_dir", "start_from", "usps_dir"):
+        for name in ("out", "extra_data", "data_dir", "start_from", "usps_dir", "unipen_dir"):
             if getattr(self, name) is not None:
                 setattr(self, name, os.fspath(getattr(self, name)))
 
@@ -125,6 +135,7 @@ class RunData:
     y_test: np.ndarray
     sha256: str  # of the training images and labels before the split
     variants: TrainingVariants | None = None  # of ``x_fit``
+    pen: dict | None = None  # what the run took from the pen data, for the metadata
 
 
 def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | None = None,
@@ -138,11 +149,12 @@ def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | Non
     replicate the model on (default: every GPU, when there are several).
     """
     state = resume_state(checkpoint_path(config.out), asdict(config)) if resume else None
+    pen = load_unipen(config.unipen_dir) if config.pen else None  # a bad file fails at once
     start = start_weights(config) if state is None and config.start_from else None
     # Hashed now: --out may be the file it starts from, which the run replaces.
     started_from = ({"file": config.start_from, "sha256": file_sha256(config.start_from)}
                     if start is not None else None)
-    data = load_data(config)
+    data = load_data(config, pen)
     atomic_write_text(config_path(config.out), json.dumps(asdict(config), indent=2) + "\n")
 
     keras = import_keras()
@@ -167,12 +179,14 @@ def train(config: TrainConfig, *, resume: bool = False, devices: list[str] | Non
     return report(model, config, data, history, state, seconds, replicas, figures, started_from)
 
 
-def load_data(config: TrainConfig) -> RunData:
+def load_data(config: TrainConfig, pen: PenDigits | None = None) -> RunData:
     """MNIST training images (the first ``limit``), plus USPS' training split, the extra data and
-    written digits as ``config`` asks, split; MNIST's test set.
+    written digits as ``config`` asks, split; MNIST's test set. With ``pen`` (the pen data,
+    when ``config.pen`` asks for it) its training writers' digits join the training digits and
+    its validation writers' digits the validation digits, whole writers on each side.
 
     The validation split is drawn from all of them, so that choosing the best epoch also
-    weighs real writing (USPS) and the writer's styles, not MNIST alone.
+    weighs real writing (USPS, the pen data's writers) and the writer's styles, not MNIST alone.
     """
     mnist_train, (x_test, y_test) = load_mnist(config.data_dir)
     x_train, y_train = labelled_digits(
@@ -181,6 +195,13 @@ def load_data(config: TrainConfig) -> RunData:
         seed=config.seed)
     (x_fit, y_fit), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE,
                                                       config.seed)
+    pen_record = None
+    if pen is not None:
+        count = round(config.pen * min(len(mnist_train[0]), config.limit or len(mnist_train[0])))
+        (x_pen, y_pen), (x_pen_val, y_pen_val) = pen_split(pen, count, config.seed)
+        x_fit, y_fit = np.concatenate([x_fit, x_pen]), np.concatenate([y_fit, y_pen])
+        x_val, y_val = np.concatenate([x_val, x_pen_val]), np.concatenate([y_val, y_pen_val])
+        pen_record = pen_summary(pen, len(x_pen), len(x_pen_val))
     variants = None
     if config.variants:
         # A small run shows fewer non-digits than it has digits: drawing more only costs time.
@@ -188,7 +209,17 @@ def load_data(config: TrainConfig) -> RunData:
         variants = make_variants(x_fit, y_fit, config.seed, pool, filled=config.filled,
                                  scanned=config.scanned)
     return RunData(x_fit, y_fit, x_val, y_val, x_test, y_test,
-                   dataset_sha256(x_train, y_train), variants)
+                   dataset_sha256(x_train, y_train), variants, pen_record)
+
+
+def pen_summary(pen: PenDigits, drawings: int, validation: int) -> dict:
+    """What a run took from the pen data, for its metadata."""
+    train, held = writer_split(pen)
+    return {"file": UNIPEN_FILE, "sha256": UNIPEN_SHA256,
+            "training_writers": len(set(pen.writers[train])), "training_digits": len(train),
+            "training_drawings": drawings,
+            "validation_writers": sorted(set(pen.writers[held])),
+            "validation_digits": validation}
 
 
 def stream_seed(seed: int, first_epoch: int) -> int:
@@ -329,6 +360,7 @@ def report(model, config: TrainConfig, data: RunData, history: dict, state: RunS
         "versions": library_versions(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_data_sha256": data.sha256,
+        "pen_data": data.pen,
         "config": asdict(config),
     }
     if config.variants:  # trained to be unsure of non-digits: where "not a digit" begins
@@ -347,6 +379,8 @@ def not_a_digit_threshold(model, data: RunData, config: TrainConfig) -> dict:
     def forward(x: np.ndarray) -> np.ndarray:
         return model.predict(x, batch_size=500, verbose=0)
 
-    digits = validation_digits(data.x_val, config.seed, config.usps_dir,
-                               usps_trained=config.usps_train)
+    pen = data.pen["validation_digits"] if data.pen else 0
+    mixed = len(data.x_val) - pen  # the pen data's validation writers come last
+    digits = validation_digits(data.x_val[:mixed], config.seed, config.usps_dir,
+                               usps_trained=config.usps_train, pen_held_out=data.x_val[mixed:])
     return calibrate(forward, digits)

@@ -75,6 +75,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                              "and validation data (default: MNIST only)")
     parser.add_argument("--usps-dir", help="the USPS folder (default: $USPS_DIR, then "
                                            "../shared/data/usps beside the repository)")
+    parser.add_argument("--unipen-dir", help="the pen data's folder, for --pen (default: "
+                                             "$UNIPEN_DIR, then ../shared/data/unipen)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "them: a 16x16 box in black and white"),
                        ("written", "digits from the digit writer (continental 1s, open 4s, "
                                    "hooked 9s...) added, as a share of the MNIST digits"),
+                       ("pen", "pen data: real pen-written digits of its training writers, "
+                               "drawn with the app's brush (varied), added as a share of the "
+                               "MNIST digits; its validation writers join the validation "
+                               "digits"),
                        ("rotation", "augmentation: largest turn, in degrees"),
                        ("zoom", "augmentation: largest change of size, as a share")):
         default = getattr(defaults, name.replace("-", "_"))
@@ -138,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         styled=args.styled, non_digits=args.non_digits, rotation=args.rotation, zoom=args.zoom,
         start_from=args.start_from, learning_rate=args.learning_rate, widened=args.widened,
         filled=args.filled, scanned=args.scanned, written=args.written,
-        usps_train=args.usps_train, usps_dir=args.usps_dir)
+        usps_train=args.usps_train, usps_dir=args.usps_dir, pen=args.pen,
+        unipen_dir=args.unipen_dir)
     try:
         metadata = train(config, resume=args.resume, figures=not args.no_figures)
     except (MnistError, IdxError, IdxFolderError, ResumeError, ModelError, DatasetError) as err:

@@ -26,7 +26,7 @@ from digit_recognizer.core.strokes import DRAWING_SIDE, Stroke, render_strokes
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 
-__all__ = ["WRITERS", "write_digit", "write_digits", "digit_paths"]
+__all__ = ["WRITERS", "write_digit", "write_digits", "digit_paths", "wobble"]
 
 Path = np.ndarray  # (K, 2) points of one pen stroke in the unit box: x right, y down, height 1
 Rng = np.random.Generator
@@ -196,11 +196,11 @@ def digit_paths(label: int, rng: Rng) -> list[Path]:
     for path in paths:
         x, y = path[:, 0] * width, path[:, 1]
         points = np.stack([x - slant * (y - 0.5), y], axis=1) @ rotate.T
-        moved.append(points + _wobble(len(points), rng))
+        moved.append(points + wobble(len(points), rng))
     return moved
 
 
-def _wobble(count: int, rng: Rng) -> np.ndarray:
+def wobble(count: int, rng: Rng) -> np.ndarray:
     """A hand's unsteadiness: a slow random drift along a stroke, ~1–3 % of the height."""
     t = np.linspace(0, 1, count)[:, None]
     waves = rng.uniform(0.5, 2.5, (1, 2, 2))
