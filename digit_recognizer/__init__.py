@@ -1,6 +1,13 @@
 """Digit Recognizer: draw a digit, and a CNN trained on MNIST tells which one it is.
 
-The package is in layers; each imports only the layers below it (tests/test_layers.py checks):
+    from digit_recognizer import Recognizer
+    recognizer = Recognizer.bundled("model2")      # a bundled model, run by OpenCV
+    result = recognizer.recognize(image)           # result.digit, result.confidence
+
+The names below are the public API; each is imported when first used, so ``import
+digit_recognizer`` stays instant and the window's start never imports OpenCV or TensorFlow for
+them. The package is in layers; each imports only the layers below it (tests/test_layers.py
+checks):
 
 - ``devtools``: the virtual display, the window driver and the screenshot, for tests and
   benchmarks.
@@ -14,4 +21,65 @@ The package is in layers; each imports only the layers below it (tests/test_laye
 ``__main__`` is the command line (``python -m digit_recognizer COMMAND``).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 __version__ = "1.0.0"
+
+# Public name -> the module that defines it (tests/test_package.py checks it against __all__).
+_PUBLIC = {
+    "Recognizer": "digit_recognizer.recognition.recognizer",
+    "Recognition": "digit_recognizer.core.results",
+    "NumberRecognition": "digit_recognizer.core.results",
+    "read_idx": "digit_recognizer.core.idx",
+    "write_idx": "digit_recognizer.core.idx",
+    "load_mnist": "digit_recognizer.core.mnist",
+    "ModelError": "digit_recognizer.core.results",
+    "ImageError": "digit_recognizer.recognition.preprocess.errors",
+    "EmptyDrawingError": "digit_recognizer.recognition.preprocess.errors",
+    "DrawingTooSmallError": "digit_recognizer.recognition.preprocess.errors",
+    "IdxError": "digit_recognizer.core.idx",
+    "MnistError": "digit_recognizer.core.mnist",
+}
+
+__all__ = [
+    "DrawingTooSmallError",
+    "EmptyDrawingError",
+    "IdxError",
+    "ImageError",
+    "MnistError",
+    "ModelError",
+    "NumberRecognition",
+    "Recognition",
+    "Recognizer",
+    "__version__",
+    "load_mnist",
+    "read_idx",
+    "write_idx",
+]
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from digit_recognizer.core.idx import IdxError, read_idx, write_idx
+    from digit_recognizer.core.mnist import MnistError, load_mnist
+    from digit_recognizer.core.results import ModelError, NumberRecognition, Recognition
+    from digit_recognizer.recognition.preprocess.errors import (
+        DrawingTooSmallError,
+        EmptyDrawingError,
+        ImageError,
+    )
+    from digit_recognizer.recognition.recognizer import Recognizer
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name on first use (PEP 562), then keep it here."""
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})

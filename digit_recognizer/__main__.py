@@ -1,4 +1,5 @@
-"""The command line: ``python -m digit_recognizer COMMAND [options]``.
+"""The command line: ``python -m digit_recognizer COMMAND [options]``, or ``digit-recognizer
+COMMAND [options]`` where the package is installed.
 
 Commands: ``gui`` (the desktop app), ``train``, ``fine-tune``, ``evaluate``, ``predict``,
 ``export``, ``calibrate``. Each lives in its own module and is imported only when asked for,
@@ -42,9 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     return module.main(argv[1:])
 
 
-if __name__ == "__main__":
+def entry_point() -> int:
+    """``python -m digit_recognizer`` and the ``digit-recognizer`` script: ``main``, then exit."""
     code = main()
     # The collection at interpreter exit walks TensorFlow's whole object graph: a second on 2
     # cores, longer than a fine-tune's fit. Frozen objects are skipped; exit handlers still run.
     gc.freeze()
-    sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(entry_point())

@@ -15,6 +15,7 @@ import logging
 import os
 import warnings
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from digit_recognizer.core.confidence import THRESHOLD_KEY, valid_threshold
@@ -39,7 +40,18 @@ __all__ = [
     "choice_for_file",
 ]
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+def _bundled_models_dir() -> Path:
+    """The bundled models' folder: inside the installed package, else the checkout's models/."""
+    package = resources.files("digit_recognizer")
+    installed = package / "models"  # where the wheel puts them (pyproject.toml's package-dir)
+    if isinstance(installed, Path) and installed.is_dir():
+        return installed.resolve()
+    # A checkout keeps them beside the package, where training writes them.
+    return Path(str(package)).resolve().parent / "models"
+
+
+MODELS_DIR = _bundled_models_dir()
 # Library error text goes here (the terminal), not into the sentences users see.
 _log = logging.getLogger(__name__)
 
