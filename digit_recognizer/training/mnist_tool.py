@@ -20,12 +20,11 @@ import numpy as np
 from tqdm import tqdm
 
 from digit_recognizer.core.idx import DTYPES, IdxError, atomic_writer, read_idx, write_idx
+from digit_recognizer.core.image_files import image_files, suffix_list
 
 PROG = "python mnist.py"
 FORMATS = ("png", "npz", "csv")
 CLASS_NAMES = tuple("0123456789")  # pack's subfolder names, which are the labels
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm",
-                  ".ppm", ".pbm"}
 MAX_CLASSES_SHOWN = 256  # more distinct values than this is not a label file
 CSV_CHUNK = 1000  # rows formatted per step: big enough for speed, small enough for memory
 _BYTE_TEXT = np.array([str(v).encode() for v in range(256)])  # uint8 value -> its digits
@@ -213,7 +212,8 @@ def run_pack(args: argparse.Namespace) -> int:
     write_idx(args.images, np.stack(images))
     write_idx(args.labels, np.array(labels, dtype=np.uint8))
     skipped = f", skipped {len(bad)} unusable" if bad else ""
-    print(f"packed {len(images)} images{skipped} ({method}) into {args.images} and {args.labels}")
+    print(f"packed {len(images)} images{skipped} into {args.images} and {args.labels}, "
+          f"each made 28x28 by {method}")
     return 0
 
 
@@ -224,16 +224,15 @@ def find_labelled_images(folder: Path) -> list[tuple[Path, int]]:
     class_dirs = sorted(p for p in folder.iterdir() if p.is_dir() and p.name in CLASS_NAMES)
     if not class_dirs:
         raise CommandError(f"{folder}: no subfolders named 0 to 9 (one per digit) in it")
-    files = [(path, int(d.name)) for d in class_dirs for path in sorted(d.iterdir())
-             if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES]
+    files = [(path, int(d.name)) for d in class_dirs for path in image_files(d)]
     if not files:
-        raise CommandError(f"{folder}: its digit subfolders hold no image files "
-                           f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise CommandError(f"{folder}: its digit subfolders hold no image files ({suffix_list()})")
     return files
 
 
 def digit_converter() -> tuple[Callable[[Path], np.ndarray], str]:
-    """The function that turns an image file into a uint8 (28, 28) MNIST digit, and its name.
+    """The function that turns an image file into a uint8 (28, 28) MNIST digit, and what it
+    is, in the user's words (pack prints it).
 
     The project's preprocessing is used whenever it is importable, so packed datasets match
     what the app feeds the models; a plain resize stands in while it is not.
@@ -244,14 +243,13 @@ def digit_converter() -> tuple[Callable[[Path], np.ndarray], str]:
         from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist  # noqa: PLC0415
         from digit_recognizer.recognition.preprocess.images import load_image  # noqa: PLC0415
     except ImportError:
-        return _resize_to_mnist, ("plain resize: digit_recognizer.recognition.preprocess is "
-                                  "not available")
+        return _resize_to_mnist, "a plain resize (the app's preprocessing could not be loaded)"
 
     def convert(path: Path) -> np.ndarray:
         digit = canvas_to_mnist(load_image(path))  # float32 (28, 28) in [0, 1], ink high
         return np.rint(np.clip(digit, 0.0, 1.0) * 255).astype(np.uint8)
 
-    return convert, "digit_recognizer.recognition.preprocess.canvas_to_mnist"
+    return convert, "the app's preprocessing"
 
 
 def _resize_to_mnist(path: Path) -> np.ndarray:

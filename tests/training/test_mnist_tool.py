@@ -245,8 +245,27 @@ def test_pack_uses_the_project_preprocessing_when_it_imports(test_arrays, tmp_pa
     [path] = save_digits(tmp_path, test_arrays[0][:1], test_arrays[1][:1], 3, True)
     convert, method = mnist_cli.digit_converter()
     expected = np.rint(canvas_to_mnist(load_image(path)) * 255).astype(np.uint8)
-    assert "canvas_to_mnist" in method
+    assert method == "the app's preprocessing"
     assert np.array_equal(convert(path), expected)
+
+
+def test_pack_says_how_it_made_the_digits_without_naming_code(test_arrays, tmp_path):
+    save_digits(tmp_path / "digits", test_arrays[0][:2], test_arrays[1][:2])
+    result = mnist("pack", tmp_path / "digits", "--images", tmp_path / "i.gz",
+                   "--labels", tmp_path / "l.gz")
+    assert result.returncode == 0, result.stderr
+    assert "by the app's preprocessing" in result.stdout
+    assert "digit_recognizer" not in result.stdout and "canvas_to_mnist" not in result.stdout
+
+
+def test_pack_leaves_out_hidden_and_other_files(test_arrays, tmp_path):
+    [path] = save_digits(tmp_path / "digits", test_arrays[0][:1], test_arrays[1][:1])
+    (path.parent / "._digit000.png").write_bytes(b"a Mac's metadata, not an image")
+    (path.parent / "notes.txt").write_text("not an image")
+    upper = path.with_name("DIGIT001.PNG")
+    upper.write_bytes(path.read_bytes())
+    found = mnist_cli.find_labelled_images(tmp_path / "digits")
+    assert found == [(upper, int(path.parent.name)), (path, int(path.parent.name))]
 
 
 def test_pack_falls_back_to_plain_resize_without_preprocess(test_arrays, tmp_path, monkeypatch):
