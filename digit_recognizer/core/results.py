@@ -60,14 +60,22 @@ class Recognition:
 
 @dataclass(frozen=True)
 class NumberRecognition:
-    """Several digits side by side, left to right."""
+    """Numbers as written: their digits, row by row and left to right, each with its box.
+
+    ``separators[i]`` is what stands between digit ``i`` and digit ``i + 1``: nothing, "." (a
+    decimal point), " " (a space between two numbers) or a new row ("\\n").
+    """
 
     digits: list[Recognition]
+    separators: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
-        """The number as written, e.g. ``"42"``."""
-        return "".join(NOT_A_DIGIT_MARK if d.not_a_digit else str(d.digit) for d in self.digits)
+        """The numbers as written, e.g. ``"42"``, ``"3.14"`` or ``"2026 317"``, rows on lines
+        of their own; a part that is not a digit is ``NOT_A_DIGIT_MARK``."""
+        marks = [NOT_A_DIGIT_MARK if d.not_a_digit else str(d.digit) for d in self.digits]
+        between = [*self.separators, *[""] * (len(marks) - 1 - len(self.separators))]
+        return "".join(mark + sep for mark, sep in zip(marks, [*between, ""]))
 
     @property
     def confidence(self) -> float:

@@ -39,11 +39,12 @@ from digit_recognizer.core.catalogue import (
 from digit_recognizer.core.confidence import THRESHOLD_KEY
 from digit_recognizer.core.quiet_tf import import_keras
 from digit_recognizer.core.results import ModelError, NumberRecognition, Recognition
+from digit_recognizer.core.strokes import Stroke
 from digit_recognizer.recognition.inference import OnnxCopyError, load_onnx_copy
 from digit_recognizer.recognition.model_safety import read_model_config, refuse_code
+from digit_recognizer.recognition.numbers.reading import read_number
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist
 from digit_recognizer.recognition.preprocess.photo import photo_to_mnist
-from digit_recognizer.recognition.preprocess.segment import segment_digits
 
 __all__ = [
     "Recognizer",
@@ -217,20 +218,16 @@ class Recognizer:
         return Recognition.from_probabilities(self.predict(mnist[None])[0], mnist,
                                               threshold=self.not_a_digit_threshold)
 
-    def recognize_number(self, image) -> NumberRecognition:
-        """Recognise several digits written side by side, all in one call to the network.
+    def recognize_number(self, image, strokes: Sequence[Stroke] | None = None
+                         ) -> NumberRecognition:
+        """Recognise numbers written in ``image``: digits side by side, touching or not, a
+        decimal point, numbers apart on a line, rows one under the other.
 
-        Raises ``preprocess.errors.EmptyDrawingError`` when there is nothing drawn.
+        ``strokes``: the pen's strokes in ``image``'s pixels, in the order written (the
+        window's); they then tell which ink belongs to which digit, as the window reads
+        them. Raises ``preprocess.errors.EmptyDrawingError`` when there is nothing drawn.
         """
-        pieces = segment_digits(image)
-        probabilities = self.predict(np.stack([mnist for mnist, _ in pieces]))
-        return NumberRecognition(
-            [
-                Recognition.from_probabilities(p, mnist, tuple(int(v) for v in box),
-                                               threshold=self.not_a_digit_threshold)
-                for p, (mnist, box) in zip(probabilities, pieces)
-            ]
-        )
+        return read_number(image, self.predict, self.not_a_digit_threshold, strokes)
 
     def _locked_forward(self, x: np.ndarray) -> np.ndarray:
         with self._lock:

@@ -162,8 +162,9 @@ class Engine:
         image = request.photo if photo else np.asarray(render_strokes(request.strokes,
                                                                       request.size))
         try:
-            if request.number:
-                result = self.recognizer.recognize_number(image)
+            if request.number:  # the strokes tell the digits apart, as they were written
+                result = self.recognizer.recognize_number(
+                    image, strokes=None if photo else request.strokes)
             else:
                 result = self.recognizer.recognize(image, photo=photo)
         except DrawingTooSmallError as err:  # something is drawn: say how to fix it

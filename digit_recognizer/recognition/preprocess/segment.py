@@ -10,7 +10,7 @@ from digit_recognizer.recognition.preprocess.images import ImageLike, grey_image
 from digit_recognizer.recognition.preprocess.ink import ink_components, ink_map, select_ink
 from digit_recognizer.recognition.preprocess.mnist_recipe import digit_to_mnist
 
-__all__ = ["segment_digits"]
+__all__ = ["segment_digits", "group_by_overlap", "to_image_box"]
 
 MERGE_OVERLAP = 0.3  # pieces overlapping horizontally by this share of the narrower are one digit
 
@@ -28,10 +28,10 @@ def segment_digits(image: ImageLike) -> list[tuple[np.ndarray, tuple[int, int, i
     ink = ink_map(grey)
     labels, stats, ids = ink_components(ink)
     digits, too_small = [], False
-    for group in _group_by_overlap(stats, ids):
+    for group in group_by_overlap(stats, ids):
         crop, box = select_ink(ink, labels, stats, group)
         try:
-            digits.append((digit_to_mnist(crop, box), _to_image_box(box, grey.shape, size)))
+            digits.append((digit_to_mnist(crop, box), to_image_box(box, grey.shape, size)))
         except DrawingTooSmallError:
             too_small = True  # skipped like a dot, but if nothing else is found, say why
         except EmptyDrawingError:
@@ -43,7 +43,8 @@ def segment_digits(image: ImageLike) -> list[tuple[np.ndarray, tuple[int, int, i
     return digits
 
 
-def _to_image_box(box, shape: tuple[int, int], size: tuple[int, int]):
+def to_image_box(box: tuple[int, int, int, int], shape: tuple[int, int],
+                 size: tuple[int, int]) -> tuple[int, int, int, int]:
     """A box in the processed image of ``shape`` -> the caller's image of ``size`` (H, W)."""
     if shape == size:
         return box
@@ -55,7 +56,7 @@ def _to_image_box(box, shape: tuple[int, int], size: tuple[int, int]):
     return left, top, right - left, bottom - top
 
 
-def _group_by_overlap(stats: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
+def group_by_overlap(stats: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
     """Group components whose horizontal extents overlap into digits, left to right."""
     order = ids[np.argsort(stats[ids, cv2.CC_STAT_LEFT], kind="stable")]
     groups: list[list[int]] = []

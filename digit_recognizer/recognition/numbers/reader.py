@@ -1,0 +1,75 @@
+"""The network's reading of pieces, in one call for many: ``Reader``.
+
+Deciding where a number's digits are means reading many candidates (a piece whole, cut in two,
+joined to its neighbour); each candidate is read once, and all that one step needs go through
+the network together, so a number costs a few calls to the network, not one per candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from digit_recognizer.core.confidence import flag_not_a_digit
+from digit_recognizer.recognition.numbers.pieces import Piece, to_mnist
+from digit_recognizer.recognition.preprocess.errors import DrawingTooSmallError, EmptyDrawingError
+
+__all__ = ["Reader", "Reading"]
+
+Predict = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) in [0, 1] -> (N, 10)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the network makes of a piece: its ten probabilities and the 28×28 input read."""
+
+    probabilities: np.ndarray
+    input: np.ndarray
+    not_a_digit: bool
+
+    @property
+    def digit(self) -> int:
+        return int(self.probabilities.argmax())
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities.max())
+
+
+class Reader:
+    """Reads pieces with ``predict``; ``threshold``: the model's not-a-digit threshold."""
+
+    def __init__(self, predict: Predict, threshold: float | None) -> None:
+        self.predict = predict
+        self.threshold = threshold
+        self.too_small: set[Piece] = set()  # ink that may be a digit, too small for its pen
+        self._known: dict[Piece, Reading | None] = {}
+
+    def read(self, pieces: Sequence[Piece]) -> list[Reading | None]:
+        """Each piece's reading; None for one the preprocessing refuses (a dot, a speck, a
+        digit too small for its pen)."""
+        new = [p for p in dict.fromkeys(pieces) if p not in self._known]
+        inputs, readable = [], []
+        for piece in new:
+            try:
+                inputs.append(to_mnist(piece))
+                readable.append(piece)
+            except DrawingTooSmallError:
+                self.too_small.add(piece)
+                self._known[piece] = None
+            except EmptyDrawingError:
+                self._known[piece] = None
+        if inputs:
+            batch = np.stack(inputs)
+            for piece, mnist, p in zip(readable, batch, self.predict(batch)):
+                flagged = bool(flag_not_a_digit(float(p.max()), self.threshold))
+                self._known[piece] = Reading(p, mnist, flagged)
+        return [self._known[p] for p in pieces]
+
+    def confidence(self, piece: Piece) -> float:
+        """How sure the network is of ``piece`` as a digit: 0 when it cannot be read or is
+        not a digit. Reads it first if needed."""
+        reading = self.read([piece])[0]
+        return 0.0 if reading is None or reading.not_a_digit else reading.confidence
