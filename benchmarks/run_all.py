@@ -1,5 +1,5 @@
 """Every benchmark, one table: data loading, start-up, model switching, the command line,
-recognition, training throughput and fine-tuning on a user's corrections.
+recognition, numbers, training throughput and fine-tuning on a user's corrections.
 
     python benchmarks/run_all.py            # the full set (about 30 minutes on 2 cores)
     python benchmarks/run_all.py --quick    # fewer digits and runs, to check it works
@@ -21,6 +21,7 @@ from benchmarks import (  # noqa: E402
     bench_fine_tune,
     bench_guard,
     bench_load,
+    bench_numbers,
     bench_recognition,
     bench_startup,
     bench_switch,
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             ["--runs", "2"] if quick else [])),
         lambda: bench_recognition.run(bench_recognition.build_parser().parse_args(
             ["--limit", "500"] if quick else [])),
+        lambda: bench_numbers.run(bench_numbers.parse(["--quick"] if quick else [])),
         lambda: bench_train.run(bench_train.build_parser().parse_args(
             ["--batches", "5" if quick else "30"])),
         lambda: bench_fine_tune.run(bench_fine_tune.parse(["--quick"] if quick else [])),

@@ -114,12 +114,17 @@ class Answering:
 def result_message(result: Recognition | NumberRecognition) -> str:
     """The status bar's sentence about an answer."""
     if isinstance(result, NumberRecognition):
+        # on one line: rows apart by a slash, top to bottom
+        text = " / ".join(result.text.split("\n"))
         strangers = sum(digit.not_a_digit for digit in result.digits)
         if strangers:
             which = ("the part marked {} doesn't look like a digit" if strangers == 1 else
                      "the parts marked {} don't look like digits").format(NOT_A_DIGIT_MARK)
-            return f"Read {result.text}: {which}."
-        return f"Read the number {result.text} ({result.confidence:.0%} sure)."
+            return f"Read {text}: {which}."
+        several = any(separator in (" ", "\n") for separator in result.separators)
+        rows = result.text.count("\n") + 1
+        return (f"Read the number{'s' if several else ''} {text}"
+                f"{f' in {rows} rows' if rows > 1 else ''} ({result.confidence:.0%} sure).")
     if result.not_a_digit:
         return f"{NOT_A_DIGIT} ({closest_guess(result)})."
     text, sure = describe(result.probabilities)

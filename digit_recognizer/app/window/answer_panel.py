@@ -45,7 +45,7 @@ LARGEST_FONT_SIZE = 200  # ...the most a taller window gives it
 ANSWER_GROWTH, CHARTS_GROWTH = 3, 1
 MID_FONT_SIZE = 13  # the confidence line
 MESSAGE_FONT_SIZE = 18  # a word in the digit's place
-MAX_CHARTS = 6  # per-digit charts shown for a number; beyond, a note says how many are left out
+MAX_CHARTS = 6  # per-digit charts shown at once for a number; a click on the caption pages on
 CAPTION_TEXT = "#555"
 
 
@@ -163,6 +163,7 @@ class AnswerPanel(ttk.Frame):
     def _build_probabilities(self) -> None:
         self.bars_caption = ttk.Label(self, text="Probabilities", foreground=CAPTION_TEXT)
         self.bars_caption.grid(row=2, column=0, columnspan=2, sticky="sw", pady=(8, 2))
+        self.bars_caption.bind("<Button-1>", lambda _event: self.next_charts())
         # One cell for both kinds of chart, of one height, so switching never resizes it.
         self.rowconfigure(3, weight=CHARTS_GROWTH, minsize=round(CHARTS_HEIGHT * self.scale))
         self.bars = ProbabilityBars(self, self.scale)
@@ -173,6 +174,8 @@ class AnswerPanel(ttk.Frame):
         self._charts = [DigitChart(self.charts_frame, self.scale) for _ in range(MAX_CHARTS)]
         self.number_bars: list[DigitChart] = []
         self._charts_gridded = 0
+        self._number: list[Recognition] = []  # the number whose charts are shown
+        self._first_chart = 0  # the index of its digit in the first chart
 
     # -- what the window calls -----------------------------------------------------------------
 
@@ -280,21 +283,35 @@ class AnswerPanel(ttk.Frame):
         self.bars.show(probabilities, sure, closest)
         self.bars.grid()
         self.charts_frame.grid_remove()
-        self.number_bars = []
-        self.bars_caption.configure(text="Probabilities")
+        self.number_bars, self._number = [], []
+        self.bars_caption.configure(text="Probabilities", cursor="")
 
-    def _show_charts(self, digits: list[Recognition]) -> None:
-        shown = digits[:MAX_CHARTS]
+    def next_charts(self) -> None:
+        """The charts of the next digits of a number too long to chart at once (a click on
+        the caption), after the last ones the first again."""
+        if len(self._number) > MAX_CHARTS:
+            after = self._first_chart + MAX_CHARTS
+            self._show_charts(self._number, after if after < len(self._number) else 0)
+
+    def _show_charts(self, digits: list[Recognition], first: int | None = None) -> None:
+        """Charts of ``digits[first:]``, as many as fit; by default, for a number as long as
+        the one shown (a live answer), the same digits as now."""
+        if first is None:
+            first = self._first_chart if len(digits) == len(self._number) else 0
+        self._number, self._first_chart = digits, first
+        shown = digits[first:first + MAX_CHARTS]
         self._layout_charts(len(shown))
         for chart, digit in zip(self._charts, shown):
             chart.show_recognition(digit)
         self.number_bars = self._charts[:len(shown)]
         self.bars.grid_remove()
         self.charts_frame.grid()
-        left_out = len(digits) - len(shown)
-        self.bars_caption.configure(
-            text="Probabilities, digit by digit" if not left_out else
-            f"Probabilities: the first {len(shown)} of {len(digits)} digits")
+        if len(digits) <= MAX_CHARTS:
+            self.bars_caption.configure(text="Probabilities, digit by digit", cursor="")
+        else:  # the caption says how to see the rest, and is the way to
+            self.bars_caption.configure(
+                text=f"Digits {first + 1}–{first + len(shown)} of {len(digits)}: "
+                     "click here for more", cursor="hand2")
 
     def _layout_charts(self, count: int) -> None:
         """Grid the first ``count`` charts in rows of equal cells (only when the shape or

@@ -1,4 +1,5 @@
-"""What Help shows: the keyboard shortcuts (also what the window binds) and About's facts."""
+"""What Help shows: the keyboard shortcuts (also what the window binds), how to write a
+number, and About's facts."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from digit_recognizer import __version__
 __all__ = [
     "RUNTIME_LABELS",
     "SHORTCUTS",
+    "NUMBER_HELP",
     "TEACH_SHORTCUT",
     "about_lines",
     "optimizer_name",
@@ -36,6 +38,12 @@ SHORTCUTS = (
     (("<F1>",), "F1", "Keyboard shortcuts", "show_shortcuts"),
 )
 TEACH_SHORTCUT = ("Ctrl+0 … Ctrl+9", "Teach: the drawing is really this digit")
+# How to write a number in number mode, under the shortcuts
+NUMBER_HELP = (
+    ("Numbers", "Ctrl+N, then write the digits left to right, each finished before the next"),
+    ("", "A dot on the line between digits is a decimal point: 3.14"),
+    ("", "A gap wider than a digit starts another number; a row below, another line"),
+)
 
 # What runs the network (``Recognizer.runtime``), as About says it.
 RUNTIME_LABELS = {
@@ -82,8 +90,9 @@ LOADED_LIBRARIES = (("tensorflow", "TensorFlow"), ("keras", "Keras"), ("cv2", "O
 
 
 def shortcut_rows() -> list[tuple[str, str]]:
-    """(keys, what they do) for every shortcut, as the shortcuts window lists them."""
-    return [(keys, what) for _, keys, what, _ in SHORTCUTS] + [TEACH_SHORTCUT]
+    """(keys, what they do) for every shortcut, as the shortcuts window lists them, and how
+    to write a number."""
+    return [(keys, what) for _, keys, what, _ in SHORTCUTS] + [TEACH_SHORTCUT, *NUMBER_HELP]
 
 
 def about_lines(tk_version: str, recognizer: object | None) -> list[tuple[str, str]]:

@@ -1,0 +1,180 @@
+"""Reading numbers as people write them: whole numbers, digits and digit counts, and latency.
+
+    python benchmarks/bench_numbers.py            # 1,000 numbers (about 3 minutes on 2 cores)
+    python benchmarks/bench_numbers.py --quick    # 200 numbers, 50 timed
+
+Numbers of 2–6 digits, each written by one of the pen data's *validation* writers (never a
+training writer; ``evaluation.pen_numbers``), digit after digit on a baseline, with the window's
+default brush (18 px) on the window's paper (320 px, wider where a number needs it): about a
+fifth of neighbouring digits touch or overlap a little, a fifth of the numbers have a decimal
+point. Each number is read twice by ``Recognizer.recognize_number``: from its strokes, as the
+window reads it ("strokes"), and from its image alone, as File ▸ Open and ``predict --number``
+read it ("image"), with model 2 and with both models averaged. For each:
+
+- **numbers read whole**: the text exactly as written, decimal point included; targets
+  >= 97 % from strokes and >= 96 % from images, both models averaged;
+- **digits read**: the digits in the answer that match the number's in order (the longest
+  common subsequence), over all digits written;
+- **wrong digit count**: numbers read with more or fewer digits than written; target <= 0.5 %;
+- **each digit read right alone**: numbers whose every digit the model reads right when it is
+  drawn alone on the same paper: how far the model itself lets the reading of numbers go.
+
+Latency: ``recognize_number`` on 320 px papers holding 5 digits (written smaller to fit), p50
+over the timed numbers, from strokes and from the image; target p50 <= 30 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a checkout as is
+
+from benchmarks.table import row, run_and_print  # noqa: E402
+from digit_recognizer.core.results import ModelError  # noqa: E402
+from digit_recognizer.core.strokes import render_strokes  # noqa: E402
+from digit_recognizer.evaluation.pen_numbers import (  # noqa: E402
+    WrittenNumber,
+    write_numbers,
+    written_smaller,
+)
+from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError  # noqa: E402
+from digit_recognizer.recognition.recognizer import Recognizer  # noqa: E402
+from digit_recognizer.training.data.unipen import (  # noqa: E402
+    DatasetError,
+    load_unipen,
+    writer_split,
+)
+
+PATHS = ("strokes", "image")
+WHOLE_TARGET = {("both", "strokes"): ">= 97.0", ("both", "image"): ">= 96.0"}
+COUNT_TARGET = "<= 0.5"
+LATENCY_TARGET = "<= 30"
+LATENCY_DIGITS = 5
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=1000,
+                        help="numbers to write and read (default: 1000)")
+    parser.add_argument("--timed", type=int, default=200,
+                        help="5-digit numbers timed on a 320 px paper (default: 200)")
+    parser.add_argument("--models", nargs="+", default=["model2", "both"],
+                        help="models to read with: model1, model2, both (default: model2 both)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the numbers (default: 0)")
+    parser.add_argument("--unipen-dir", help="the pen data's folder (default: $UNIPEN_DIR, "
+                                             "then ../shared/data/unipen)")
+    parser.add_argument("--models-dir", help="folder of the bundled models (default: models/)")
+    parser.add_argument("--quick", action="store_true", help="200 numbers, 50 timed")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.count, args.timed = 200, 50
+    return args
+
+
+def matched_digits(read: str, written: str) -> int:
+    """How many digits of ``written`` ``read`` holds in order: their longest common
+    subsequence (a missed, an extra or a misread digit each cost one)."""
+    a, b = [c for c in read if c.isdigit() or c == "?"], [c for c in written if c.isdigit()]
+    lengths = np.zeros((len(a) + 1, len(b) + 1), int)
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            lengths[i + 1, j + 1] = (lengths[i, j] + 1 if x == y
+                                     else max(lengths[i, j + 1], lengths[i + 1, j]))
+    return int(lengths[-1, -1])
+
+
+def read_text(recognizer: Recognizer, number: WrittenNumber, path: str,
+              image: np.ndarray) -> str:
+    """What ``recognizer`` reads, from the strokes or the image; "" where it finds nothing."""
+    try:
+        found = recognizer.recognize_number(image, strokes=number.strokes
+                                            if path == "strokes" else None)
+    except EmptyDrawingError:
+        return ""
+    return found.text
+
+
+def alone_right(recognizer: Recognizer, number: WrittenNumber) -> bool:
+    """Whether ``recognizer`` reads each digit of ``number`` right, drawn alone on its paper."""
+    height, width = number.size
+    for character, part in zip(number.text, number.parts):
+        if character == ".":
+            continue
+        paper = np.asarray(render_strokes([number.strokes[i] for i in part],
+                                          max(height, width)))[:height, :width]
+        try:
+            result = recognizer.recognize(paper)
+        except EmptyDrawingError:
+            return False
+        if result.not_a_digit or str(result.digit) != character:
+            return False
+    return True
+
+
+def accuracy_rows(name: str, recognizer: Recognizer, numbers: list[WrittenNumber],
+                  images: list[np.ndarray]) -> list[dict]:
+    bench = f"numbers, {len(numbers)} by validation writers"
+    written = sum(sum(c.isdigit() for c in n.text) for n in numbers)
+    rows = []
+    for path in PATHS:
+        texts = [read_text(recognizer, n, path, image) for n, image in zip(numbers, images)]
+        whole = sum(t == n.text for t, n in zip(texts, numbers))
+        digits = sum(matched_digits(t, n.text) for t, n in zip(texts, numbers))
+        count = sum(len([c for c in t if c.isdigit() or c == "?"])
+                    != sum(c.isdigit() for c in n.text) for t, n in zip(texts, numbers))
+        rows += [
+            row(bench, f"{name}, {path}: numbers read whole", 100 * whole / len(numbers), "%",
+                WHOLE_TARGET.get((name, path), "-")),
+            row(bench, f"{name}, {path}: digits read", 100 * digits / written, "%"),
+            row(bench, f"{name}, {path}: wrong digit count", 100 * count / len(numbers), "%",
+                COUNT_TARGET),
+        ]
+    alone = sum(alone_right(recognizer, n) for n in numbers)
+    rows.append(row(bench, f"{name}: each digit read right alone", 100 * alone / len(numbers),
+                    "%"))
+    return rows
+
+
+def latency_rows(name: str, recognizer: Recognizer, numbers: list[WrittenNumber]) -> list[dict]:
+    bench = f"latency, {len(numbers)} papers of 320 px with {LATENCY_DIGITS} digits"
+    rows = []
+    papers = [(n, n.image()) for n in numbers]
+    for path in PATHS:
+        seconds = []
+        for number, image in papers:
+            started = time.perf_counter()
+            read_text(recognizer, number, path, image)
+            seconds.append(time.perf_counter() - started)
+        rows.append(row(bench, f"{name}, {path}: recognize_number p50",
+                        1000 * statistics.median(seconds), "ms", LATENCY_TARGET))
+    return rows
+
+
+def run(args: argparse.Namespace) -> list[dict]:
+    pen = load_unipen(args.unipen_dir)
+    writers = pen.subset(writer_split(pen)[1])  # the validation writers only
+    numbers = write_numbers(writers, args.count, np.random.default_rng([args.seed, 27]))
+    images = [n.image() for n in numbers]
+    timed = []
+    rng = np.random.default_rng([args.seed, 28])
+    while len(timed) < args.timed:
+        number = write_numbers(writers, 1, rng)[0]
+        if sum(c.isdigit() for c in number.text) == LATENCY_DIGITS:
+            timed.append(written_smaller(number))
+    rows = []
+    for name in args.models:
+        recognizer = Recognizer.from_choice(name, args.models_dir)
+        recognizer.recognize_number(images[0])  # the first call pays for warming up
+        rows += accuracy_rows(name, recognizer, numbers, images)
+        rows += latency_rows(name, recognizer, timed)
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(run_and_print(run, parse(), (ModelError, DatasetError)))
