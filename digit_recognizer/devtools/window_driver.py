@@ -2,6 +2,7 @@
 
     draw(app, [[(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]])   # a 7: strokes in paper fractions
     seconds = pump_until(app, lambda: app.state == "ready")
+    settle(app); shown(app)                                     # the answer to the drawing
 
 ``app`` is a ``gui.DigitRecognizerApp``. The app never uses this module; like ``xvfb`` and
 ``synthetic`` it lives in the package so that the tests and the benchmarks share one copy.
@@ -13,7 +14,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["WindowTimeout", "densify", "draw", "pump_until"]
+__all__ = ["WindowTimeout", "densify", "draw", "pump_until", "settle", "shown"]
 
 Point = tuple[float, float]
 
@@ -65,3 +66,16 @@ def draw(app, strokes: Sequence[Sequence[Point]], *, release: bool = True, dx: f
         if release:
             canvas.event_generate("<ButtonRelease-1>", x=points[-1][0], y=points[-1][1])
         app.root.update()
+
+
+def settle(app) -> None:
+    """Run the event loop until the model worker is idle and the answer on screen is for the
+    drawing as it is now."""
+    pump_until(app, lambda: not app.model_worker.busy and app.model_worker.results.empty()
+               and app.answering.up_to_date)
+    app.root.update()
+
+
+def shown(app) -> str:
+    """What the answer panel shows in the digit's place: a digit, a number or a message."""
+    return str(app.window.answer.digit_label.cget("text"))

@@ -17,7 +17,7 @@ import pytest
 from digit_recognizer.app.gui import DigitRecognizerApp
 from digit_recognizer.app.window.answer_panel import MAX_CHARTS
 from digit_recognizer.devtools.handwriting import WrittenPage, write
-from digit_recognizer.devtools.window_driver import draw
+from digit_recognizer.devtools.window_driver import draw, settle, shown
 from digit_recognizer.devtools.window_driver import pump_until as wait_until
 from digit_recognizer.devtools.xvfb import draw_with_pointer
 from digit_recognizer.recognition.recognizer import Recognizer
@@ -51,17 +51,6 @@ def app(open_window, loader, tmp_path, monkeypatch) -> DigitRecognizerApp:
     wait_until(window, lambda: window.recognizer is not None and window.state == "ready")
     window.window.toolbar.number_check.invoke()
     return window
-
-
-def settle(app: DigitRecognizerApp) -> None:
-    """Wait until the newest request's answer is on screen."""
-    wait_until(app, lambda: not app.model_worker.busy and app.model_worker.results.empty()
-               and app.answering.up_to_date)
-    app.root.update()
-
-
-def shown(app: DigitRecognizerApp) -> str:
-    return str(app.window.answer.digit_label.cget("text"))
 
 
 def boxes(app: DigitRecognizerApp) -> int:
