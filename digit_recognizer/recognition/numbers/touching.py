@@ -18,9 +18,13 @@ The weights were chosen on numbers written by the pen data's training writers
 
 from __future__ import annotations
 
+import numpy as np
+
 from digit_recognizer.recognition.numbers.cuts import SHORTEST, seams, stroke_cuts
 from digit_recognizer.recognition.numbers.pieces import Piece, between
 from digit_recognizer.recognition.numbers.reader import Reader
+from digit_recognizer.recognition.preprocess.ink import INK_LEVEL
+from digit_recognizer.recognition.preprocess.mnist_recipe import stroke_width
 
 __all__ = ["split_touching", "width_prior", "readings_by_count"]
 
@@ -33,10 +37,12 @@ PART = 0.5  # a part read less surely than this is no digit on its own
 # tail, SPREAD wide). On the pen data's training writers, 95% of digits are at most 1.08
 # heights wide, 99% at most 1.17; two touching digits 1.4 in the median.
 USUAL, SPREAD = 1.0, 0.15
-WIDEST_PART = 1.4  # stretches wider than this many heights are not read as one digit
+WIDEST_PART = 1.4  # stretches wider than this many heights are not read as one digit ...
+SLIVER = 0.8  # ... nor those narrower than this many widths of the pen
 # How often a piece holds 1, 2, 3, 4 or more digits: about a fifth of neighbouring digits
 # touch when people write fast; each further digit in one piece half as often again.
 COUNT_PRIOR = (0.8, 0.16, 0.08, 0.04)
+THIN = 0.2  # ... and a piece no wider than one digit holds two only where both are thin (11)
 
 
 def width_prior(ratio: float) -> float:
@@ -104,13 +110,15 @@ def _stretches(piece: Piece, height: float) -> dict[tuple[int, int], Piece]:
     cuts = [None, *seams(piece, height), None]
     last = len(cuts) - 1
     table = {(0, last): piece}
+    # a digit is at least as wide as the pen that wrote it: a narrower stretch is a sliver
+    pen = stroke_width((piece.ink >= INK_LEVEL).view(np.uint8))
     for i in range(last):
         for j in range(i + 1, last + 1):
             if (i, j) == (0, last):
                 continue
             stretch = between(piece, cuts[i], cuts[j])
             if (stretch is not None and stretch.box[3] >= SHORTEST * height
-                    and stretch.box[2] <= WIDEST_PART * height):
+                    and SLIVER * pen <= stretch.box[2] <= WIDEST_PART * height):
                 table[(i, j)] = stretch
     return table
 
@@ -120,9 +128,14 @@ def _best_cuts(piece: Piece, table: dict[tuple[int, int], Piece], height: float,
     """The stretches that cut ``piece`` into the digits most likely written, or the piece
     whole: for each count of digits, the stretches the network reads surest, weighed by how
     often that many digits touch (``COUNT_PRIOR``)."""
+    narrow = piece.box[2] < WIDE * height  # as narrow as one digit: two only if both are thin
+
+    def prior(count: int) -> float:
+        return COUNT_PRIOR[min(count, len(COUNT_PRIOR)) - 1] * (THIN if narrow and count > 1
+                                                               else 1.0)
+
     ways = readings_by_count(table, height, reader).items()
-    value, parts = max(((value * COUNT_PRIOR[min(k, len(COUNT_PRIOR)) - 1], parts)
-                        for k, (value, parts) in ways),
+    value, parts = max(((value * prior(k), parts) for k, (value, parts) in ways),
                        default=(0.0, (piece,)), key=lambda way: way[0])
     return parts if value > 0 else (piece,)
 
