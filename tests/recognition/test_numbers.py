@@ -8,9 +8,16 @@ their images alone (as File ▸ Open and ``predict --number`` read them).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
 
+from digit_recognizer.core.results import NumberRecognition, Recognition
 from digit_recognizer.core.strokes import Stroke, render_strokes
 from digit_recognizer.devtools.handwriting import DIGITS, write
 from digit_recognizer.evaluation.pen_numbers import write_numbers
@@ -24,6 +31,7 @@ from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.training.data.unipen import load_unipen, writer_split
 
 PATHS = ["strokes", "image"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +107,29 @@ def test_each_digit_comes_with_its_box_in_the_images_pixels(model2):
         for x, y, w, h in boxes:  # each box holds ink and lies on the paper
             assert ink[y:y + h, x:x + w].any() and x + w <= page.size[1]
             assert h == pytest.approx(90 + 18, abs=6)  # the digit's ink, pen included
+
+
+def test_predict_number_reads_the_same_drawings_saved_as_png(tmp_path):
+    texts = {"1945": {}, "00": {"touch": True}, "72": {}, "3.14": {}}
+    paths = []
+    for i, (text, options) in enumerate(texts.items()):
+        paths.append(tmp_path / f"number{i}.png")
+        Image.fromarray(write(text, **options).image()).save(paths[-1])
+    done = subprocess.run([sys.executable, "-m", "digit_recognizer", "predict", "--number",
+                           "--model", "model2", *map(str, paths)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=True)
+    read = [json.loads(line)["number"] for line in done.stdout.splitlines()]
+    assert read == list(texts)
+
+
+def test_the_text_puts_each_separator_between_its_digits():
+    def digit(value: int) -> Recognition:
+        return Recognition(value, 1.0, np.eye(10, dtype=np.float32)[value],
+                           np.zeros((28, 28), np.float32))
+
+    assert NumberRecognition([digit(3), digit(1), digit(4), digit(2)],
+                             (".", "\n", "")).text == "3.1\n42"
+    assert NumberRecognition([digit(4), digit(2)]).text == "42"  # as before: side by side
 
 
 # -- strokes first -----------------------------------------------------------------------------
