@@ -42,7 +42,7 @@ SLIVER = 0.8  # ... nor those narrower than this many widths of the pen
 # How often a piece holds 1, 2, 3, 4 or more digits: about a fifth of neighbouring digits
 # touch when people write fast; each further digit in one piece half as often again.
 COUNT_PRIOR = (0.8, 0.16, 0.08, 0.04)
-THIN = 0.2  # ... and a piece no wider than one digit holds two only where both are thin (11)
+THIN = 0.2  # a piece no wider than one digit holds two far less often: both must be thin (11)
 
 
 def width_prior(ratio: float) -> float:
@@ -53,7 +53,7 @@ def width_prior(ratio: float) -> float:
 def split_touching(row: list[Piece], height: float, reader: Reader
                    ) -> tuple[list[Piece], set[Piece]]:
     """``row`` (left to right) with touching digits cut apart, and the pieces too wide to be
-    one digit that no cut could split."""
+    one digit that no cut could split (to be flagged)."""
     reader.read(row)
     options = {p: stroke_cuts(p, height) for p in row if p.breaks}
     reader.read([part for pairs in options.values() for pair in pairs for part in pair])
@@ -63,7 +63,8 @@ def split_touching(row: list[Piece], height: float, reader: Reader
     reader.read([s for table in stretches.values() for s in table.values()])
     row = [part for p in row for part in
            (_best_cuts(p, stretches[p], height, reader) if p in stretches else (p,))]
-    return row, {p for p in row if p.box[2] >= TOO_WIDE * height}
+    # a single stroke is one digit however wide (a 2 written wide and low), never flagged
+    return row, {p for p in row if p.box[2] >= TOO_WIDE * height and len(p.strokes) != 1}
 
 
 def _stroke_cut(piece: Piece, options: list[tuple[Piece, Piece]], reader: Reader
