@@ -60,7 +60,7 @@ from digit_recognizer.app.window import dialogs
 from digit_recognizer.app.window.help_info import about_lines, shortcut_rows
 from digit_recognizer.app.window.main_window import MainWindow, geometry_option
 from digit_recognizer.app.window.wording import DRAW_FIRST
-from digit_recognizer.core.catalogue import DEFAULT_MODEL, MODELS_DIR
+from digit_recognizer.core.catalogue import DEFAULT_CHOICE, MODELS_DIR
 from digit_recognizer.training.fine_tuning.pool_cache import default_cache_dir
 
 __all__ = ["DigitRecognizerApp", "build_parser", "main"]
@@ -360,7 +360,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog,
                                      description="Draw a digit; a CNN says which one it is.")
     parser.add_argument("--model", help="model1, model2, both, or the path of a .h5/.keras "
-                                        f"file (default: the last one used, else {DEFAULT_MODEL})")
+                                        f"file (default: the last one used, else {DEFAULT_CHOICE})")
     parser.add_argument("--models-dir", default=str(MODELS_DIR),
                         help="folder with the bundled models (default: the repository's "
                              "models/)")

@@ -13,7 +13,7 @@ from typing import Any
 
 from digit_recognizer.app.background.job_results import Failed, Loaded
 from digit_recognizer.core.catalogue import (
-    DEFAULT_MODEL,
+    DEFAULT_CHOICE,
     MODEL_CHOICES,
     choice_for_file,
     choice_label,
@@ -88,8 +88,8 @@ class ModelChoice:
                       "No model could be loaded.", details=failed.message,
                       tone="warning" if kept else "error")
         app.show_error("Cannot use this model", failed.message)
-        if app.recognizer is None and DEFAULT_MODEL not in self.failed:
-            self.select(DEFAULT_MODEL)  # e.g. a remembered model file that is gone
+        if app.recognizer is None and DEFAULT_CHOICE not in self.failed:
+            self.select(DEFAULT_CHOICE)  # e.g. a remembered model file that is gone
 
 
 def _ready_message(recognizer, note: str | None) -> tuple[str, str | None, str]:

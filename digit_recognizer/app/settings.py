@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from digit_recognizer.core.catalogue import DEFAULT_MODEL
+from digit_recognizer.core.catalogue import DEFAULT_CHOICE
 from digit_recognizer.core.files import atomic_write_text
 
 __all__ = ["Settings", "settings_path", "load_settings", "save_settings"]
@@ -26,7 +26,7 @@ FILE_NAME = "settings.json"
 class Settings:
     """What the window remembers between runs."""
 
-    model: str = DEFAULT_MODEL  # "model1", "model2", "both" or the path of a model file
+    model: str = DEFAULT_CHOICE  # "model1", "model2", "both" or the path of a model file
     # The pen's width in logical pixels of the paper at its default size (strokes.PAPER_SIDE).
     brush: int = 18
     number_mode: bool = False

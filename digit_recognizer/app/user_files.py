@@ -41,7 +41,7 @@ from digit_recognizer.app.teaching import fine_tune_command
 from digit_recognizer.app.window.dialogs import StartFolder, ask_yes_no, return_focus
 from digit_recognizer.app.window.main_window import MainWindow
 from digit_recognizer.app.window.wording import DRAW_FIRST, plural
-from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
+from digit_recognizer.core.catalogue import DEFAULT_CHOICE, DEFAULT_MODEL, choice_label
 from digit_recognizer.core.confidence import contradicts
 from digit_recognizer.core.strokes import render_strokes
 
@@ -223,7 +223,7 @@ class PersonalTeaching:
         if self.model is not None:
             menu.show_personal(self.choice, self.model.label)
         elif app.settings.model == self.choice:  # remembered, but gone since
-            app.settings.model = DEFAULT_MODEL
+            app.settings.model = DEFAULT_CHOICE
 
     def warm_up(self) -> None:
         """Start the model process and import TensorFlow there, before the first teach."""

@@ -27,6 +27,7 @@ __all__ = [
     "ENSEMBLE",
     "MODEL_CHOICES",
     "DEFAULT_MODEL",
+    "DEFAULT_CHOICE",
     "MODELS_DIR",
     "find_bundled",
     "for_architecture",
@@ -90,7 +91,10 @@ BUNDLED_MODELS = (
 )
 ENSEMBLE = Ensemble("both", "Both models (average)", "both.json")
 MODEL_CHOICES = tuple(m.key for m in BUNDLED_MODELS) + (ENSEMBLE.key,)
-DEFAULT_MODEL = "model2"  # the more accurate of the two
+DEFAULT_MODEL = "model2"  # the network trained, fine-tuned and personalised by default
+# What the window and ``predict`` read with unless told otherwise: the average of both, which
+# reads the pen data's validation writers best (README, "The default model").
+DEFAULT_CHOICE = ENSEMBLE.key
 
 
 def find_bundled(key: str) -> BundledModel | None:

@@ -25,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 
-from digit_recognizer.core.catalogue import DEFAULT_MODEL
+from digit_recognizer.core.catalogue import DEFAULT_CHOICE
 from digit_recognizer.core.image_files import image_files, suffix_list
 from digit_recognizer.core.results import NOT_A_DIGIT, ModelError, Recognition
 from digit_recognizer.recognition.preprocess.errors import (
@@ -47,9 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--model",
-        default=DEFAULT_MODEL,
+        default=DEFAULT_CHOICE,
         help="model1, model2, both (their average) or the path of a .h5/.keras model file "
-        f"(default: {DEFAULT_MODEL})",
+        f"(default: {DEFAULT_CHOICE})",
     )
     parser.add_argument(
         "--models-dir", help="folder of the bundled models (default: models/ in the repository)"

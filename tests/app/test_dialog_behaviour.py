@@ -222,6 +222,8 @@ def about_rows(top: tk.Toplevel) -> dict[str, str]:
 
 
 def test_about_shows_the_training_date_as_a_date_and_the_optimizers_name(app):
+    app.select_model("model2")  # a trained network (the default averages two)
+    pump_until(app, lambda: app.active_choice == "model2" and app.state == "ready", 120)
     rows = about_rows(app.show_about())
     when = datetime.fromisoformat(app.recognizer.metadata["date"])
     assert rows["Trained on"] == f"{when.day} {when:%B} {when.year}"  # e.g. 28 November 2026

@@ -39,7 +39,7 @@ from digit_recognizer.app.teaching import (
     add_correction,
     read_corrections,
 )
-from digit_recognizer.core.catalogue import DEFAULT_MODEL, choice_label
+from digit_recognizer.core.catalogue import DEFAULT_CHOICE, choice_label
 from digit_recognizer.core.strokes import PAPER_SIDE, Stroke, render_strokes
 from digit_recognizer.devtools.window_driver import draw
 from digit_recognizer.devtools.window_driver import pump_until as wait_until
@@ -232,7 +232,8 @@ def test_missing_bundled_model_dialog_says_how_to_train(make_app, tmp_path, capf
     app = make_app(partial(load_model_choice, models_dir=empty), models_dir=empty)
     wait_until(app, lambda: app.state == "error")
     (title, message), = app.errors
-    assert "python -m digit_recognizer train --model rmsprop" in message  # model 2, the default
+    # the default reads with both models: the first missing one is named
+    assert "python -m digit_recognizer train --model adadelta" in message
     assert "Traceback" not in capfd.readouterr().err
 
 
@@ -526,7 +527,7 @@ def test_model_with_lambda_layer_is_refused_and_old_model_kept(refusing_app, tmp
     (title, message), = refusing_app.errors
     assert "Lambda" in message and "evil.keras" in message
     assert refusing_app.recognizer is before
-    assert refusing_app.window.model_var.get() == DEFAULT_MODEL
+    assert refusing_app.window.model_var.get() == DEFAULT_CHOICE
 
 
 def test_model_with_wrong_input_shape_is_refused(refusing_app, tmp_path):
@@ -685,7 +686,7 @@ def test_corrupt_settings_file_starts_with_defaults(make_app, tmp_path):
     settings.write_text('{"model": "model1", "brush": ')
     app = make_app()
     wait_until(app, lambda: app.state == "ready")
-    assert app.active_choice == DEFAULT_MODEL
+    assert app.active_choice == DEFAULT_CHOICE
     assert app.window.toolbar.brush == Settings().brush
 
 
@@ -711,6 +712,8 @@ def dialog_rows(top: tk.Toplevel, left: str, right: str) -> list[tuple[str, str]
 
 
 def test_about_shows_versions_and_model_metadata(app):
+    app.select_model("model2")  # a model of one file (the default averages two)
+    wait_until(app, lambda: app.active_choice == "model2" and app.state == "ready")
     app.window.help_menu.invoke(menu_entry(app.window.help_menu, "About"))
     about = dict(dialog_rows(open_dialog(app), "label", "value"))
     accuracy = app.recognizer.metadata["test_accuracy"]
@@ -937,7 +940,7 @@ def test_the_kept_model_message_gives_way_to_the_next_answer(refusing_app, tmp_p
     path = tmp_path / "broken.h5"
     path.write_bytes(b"not a model at all")
     open_model(refusing_app, path)
-    assert status(refusing_app).startswith("Kept Model 2")
+    assert status(refusing_app).startswith("Kept Both models (average)")
     (title, message), = refusing_app.errors
     assert "broken.h5" in message and "synchronously" not in message
     draw(refusing_app, ONE)

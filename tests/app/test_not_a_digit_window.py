@@ -44,6 +44,10 @@ QUESTION_MARK = [[(0.34, 0.32), (0.38, 0.22), (0.48, 0.17), (0.6, 0.2), (0.66, 0
                  [(0.495, 0.76), (0.505, 0.79)]]  # the dot, a short press of the pen
 # A continental 1: its flag long and steep, reaching halfway down the stem.
 CONTINENTAL_ONE = [[(0.36, 0.48), (0.46, 0.34), (0.56, 0.2), (0.55, 0.5), (0.54, 0.82)]]
+# Continental 1s as people write them (issue 26): the flag reaching 60% down the stem, and a
+# long flag at a wide angle to the stem, nearly level.
+FLAG_TO_60_PERCENT = [[(0.33, 0.57), (0.44, 0.36), (0.56, 0.18), (0.56, 0.82)]]
+WIDE_ANGLE_FLAG = [[(0.22, 0.30), (0.55, 0.16), (0.54, 0.82)]]
 THREE = [[(0.32, 0.28), (0.45, 0.2), (0.6, 0.22), (0.66, 0.32), (0.6, 0.44), (0.48, 0.48),
           (0.62, 0.54), (0.68, 0.66), (0.6, 0.78), (0.45, 0.8), (0.32, 0.72)]]
 
@@ -129,6 +133,14 @@ def test_drawn_question_mark_is_not_a_digit(app):
 
 def test_drawn_continental_one_with_a_long_flag_is_a_one(app):
     draw(app, CONTINENTAL_ONE)
+    settle(app)
+    assert shown(app) == "1"
+
+
+@pytest.mark.parametrize("drawing", [FLAG_TO_60_PERCENT, WIDE_ANGLE_FLAG],
+                         ids=["flag to 60% of the stem", "wide-angle flag"])
+def test_drawn_continental_ones_as_people_write_them_are_ones(app, drawing):
+    draw(app, drawing)
     settle(app)
     assert shown(app) == "1"
 

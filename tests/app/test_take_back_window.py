@@ -87,9 +87,9 @@ def test_ctrl_z_right_after_the_first_teach_brings_back_the_bundled_model(app, d
     seconds = took_back(app, before)
     print(f"Ctrl+Z -> the bundled model's answer: {seconds:.3f} s")
     assert seconds <= UNDO_WITHIN_S
-    assert app.window.status.text == (
-        "Took back: this is a 1. Back to Model 2 — RMSProp CNN, as before.")
-    assert app.active_choice == "model2" and app.window.model_var.get() == "model2"
+    assert app.window.status.text == (  # the window's default: both models
+        "Took back: this is a 1. Back to Both models (average), as before.")
+    assert app.active_choice == "both" and app.window.model_var.get() == "both"
     assert len(read_corrections(data / "corrections")) == 0
     assert not app.teaching.path.exists() and app.teaching.model is None
     assert app.window.canvas.strokes_in_pixels()  # the drawing stays

@@ -105,6 +105,10 @@ def teach_in_child(loader: ModelLoader, data: Path, images: np.ndarray, labels) 
 
 # -- teaching ------------------------------------------------------------------------------------
 
+# The window reads with both models by default; teaching personalises model 2, and says so.
+LEARNED_A_ONE = ("Learned: this is a 1. Your model now knows 1 correction. It is Model 2 with "
+                 "your corrections: the average of both models cannot learn as one.")
+
 
 def test_teaching_a_misread_drawing_makes_the_window_read_it_as_taught(make_app, data):
     app = ready(make_app())
@@ -118,7 +122,7 @@ def test_teaching_a_misread_drawing_makes_the_window_read_it_as_taught(make_app,
     seconds = time.monotonic() - pressed
     print(f"teach press -> new answer: {seconds:.2f} s")
     assert answered(app) == "1"
-    assert app.window.status.text == "Learned: this is a 1. Your model now knows 1 correction."
+    assert app.window.status.text == LEARNED_A_ONE
     assert personal_entry(app) == "My model: Model 2 + 1 correction"
     assert app.window.model_var.get() == str(data / "my_model.keras")
     assert app.window.status.model_label.cget("text") == "Model 2 + 1 correction"
@@ -151,7 +155,7 @@ def test_without_mnist_the_window_learns_from_the_replay_digits_bundled_with_the
         learned(app, 1)
     finally:
         loader.options = options
-    assert app.window.status.text == "Learned: this is a 1. Your model now knows 1 correction."
+    assert app.window.status.text == LEARNED_A_ONE
     assert answered(app) == "1" and (data / "my_model.keras").is_file()
     assert read_metadata(data / "my_model.keras")["held_out_digits"] == 3000  # the guard's
 

@@ -165,3 +165,23 @@ def test_evaluate_scores_the_validation_writers_per_class_and_site():
     assert set(result["per_site_accuracy"]) <= set(PER_SITE)
     text = run_command("evaluate", "--dataset", "unipen", "--model", "model2").stdout
     assert "accuracy per site" in text and "validation writers" in text
+
+
+def test_the_threshold_flags_few_of_a_new_persons_pen_digits():
+    from digit_recognizer.training.calibration import FALSE_FLAG_SHARE, PEN_FLAG_SHARE, calibrate
+
+    rng = np.random.default_rng(0)
+    digits = {"validation": np.zeros((1000, 28, 28), np.uint8),
+              "pen validation writers": np.ones((500, 28, 28), np.uint8)}
+    tops = {0: rng.uniform(0.9, 1.0, 1000), 1: rng.uniform(0.3, 1.0, 500)}
+
+    def forward(x):  # the pen digits are read much less surely than the others
+        top = tops[int(x[0].max() > 0)][: len(x)]
+        return np.stack([top, *([(1 - top) / 9] * 9)], axis=1)
+
+    found = calibrate(forward, digits)
+    flagged = found["not_a_digit_validation"]["digits_flagged"]
+    assert flagged["pen validation writers"] <= PEN_FLAG_SHARE
+    assert flagged["validation"] <= FALSE_FLAG_SHARE
+    alone = calibrate(forward, {"validation": digits["validation"]})
+    assert found["not_a_digit_threshold"] < alone["not_a_digit_threshold"]
