@@ -185,7 +185,8 @@ def test_predict_missing_model_prints_one_line_and_exits_2(tmp_path, images):
 def test_predict_missing_bundled_model_says_how_to_train_it(tmp_path, images):
     result = run_command("predict", "--models-dir", str(tmp_path), str(images["seven"]))
     assert result.returncode == 2
-    assert "python -m digit_recognizer train --model rmsprop" in result.stderr
+    # the default reads with both models: the first missing one, model 1, is named
+    assert "python -m digit_recognizer train --model adadelta" in result.stderr
 
 
 # -- evaluate ----------------------------------------------------------------------------------
