@@ -8,8 +8,9 @@ is chosen on validation digits alone, so that a fixed small share of real digits
 digits where the run trained on them), the first of them re-drawn with the app's brush, and
 USPS' training split where the run never saw it (real writing that MNIST lacks; its test split
 is never read here), and the pen data's validation writers where the run trained on the pen
-data, of whose digits at most ``PEN_FLAG_SHARE`` is flagged. Non-digits drawn by the training generator with a fresh seed report how
-many the threshold catches; the project's non-digit test set (``nondigits``) is never read here.
+data, of whose digits at most ``PEN_FLAG_SHARE`` is flagged. Non-digits drawn by the training
+generator with a fresh seed report how many the threshold catches; the project's non-digit test
+set (``nondigits``) is never read here.
 
 Training records the threshold of the model it made; this command records it for the bundled
 models and their average, in their metadata (``not_a_digit_threshold`` and how it was chosen),
@@ -36,8 +37,8 @@ from digit_recognizer.training.data.usps import DatasetError, load_usps
 from digit_recognizer.training.data.variants import restroke
 from digit_recognizer.training.run_data import held_out_split, pen_held_out
 
-__all__ = ["FALSE_FLAG_SHARE", "PEN_FLAG_SHARE", "calibrate", "calibrate_bundled", "choose_threshold",
-           "shared_held_out", "validation_digits"]
+__all__ = ["FALSE_FLAG_SHARE", "PEN_FLAG_SHARE", "calibrate", "calibrate_bundled",
+           "choose_threshold", "shared_held_out", "validation_digits"]
 
 FALSE_FLAG_SHARE = 0.005  # of validation digits flagged as not digits
 # ... and at most this share of a new person's pen-written digits: the pen data's validation
