@@ -264,7 +264,7 @@ def test_the_average_is_scored_on_the_digits_its_members_held_out(tmp_path, mnis
     for name in ("digit_model.json", "digit_model1.json"):  # as if trained on 300 digits
         path = folder / name
         metadata = json.loads(path.read_text())
-        metadata["config"].update(limit=300, usps_train=False, written=0.25, seed=0)
+        metadata["config"].update(limit=300, usps_train=False, written=0.25, seed=0, pen=0.0)
         path.write_text(json.dumps(metadata))
     code, out = run(["--dataset", "validation", "--model", "both", "--models-dir", str(folder),
                      "--data-dir", str(mnist_dir), "--json"], io.StringIO(), monkeypatch)
