@@ -156,7 +156,8 @@ def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike
 
 
 def validation_dataset(configs: list[dict], mnist_dir: str | os.PathLike | None = None,
-                       usps_dir: str | os.PathLike | None = None) -> Dataset:
+                       usps_dir: str | os.PathLike | None = None,
+                       unipen_dir: str | os.PathLike | None = None) -> Dataset:
     """The digits that the training runs ``configs`` (from the models' metadata) held out for
     validation: what a new model is chosen on, since no test split may choose it.
 
@@ -167,7 +168,7 @@ def validation_dataset(configs: list[dict], mnist_dir: str | os.PathLike | None 
                            "'config'), so its validation digits are unknown; give models "
                            "trained by 'python -m digit_recognizer train'")
     try:
-        x_val, y_val = shared_held_out(configs, mnist_dir, usps_dir)
+        x_val, y_val = shared_held_out(configs, mnist_dir, usps_dir, unipen_dir=unipen_dir)
     except ValueError as err:
         raise DatasetError(f"{err}; score the models one at a time with --model") from err
     except (MnistError, IdxError, IdxFolderError) as err:

@@ -320,7 +320,7 @@ def read_data(args: argparse.Namespace, recognizers: list[Recognizer]) -> Datase
     its first ``--limit`` digits, stretched or re-drawn as asked. Raises DatasetError."""
     if args.dataset == "validation":
         data = validation_dataset(run_configs(recognizers, args.models_dir), args.data_dir,
-                                  args.usps_dir)
+                                  args.usps_dir, args.unipen_dir)
     else:
         data = load_dataset(args.dataset, split=args.split, mnist_dir=args.data_dir,
                             usps_dir=args.usps_dir, semeion_dir=args.semeion_dir,

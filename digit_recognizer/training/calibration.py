@@ -59,8 +59,8 @@ def choose_threshold(top: np.ndarray, share: float = FALSE_FLAG_SHARE) -> float:
     return float(np.quantile(top, share))
 
 
-def shared_held_out(configs: list[dict], mnist_dir=None, usps_dir=None, *, pen: bool = True
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def shared_held_out(configs: list[dict], mnist_dir=None, usps_dir=None, *, pen: bool = True,
+                    unipen_dir=None) -> tuple[np.ndarray, np.ndarray]:
     """The validation digits that the runs ``configs`` describe all held out, and their labels.
 
     Raises ValueError when the runs held out different digits: an average of the models has
@@ -72,7 +72,7 @@ def shared_held_out(configs: list[dict], mnist_dir=None, usps_dir=None, *, pen: 
         raise ValueError("the models held out different validation digits (their runs "
                          f"differ in {', '.join(SPLIT_SETTINGS)}); train them with the same "
                          "--seed and the same data")
-    return held_out_split(configs[0], mnist_dir, usps_dir, pen=pen)
+    return held_out_split(configs[0], mnist_dir, usps_dir, pen=pen, unipen_dir=unipen_dir)
 
 
 def _split_setting(config: dict, name: str):
@@ -123,12 +123,12 @@ def calibrate(forward: Forward, digits: dict[str, np.ndarray],
 
 
 def calibrate_bundled(models_dir: str | Path = MODELS_DIR, mnist_dir=None,
-                      usps_dir=None) -> dict[str, float]:
+                      usps_dir=None, unipen_dir=None) -> dict[str, float]:
     """Record the threshold of each bundled model and of their average; return them."""
     members = {m.key: Recognizer.bundled(m.key, models_dir) for m in BUNDLED_MODELS}
     configs = [read_metadata(Path(models_dir) / m.file).get("config", {}) for m in BUNDLED_MODELS]
     held_out = shared_held_out(configs, mnist_dir, usps_dir, pen=False)[0]
-    pen = pen_held_out(configs[0])
+    pen = pen_held_out(configs[0], unipen_dir)
     digits = validation_digits(held_out, configs[0].get("seed", 0), usps_dir,
                                usps_trained=configs[0].get("usps_train", False),
                                pen_held_out=None if pen is None else pen[0])
@@ -155,9 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models-dir", default=str(MODELS_DIR))
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNIST_DIR)")
     parser.add_argument("--usps-dir", help="USPS folder (default: $USPS_DIR, ../shared/data/usps)")
+    parser.add_argument("--unipen-dir", help="the pen data's folder (default: the one the "
+                                             "models' runs named, $UNIPEN_DIR, "
+                                             "../shared/data/unipen)")
     args = parser.parse_args(argv)
     try:
-        found = calibrate_bundled(args.models_dir, args.data_dir, args.usps_dir)
+        found = calibrate_bundled(args.models_dir, args.data_dir, args.usps_dir, args.unipen_dir)
     except Exception as err:  # MnistError, ModelError, ValueError: all end the command alike
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -66,13 +66,14 @@ def labelled_digits(mnist_train: tuple[np.ndarray, np.ndarray], *, limit: int | 
 
 
 def held_out_split(config: dict, mnist_dir: str | os.PathLike | None = None,
-                   usps_dir: str | os.PathLike | None = None, *, pen: bool = True
-                   ) -> tuple[np.ndarray, np.ndarray]:
+                   usps_dir: str | os.PathLike | None = None, *, pen: bool = True,
+                   unipen_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The validation digits and labels of the run that ``config`` (a model's recorded
     ``TrainConfig``) describes: the digits it never trained on, the pen data's validation
     writers' last (``pen_held_out``) unless ``pen`` is False.
 
-    ``mnist_dir`` and ``usps_dir``, when given, stand in for the folders the run named.
+    ``mnist_dir``, ``usps_dir`` and ``unipen_dir``, when given, stand in for the folders the
+    run named.
     """
     x, y = labelled_digits(load_mnist(mnist_dir or config.get("data_dir"))[0],
                            limit=config.get("limit"),
@@ -81,18 +82,20 @@ def held_out_split(config: dict, mnist_dir: str | os.PathLike | None = None,
                            extra_data=config.get("extra_data"),
                            written=config.get("written", 0.0), seed=config.get("seed", 0))
     x_val, y_val = split_validation(x, y, VALIDATION_SIZE, config.get("seed", 0))[1]
-    pen_val = pen_held_out(config) if pen else None
+    pen_val = pen_held_out(config, unipen_dir) if pen else None
     if pen_val is None:
         return x_val, y_val
     return np.concatenate([x_val, pen_val[0]]), np.concatenate([y_val, pen_val[1]])
 
 
-def pen_held_out(config: dict) -> tuple[np.ndarray, np.ndarray] | None:
+def pen_held_out(config: dict, unipen_dir: str | os.PathLike | None = None
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The pen data's validation writers' digits, drawn as written, when the run that
-    ``config`` describes trained on the pen data; else None."""
+    ``config`` describes trained on the pen data (read from ``unipen_dir``, else the folder
+    the run named); else None."""
     if not config.get("pen"):
         return None
-    return pen_split(load_unipen(config.get("unipen_dir")), 0, 0)[1]
+    return pen_split(load_unipen(unipen_dir or config.get("unipen_dir")), 0, 0)[1]
 
 
 def pen_split(pen: PenDigits, count: int, seed: int

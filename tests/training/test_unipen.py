@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -185,3 +186,16 @@ def test_the_threshold_flags_few_of_a_new_persons_pen_digits():
     assert flagged["validation"] <= FALSE_FLAG_SHARE
     alone = calibrate(forward, {"validation": digits["validation"]})
     assert found["not_a_digit_threshold"] < alone["not_a_digit_threshold"]
+
+
+@pytest.mark.parametrize("command", [["evaluate", "--dataset", "validation"], ["calibrate"],
+                                     ["evaluate", "--dataset", "unipen"]])
+def test_the_commands_that_read_the_validation_writers_refuse_a_missing_file_in_one_line(
+        tmp_path, mnist_dir, command):
+    models = tmp_path / "models"
+    shutil.copytree(ROOT / "models", models)  # calibrate writes beside the models it calibrates
+    done = run_command(*command, "--unipen-dir", str(tmp_path), "--models-dir", str(models),
+                       "--data-dir", str(mnist_dir))
+    assert done.returncode == 2
+    assert f"{tmp_path / UNIPEN_FILE} is missing" in done.stderr
+    assert "Traceback" not in done.stderr
