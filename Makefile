@@ -1,6 +1,6 @@
 # Two commands on a fresh Linux machine with Python 3.11:
 #   make run    installs everything into .venv/ and starts the app
-#   make test   installs everything (and Xvfb) and runs the whole test suite (about 15 min on 2 cores; the goal is 10)
+#   make test   installs everything (and Xvfb) and runs the whole test suite (about 12 min on 2 cores; the goal is 10)
 # For the inner loop: make quick runs the quick tier (a few minutes): every test not marked slow, so no
 # training, no window and no notebook (the markers are in pyproject.toml; tests/conftest.py
 # marks by fixture).
