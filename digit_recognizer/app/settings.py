@@ -15,6 +15,7 @@ from pathlib import Path
 
 from digit_recognizer.core.catalogue import DEFAULT_CHOICE
 from digit_recognizer.core.files import atomic_write_text
+from digit_recognizer.core.strokes import DEFAULT_PEN
 
 __all__ = ["Settings", "settings_path", "load_settings", "save_settings"]
 
@@ -28,7 +29,7 @@ class Settings:
 
     model: str = DEFAULT_CHOICE  # "model1", "model2", "both" or the path of a model file
     # The pen's width in logical pixels of the paper at its default size (strokes.PAPER_SIDE).
-    brush: int = 18
+    brush: int = DEFAULT_PEN
     number_mode: bool = False
     live: bool = True  # answer while the pen moves; off: only on Predict (Enter)
 

@@ -15,11 +15,14 @@ from typing import Sequence
 
 from PIL import Image, ImageDraw
 
-__all__ = ["Stroke", "render_strokes", "PAPER_SIDE", "DRAWING_SIDE"]
+__all__ = ["Stroke", "render_strokes", "PAPER_SIDE", "DRAWING_SIDE", "DEFAULT_PEN"]
 
 # The window's paper at the window's default size, in logical pixels. Pen widths (the brush
 # setting and its slider) are in pixels of it: the pen scales with the paper when it is resized.
 PAPER_SIDE = 320
+# The window's pen until a person moves the brush slider, in pixels of the paper at PAPER_SIDE;
+# the generators that draw as a new user draws use it too.
+DEFAULT_PEN = 18
 # The side of the square a drawing is rasterised on away from the window (the drawn test sets,
 # re-drawn MNIST digits): ten times MNIST's 28. Preprocessing brings any size to 28x28; the window
 # itself rasterises at its paper's current size.

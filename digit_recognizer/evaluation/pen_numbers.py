@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digit_recognizer.core.strokes import PAPER_SIDE, Stroke, render_strokes
-from digit_recognizer.training.data.pen_drawing import DEFAULT_PEN, place_strokes
+from digit_recognizer.core.strokes import DEFAULT_PEN, PAPER_SIDE, Stroke, render_strokes
+from digit_recognizer.training.data.pen_drawing import place_strokes
 from digit_recognizer.training.data.unipen import PenDigits
 
 __all__ = ["WrittenNumber", "write_number", "write_numbers", "written_smaller", "DIGITS",

@@ -197,7 +197,7 @@ def load_data(config: TrainConfig, pen: PenDigits | None = None) -> RunData:
                                                       config.seed)
     pen_record = None
     if pen is not None:
-        count = round(config.pen * min(len(mnist_train[0]), config.limit or len(mnist_train[0])))
+        count = round(config.pen * len(mnist_train[0][:config.limit]))  # as labelled_digits
         (x_pen, y_pen), (x_pen_val, y_pen_val) = pen_split(pen, count, config.seed)
         x_fit, y_fit = np.concatenate([x_fit, x_pen]), np.concatenate([y_fit, y_pen])
         x_val, y_val = np.concatenate([x_val, x_pen_val]), np.concatenate([y_val, y_pen_val])

@@ -1,4 +1,4 @@
-"""Pen-written digits drawn as the window draws them: ``draw_pen_digits(pen, rng, vary=True)``.
+"""Pen-written digits drawn as the window draws them: ``pen_images(pen, copies, seed)``.
 
 A tablet recorded each digit's path in its own units; here the path is scaled by the digit's own
 box to a size people draw at on the window's paper, drawn with the app's round brush
@@ -6,11 +6,11 @@ box to a size people draw at on the window's paper, drawn with the app's round b
 by the app's own preprocessing. A continental 1's flag, a 4's two strokes and a 9's hook arrive
 as written.
 
-With ``vary`` each drawing is also slanted, turned, made wider or narrower, drawn with another pen
-width, at another size and place, and its points drift a little, as one person's digit differs
-from the next time they write it: training draws each training writer's digit several times
-that way. Without it (the validation writers) a digit is drawn once, as written, with the
-window's default brush at a typical size.
+Given a random generator, each drawing is also slanted, turned, made wider or narrower, drawn
+with another pen width, at another size and place, and its points drift a little, as one
+person's digit differs from the next time they write it: training draws each training
+writer's digit several times that way. Without one (the validation writers) a digit is drawn
+once, as written, with the window's default brush at a typical size.
 
     images, labels = pen_images(pen.subset(train_index), copies=3, seed=0)
 """
@@ -24,15 +24,14 @@ from multiprocessing import get_context
 import cv2
 import numpy as np
 
-from digit_recognizer.core.strokes import PAPER_SIDE, Stroke, render_strokes
+from digit_recognizer.core.strokes import DEFAULT_PEN, PAPER_SIDE, Stroke, render_strokes
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 from digit_recognizer.training.data.unipen import PenDigits
 from digit_recognizer.training.data.writer import wobble
 
-__all__ = ["DEFAULT_PEN", "draw_pen_digit", "draw_pen_digits", "pen_images", "place_strokes"]
+__all__ = ["draw_pen_digit", "draw_pen_digits", "pen_images", "place_strokes"]
 
-DEFAULT_PEN = 18.0  # px on the default paper: the window's default brush (``settings.brush``)
 PENS = (8.0, 32.0)  # the pen widths people use, within the brush slider's 6-40
 HEIGHT = 0.6  # a digit's longer side, as a share of the paper, when drawn as written
 SIZES = (0.3, 0.85)  # ... and the range drawn at, varied
