@@ -10,9 +10,10 @@
 
 import sys
 
+from digit_recognizer.core.datasets.errors import MnistError
+from digit_recognizer.core.datasets.mnist import load_mnist
 from digit_recognizer.core.idx import IdxError, read_header, read_idx, write_idx
-from digit_recognizer.core.mnist import MnistError, load_mnist
-from digit_recognizer.training.mnist_tool import main
+from digit_recognizer.recognition.mnist_tool import main
 
 __all__ = ["IdxError", "MnistError", "load_mnist", "main", "read_header", "read_idx", "write_idx"]
 

@@ -38,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a c
 from benchmarks.table import row, run_and_print  # noqa: E402
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, find_bundled, read_metadata  # noqa: E402
 from digit_recognizer.core.confidence import THRESHOLD_KEY  # noqa: E402
-from digit_recognizer.core.mnist import MnistError, load_mnist  # noqa: E402
+from digit_recognizer.core.datasets.errors import MnistError  # noqa: E402
+from digit_recognizer.core.datasets.mnist import load_mnist  # noqa: E402
 from digit_recognizer.core.results import ModelError  # noqa: E402
 from digit_recognizer.core.scoring import to_model_input  # noqa: E402
 from digit_recognizer.evaluation.styles import (  # noqa: E402

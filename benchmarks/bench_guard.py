@@ -38,11 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print
+from digit_recognizer.core.datasets.errors import DatasetError
+from digit_recognizer.core.datasets.mnist import load_mnist
+from digit_recognizer.core.datasets.replay import load_replay
 from digit_recognizer.core.idx import write_idx
-from digit_recognizer.core.mnist import MnistError, load_mnist
-from digit_recognizer.core.replay import ReplayError, load_replay
 from digit_recognizer.core.results import ModelError
-from digit_recognizer.training.data.usps import DatasetError, load_usps
+from digit_recognizer.training.data.usps import load_usps
 
 TAUGHT = 3  # corrections per user, one teach each
 MIN_MISREAD = TAUGHT + 3  # a class needs this many misread training digits to make users
@@ -193,5 +194,5 @@ def run(args: argparse.Namespace) -> list[dict]:
 
 
 if __name__ == "__main__":
-    sys.exit(run_and_print(run, parse(), (MnistError, ReplayError, ModelError, DatasetError,
+    sys.exit(run_and_print(run, parse(), (DatasetError, ModelError,
                                           subprocess.CalledProcessError)))

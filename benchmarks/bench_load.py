@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a checkout as is
 
 from benchmarks.table import print_table, row  # noqa: E402
-from digit_recognizer.core.mnist import MnistError, find_mnist_files, load_mnist  # noqa: E402
+from digit_recognizer.core.datasets.errors import MnistError  # noqa: E402
+from digit_recognizer.core.datasets.mnist import find_mnist_files, load_mnist  # noqa: E402
 
 
 def timed(work: Callable[[], object], repeat: int) -> tuple[float, float]:

@@ -36,6 +36,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a checkout as is
 
 from benchmarks.table import row, run_and_print  # noqa: E402
+from digit_recognizer.core.datasets.errors import DatasetError  # noqa: E402
+from digit_recognizer.core.datasets.unipen import load_unipen, writer_split  # noqa: E402
 from digit_recognizer.core.results import ModelError  # noqa: E402
 from digit_recognizer.core.strokes import render_strokes  # noqa: E402
 from digit_recognizer.evaluation.pen_numbers import (  # noqa: E402
@@ -45,11 +47,6 @@ from digit_recognizer.evaluation.pen_numbers import (  # noqa: E402
 )
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError  # noqa: E402
 from digit_recognizer.recognition.recognizer import Recognizer  # noqa: E402
-from digit_recognizer.training.data.unipen import (  # noqa: E402
-    DatasetError,
-    load_unipen,
-    writer_split,
-)
 
 PATHS = ("strokes", "image")
 WHOLE_TARGET = {("both", "strokes"): ">= 97.0", ("both", "image"): ">= 96.0"}

@@ -16,7 +16,7 @@ scored by each bundled model and their average, next to the same models on plain
 the naive 'shrink the whole canvas to 28×28' input. Targets: >= 99.0 % for model 2 on drawn
 digits, for both models within 0.5 points of plain MNIST, and no label different from Keras'.
 
-Real handwriting (ONNX): USPS' 2,007 test digits (``datasets.load_usps``) and the styles set
+Real handwriting (ONNX): USPS' 2,007 test digits (``data.usps.load_usps``) and the styles set
 MNIST under-represents (``styles.build_styles``, seeded: the digits ``evaluate --dataset styles``
 scores), overall and style by style, and the styles' canvases shrunk whole to 28×28 (the naive
 input) as a baseline. Targets, for a model retrained for them: >= 98.5 % on USPS, >= 97 % on the
@@ -45,25 +45,19 @@ import cv2  # noqa: E402
 
 from benchmarks.table import print_table, row  # noqa: E402
 from digit_recognizer.core.catalogue import BUNDLED_MODELS  # noqa: E402
+from digit_recognizer.core.datasets.errors import DatasetError  # noqa: E402
+from digit_recognizer.core.datasets.mnist import load_mnist  # noqa: E402
+from digit_recognizer.core.datasets.semeion import load_semeion_grids  # noqa: E402
+from digit_recognizer.core.datasets.usps import load_usps_grids  # noqa: E402
 from digit_recognizer.core.idx import IdxError  # noqa: E402
-from digit_recognizer.core.mnist import MnistError, load_mnist  # noqa: E402
 from digit_recognizer.core.quiet_tf import import_keras  # noqa: E402
 from digit_recognizer.core.results import ModelError  # noqa: E402
-from digit_recognizer.evaluation.datasets import (  # noqa: E402
-    DatasetError,
-    load_usps,
-    load_usps_grids,
-    usps_paper,
-)
-from digit_recognizer.evaluation.semeion import (  # noqa: E402
-    load_semeion_grids,
-    semeion_paper,
-    semeion_to_mnist,
-)
+from digit_recognizer.evaluation.semeion import semeion_paper, semeion_to_mnist  # noqa: E402
 from digit_recognizer.evaluation.styles import STYLES, build_styles, style_canvases  # noqa: E402
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist  # noqa: E402
 from digit_recognizer.recognition.recognizer import Recognizer  # noqa: E402
 from digit_recognizer.training.data.synthetic import render_drawn_digit  # noqa: E402
+from digit_recognizer.training.data.usps import load_usps, usps_paper  # noqa: E402
 
 MNIST_TEST_SIZE = 10_000
 LATENCY_DRAWINGS = 1_000
@@ -332,7 +326,7 @@ def run(args: argparse.Namespace) -> list[dict]:
     """All measures as rows of benchmark, measure, value, unit, target.
 
     ``args`` comes from ``build_parser().parse_args(...)``. Raises ``ModelError``,
-    ``MnistError`` or ``DatasetError`` when the models or the data cannot be loaded.
+    ``DatasetError`` (``MnistError`` among them) when the models or the data cannot be loaded.
     """
     if args.only_real_handwriting:
         onnx, loading = load_runtime(args.models_dir, "onnx")
@@ -372,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     try:
         rows = run(args)
-    except (ModelError, MnistError, IdxError, DatasetError) as err:
+    except (ModelError, IdxError, DatasetError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print_table(rows)

@@ -47,7 +47,7 @@ def wait(app, condition: Callable[[], bool]) -> float:
 def fill_corrections(folder: Path, count: int) -> None:
     """Make ``folder`` hold ``count`` corrections: MNIST training digits, appended."""
     from digit_recognizer.app.teaching import read_corrections, save_correction
-    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.datasets.mnist import load_mnist
 
     (x, y), _ = load_mnist()
     have = len(read_corrections(folder).labels) if folder.exists() else 0

@@ -15,8 +15,8 @@ checks):
 - ``evaluation``: the test sets and ``evaluate``; training never imports it.
 - ``training``: the networks, their training data, ``train``, fine-tuning, calibration, export.
 - ``recognition``: preprocessing and the model runners: any image -> a digit.
-- ``core``: files, IDX, MNIST, result types, the confidence policy, the model catalogue and
-  strokes.
+- ``core``: files, IDX, the data sets and their errors, result types, the confidence policy,
+  the model catalogue and strokes.
 
 ``__main__`` is the command line (``python -m digit_recognizer COMMAND``).
 """
@@ -35,16 +35,18 @@ _PUBLIC = {
     "NumberRecognition": "digit_recognizer.core.results",
     "read_idx": "digit_recognizer.core.idx",
     "write_idx": "digit_recognizer.core.idx",
-    "load_mnist": "digit_recognizer.core.mnist",
+    "load_mnist": "digit_recognizer.core.datasets.mnist",
     "ModelError": "digit_recognizer.core.results",
     "ImageError": "digit_recognizer.recognition.preprocess.errors",
     "EmptyDrawingError": "digit_recognizer.recognition.preprocess.errors",
     "DrawingTooSmallError": "digit_recognizer.recognition.preprocess.errors",
     "IdxError": "digit_recognizer.core.idx",
-    "MnistError": "digit_recognizer.core.mnist",
+    "MnistError": "digit_recognizer.core.datasets.errors",
+    "DatasetError": "digit_recognizer.core.datasets.errors",
 }
 
 __all__ = [
+    "DatasetError",
     "DrawingTooSmallError",
     "EmptyDrawingError",
     "IdxError",
@@ -62,7 +64,8 @@ __all__ = [
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
     from digit_recognizer.core.idx import IdxError, read_idx, write_idx
-    from digit_recognizer.core.mnist import MnistError, load_mnist
+    from digit_recognizer.core.datasets.errors import DatasetError, MnistError
+    from digit_recognizer.core.datasets.mnist import load_mnist
     from digit_recognizer.core.results import ModelError, NumberRecognition, Recognition
     from digit_recognizer.recognition.preprocess.errors import (
         DrawingTooSmallError,

@@ -86,7 +86,7 @@ class StartedRun:
 
     def __init__(self, folder: Path, mnist_dir: Path):
         from digit_recognizer.core.idx import write_idx
-        from digit_recognizer.core.mnist import load_mnist
+        from digit_recognizer.core.datasets.mnist import load_mnist
 
         self.folder = folder
         (x, y), _ = load_mnist(mnist_dir)

@@ -34,16 +34,16 @@ from pathlib import Path
 import numpy as np
 
 from digit_recognizer.core.catalogue import DEFAULT_MODEL
-from digit_recognizer.core.idx import write_idx
-from digit_recognizer.core.idx_folder import (
+from digit_recognizer.core.datasets.errors import IdxFolderError, ImageFolderError
+from digit_recognizer.core.datasets.idx_folder import (
     IMAGES_SUFFIX,
     LABELS_SUFFIX,
     IdxDataset,
-    IdxFolderError,
     IdxPair,
     find_idx_pair,
     read_pair,
 )
+from digit_recognizer.core.idx import write_idx
 
 __all__ = [
     "IMAGES_FILE",
@@ -357,13 +357,13 @@ def _read_locked(folder: Path) -> Corrections:
 
 
 def _write_pngs(saved: Corrections, to: Path) -> None:
-    # Imported here: mnist_tool imports tqdm at its top (~60 ms), and the window imports this
+    # Imported here: image_folder imports tqdm at its top (~60 ms), and the window imports this
     # module while it starts; its PNG writer imports OpenCV only when called.
-    from digit_recognizer.training.mnist_tool import CommandError, write_pngs  # noqa: PLC0415
+    from digit_recognizer.core.datasets.image_folder import write_pngs  # noqa: PLC0415
 
     try:
         write_pngs(saved.images, saved.labels, to)
-    except (CommandError, ImportError) as err:
+    except (ImageFolderError, ImportError) as err:
         raise TeachingError(f"could not write PNG files to {to}: {err}") from err
 
 

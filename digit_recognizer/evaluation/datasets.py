@@ -18,9 +18,10 @@ the non-digit set has no labels (None), only each drawing's family. A name that 
 the five is a folder's path (write ``./usps`` for a folder of that name). Problems raise
 :class:`DatasetError` with one sentence.
 
-USPS is read by ``training.data.usps`` (calibration reads its training split too, and training
-never imports this module), re-exported here. Its test split only measures: the conversion was
-checked on the training split alone.
+USPS is brought to MNIST's convention by ``training.data.usps`` (calibration reads its training
+split too, and training never imports this module). Its test split only measures: the
+conversion was checked on the training split alone. Every set is found and verified by
+``core.datasets``.
 """
 
 from __future__ import annotations
@@ -32,53 +33,34 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_recognizer.core.datasets.errors import DatasetError
+from digit_recognizer.core.datasets.idx_folder import find_idx_pair, read_idx_pair
+from digit_recognizer.core.datasets.image_folder import CLASS_NAMES, find_labelled_images
+from digit_recognizer.core.datasets.mnist import load_mnist
+from digit_recognizer.core.datasets.unipen import load_unipen, writer_split
 from digit_recognizer.core.idx import IdxError
-from digit_recognizer.core.idx_folder import IdxFolderError, find_idx_pair, read_idx_pair
-from digit_recognizer.core.mnist import MnistError, load_mnist
 from digit_recognizer.evaluation.nondigits import build_nondigits
 from digit_recognizer.evaluation.semeion import load_semeion
 from digit_recognizer.evaluation.styles import build_styles
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError, ImageError
 from digit_recognizer.recognition.preprocess.images import load_image
-
-# DatasetError is defined with USPS' reader, the lowest module that raises it: one class for
-# every dataset's problems.
-from digit_recognizer.training.data.usps import (
-    USPS_DEFAULT,
-    USPS_FILES,
-    DatasetError,
-    find_usps,
-    load_usps,
-    load_usps_grids,
-    usps_paper,
-    usps_to_mnist,
-)
 from digit_recognizer.training.calibration import shared_held_out
 from digit_recognizer.training.data.pen_drawing import pen_images
-from digit_recognizer.training.data.unipen import load_unipen, writer_split
+from digit_recognizer.training.data.usps import load_usps
 from digit_recognizer.training.data.variants import reshape_width, restroke
-from digit_recognizer.training.mnist_tool import CLASS_NAMES, CommandError, find_labelled_images
 
 __all__ = [
     "DATASETS",
     "SPLITS",
-    "USPS_DEFAULT",
-    "USPS_FILES",
     "Dataset",
-    "DatasetError",
-    "find_usps",
     "load_dataset",
     "load_folder",
     "load_image_folder",
-    "load_usps",
-    "load_usps_grids",
     "pen_validation_writers",
     "redrawn",
     "scanned_forms",
     "stretched_to_square",
-    "usps_paper",
-    "usps_to_mnist",
     "validation_dataset",
 ]
 
@@ -129,10 +111,7 @@ def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike
     if split not in SPLITS:
         raise DatasetError(f"unknown split {split!r}: use test or train")
     if name == "mnist":
-        try:
-            (x_train, y_train), (x_test, y_test) = load_mnist(mnist_dir)
-        except (MnistError, IdxError) as err:
-            raise DatasetError(str(err)) from err
+        (x_train, y_train), (x_test, y_test) = load_mnist(mnist_dir)
         pair = (x_test, y_test) if split == "test" else (x_train, y_train)
         return Dataset(f"MNIST {split}", *pair)
     if name == "usps":
@@ -171,7 +150,7 @@ def validation_dataset(configs: list[dict], mnist_dir: str | os.PathLike | None 
         x_val, y_val = shared_held_out(configs, mnist_dir, usps_dir, unipen_dir=unipen_dir)
     except ValueError as err:
         raise DatasetError(f"{err}; score the models one at a time with --model") from err
-    except (MnistError, IdxError, IdxFolderError) as err:
+    except IdxError as err:
         raise DatasetError(str(err)) from err
     return Dataset(f"validation (seed {configs[0].get('seed', 0)})", x_val, y_val)
 
@@ -227,12 +206,9 @@ def load_folder(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_dir():
         raise DatasetError(f"{path} is not a folder; give a folder holding an IDX pair or "
                            "subfolders 0 to 9 of images")
-    try:
-        if find_idx_pair(path) is not None:
-            pair = read_idx_pair(path)
-            return pair.images, pair.labels
-    except IdxFolderError as err:
-        raise DatasetError(str(err)) from err
+    if find_idx_pair(path) is not None:
+        pair = read_idx_pair(path)
+        return pair.images, pair.labels
     return load_image_folder(path)
 
 
@@ -249,10 +225,7 @@ def load_image_folder(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray
     if not subfolders:
         raise DatasetError(f"{folder}: holds neither an IDX pair (*-images-idx3-ubyte with "
                            "*-labels-idx1-ubyte) nor subfolders 0 to 9 of images")
-    try:
-        files = find_labelled_images(folder)
-    except CommandError as err:
-        raise DatasetError(str(err)) from err
+    files = find_labelled_images(folder)
     images = np.empty((len(files), 28, 28), np.uint8)
     for i, (path, _) in enumerate(files):
         try:

@@ -39,6 +39,7 @@ from tqdm import tqdm
 
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR, read_metadata
 from digit_recognizer.core.confidence import flag_not_a_digit, valid_threshold
+from digit_recognizer.core.datasets.errors import DatasetError
 from digit_recognizer.core.files import atomic_write_text
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.core.scoring import score_probabilities, to_model_input
@@ -46,7 +47,6 @@ from digit_recognizer.evaluation.datasets import (
     DATASETS,
     SPLITS,
     Dataset,
-    DatasetError,
     load_dataset,
     redrawn,
     scanned_forms,

@@ -29,11 +29,12 @@ import numpy as np
 
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR, read_metadata
 from digit_recognizer.core.confidence import THRESHOLD_KEY
+from digit_recognizer.core.datasets.errors import DatasetError
 from digit_recognizer.core.files import atomic_write_text
 from digit_recognizer.core.scoring import to_model_input
 from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.training.data.outliers import non_digits
-from digit_recognizer.training.data.usps import DatasetError, load_usps
+from digit_recognizer.training.data.usps import load_usps
 from digit_recognizer.training.data.variants import restroke
 from digit_recognizer.training.run_data import held_out_split, pen_held_out
 

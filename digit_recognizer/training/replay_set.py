@@ -1,4 +1,4 @@
-"""Make the bundled replay digits (``core.replay``) from MNIST's training set.
+"""Make the bundled replay digits (``core.datasets.replay``) from MNIST's training set.
 
     python -m digit_recognizer.training.replay_set --data-dir ../shared/data/mnist
 
@@ -18,10 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from digit_recognizer.core.catalogue import MODELS_DIR
+from digit_recognizer.core.datasets.errors import MnistError
+from digit_recognizer.core.datasets.mnist import load_mnist
+from digit_recognizer.core.datasets.replay import REPLAY_IMAGES, REPLAY_INFO, REPLAY_LABELS
+from digit_recognizer.core.datasets.sources import content_sha256
 from digit_recognizer.core.files import atomic_write_text
 from digit_recognizer.core.idx import write_idx
-from digit_recognizer.core.mnist import MnistError, load_mnist
-from digit_recognizer.core.replay import REPLAY_IMAGES, REPLAY_INFO, REPLAY_LABELS, content_sha256
 from digit_recognizer.training.run_data import VALIDATION_SIZE
 
 __all__ = ["HELD_OUT", "REPLAYED", "main", "pick_replay", "write_replay"]
@@ -36,7 +38,7 @@ def pick_replay(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[np.ndarray
 
     The validation split is drawn as ``run_data.split_validation`` drew it for the runs that
     first trained the bundled models on MNIST alone, which never trained on the first
-    ``HELD_OUT`` (``core.replay`` says what the later retraining saw); ``seed`` picks among
+    ``HELD_OUT`` (``core.datasets.replay`` says what the later retraining saw); ``seed`` picks among
     the rest.
     """
     order = np.random.default_rng(TRAINING_SEED).permutation(len(x))

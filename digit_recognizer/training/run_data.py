@@ -18,11 +18,11 @@ import sys
 
 import numpy as np
 
-from digit_recognizer.core.idx_folder import read_idx_pair
-from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.datasets.idx_folder import read_idx_pair
+from digit_recognizer.core.datasets.mnist import load_mnist
+from digit_recognizer.core.datasets.unipen import PenDigits, load_unipen, writer_split
 from digit_recognizer.core.scoring import score_probabilities, to_model_input
 from digit_recognizer.training.data.pen_drawing import pen_images
-from digit_recognizer.training.data.unipen import PenDigits, load_unipen, writer_split
 from digit_recognizer.training.data.usps import load_usps
 from digit_recognizer.training.data.variants import make_written
 

@@ -35,8 +35,16 @@ from pathlib import Path
 import numpy as np
 
 from digit_recognizer.core.catalogue import for_architecture
+from digit_recognizer.core.datasets.mnist import load_mnist
+from digit_recognizer.core.datasets.sources import dataset_sha256
+from digit_recognizer.core.datasets.unipen import (
+    UNIPEN_FILE,
+    UNIPEN_SHA256,
+    PenDigits,
+    load_unipen,
+    writer_split,
+)
 from digit_recognizer.core.files import atomic_write_text
-from digit_recognizer.core.mnist import dataset_sha256, load_mnist
 from digit_recognizer.core.quiet_tf import import_keras
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.core.scoring import to_model_input
@@ -52,13 +60,6 @@ from digit_recognizer.training.checkpoint import (
     use_average_weights,
 )
 from digit_recognizer.training.data.augment import Mix, make_batches
-from digit_recognizer.training.data.unipen import (
-    UNIPEN_FILE,
-    UNIPEN_SHA256,
-    PenDigits,
-    load_unipen,
-    writer_split,
-)
 from digit_recognizer.training.data.variants import TrainingVariants, make_variants
 from digit_recognizer.training.environment import (
     choose_distribution,

@@ -20,12 +20,10 @@ from digit_recognizer.core.catalogue import (
     find_bundled,
     for_architecture,
 )
+from digit_recognizer.core.datasets.errors import DatasetError
 from digit_recognizer.core.idx import IdxError
-from digit_recognizer.core.idx_folder import IdxFolderError
-from digit_recognizer.core.mnist import MnistError
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.training.checkpoint import ResumeError, checkpoint_path
-from digit_recognizer.training.data.usps import DatasetError
 from digit_recognizer.training.train import TrainConfig, train
 
 __all__ = ["build_parser", "main"]
@@ -148,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         unipen_dir=args.unipen_dir)
     try:
         metadata = train(config, resume=args.resume, figures=not args.no_figures)
-    except (MnistError, IdxError, IdxFolderError, ResumeError, ModelError, DatasetError) as err:
+    except (DatasetError, IdxError, ResumeError, ModelError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

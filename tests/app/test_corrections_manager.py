@@ -25,7 +25,7 @@ from digit_recognizer.app.teaching import (
     read_corrections,
     relabel_correction,
 )
-from digit_recognizer.core.idx_folder import read_idx_pair
+from digit_recognizer.core.datasets.idx_folder import read_idx_pair
 
 LABELS = [3, 1, 4, 1, 5]
 

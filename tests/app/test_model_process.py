@@ -24,7 +24,7 @@ from digit_recognizer.app.background.model_process import (
     ModelProcess,
     load_in_child,
 )
-from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.datasets.mnist import load_mnist
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.core.scoring import to_model_input
 from digit_recognizer.recognition.recognizer import Recognizer

@@ -21,7 +21,7 @@ SESSION = """
 import sys
 import numpy as np
 from digit_recognizer.app.background.model_process import ModelProcess
-from digit_recognizer.core.replay import load_replay
+from digit_recognizer.core.datasets.replay import load_replay
 from digit_recognizer.core.results import ModelError
 
 replay, out = load_replay(), sys.argv[1]

@@ -165,7 +165,7 @@ def test_without_mnist_the_window_learns_from_the_replay_digits_bundled_with_the
 
 def test_a_saved_personal_model_is_restored_and_selected_at_start(make_app, data, loader,
                                                                     tmp_path, mnist_dir):
-    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.datasets.mnist import load_mnist
 
     _, (x_test, y_test) = load_mnist(mnist_dir)
     teach_in_child(loader, data, x_test[:3], y_test[:3])
@@ -196,7 +196,7 @@ def test_a_corrupt_personal_model_is_set_aside_and_the_bundled_model_used(make_a
 
 def test_forget_deletes_the_corrections_and_the_personal_model(make_app, data, loader,
                                                               mnist_dir):
-    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.datasets.mnist import load_mnist
 
     _, (x_test, y_test) = load_mnist(mnist_dir)
     teach_in_child(loader, data, x_test[:2], y_test[:2])
@@ -215,7 +215,7 @@ def test_forget_deletes_the_corrections_and_the_personal_model(make_app, data, l
 
 def test_deleting_a_correction_in_the_manager_refits_the_personal_model(make_app, data,
                                                                        loader, mnist_dir):
-    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.datasets.mnist import load_mnist
 
     _, (x_test, y_test) = load_mnist(mnist_dir)
     teach_in_child(loader, data, x_test[:3], y_test[:3])

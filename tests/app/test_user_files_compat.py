@@ -20,7 +20,7 @@ from digit_recognizer.app.personal_model import personal_file, personal_path, re
 from digit_recognizer.app.settings import load_settings
 from digit_recognizer.app.teaching import read_corrections
 from digit_recognizer.core.catalogue import recorded_threshold
-from digit_recognizer.core.mnist import dataset_sha256
+from digit_recognizer.core.datasets.sources import dataset_sha256
 from digit_recognizer.recognition.recognizer import Recognizer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from digit_recognizer.core.datasets.errors import MnistError
+from digit_recognizer.core.datasets.mnist import find_mnist_files, load_mnist
 from digit_recognizer.core.idx import write_idx
-from digit_recognizer.core.mnist import MnistError, find_mnist_files, load_mnist
 
 STEMS = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
          "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
@@ -118,7 +119,7 @@ def test_find_mnist_files_maps_each_part_to_its_file(mnist_dir):
 def test_missing_file_is_named(mnist_dir, tmp_path):
     sources = {f"{s}.gz": mnist_dir / f"{s}.gz" for k, s in STEMS.items() if k != "y_test"}
     folder = link_all(tmp_path / "data", sources)
-    with pytest.raises(MnistError, match=f"{folder} lacks t10k-labels-idx1-ubyte.gz"):
+    with pytest.raises(MnistError, match=f"{folder / 't10k-labels-idx1-ubyte.gz'} is missing"):
         load_mnist(folder)
 
 

@@ -16,20 +16,16 @@ import pytest
 
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
 from digit_recognizer.core.confidence import THRESHOLD_KEY
+from digit_recognizer.core.datasets.errors import DatasetError
+from digit_recognizer.core.datasets.mnist import load_mnist
+from digit_recognizer.core.datasets.usps import USPS, USPS_FILES
 from digit_recognizer.core.idx import write_idx
-from digit_recognizer.core.mnist import load_mnist
 from digit_recognizer.evaluation import evaluate
-from digit_recognizer.evaluation.datasets import (
-    USPS_DEFAULT,
-    USPS_FILES,
-    DatasetError,
-    load_dataset,
-    load_usps,
-    usps_to_mnist,
-)
+from digit_recognizer.evaluation.datasets import load_dataset
 from digit_recognizer.evaluation.nondigits import FAMILIES, build_nondigits
 from digit_recognizer.evaluation.styles import STYLES, build_styles, parse_variant
 from digit_recognizer.training.data.synthetic import render_drawn_digit
+from digit_recognizer.training.data.usps import load_usps, usps_to_mnist
 
 ROOT = Path(__file__).resolve().parents[2]
 # The README's counts of each digit in USPS' test split.
@@ -56,7 +52,7 @@ def one_error_line(result: subprocess.CompletedProcess) -> bool:
 @pytest.fixture(scope="session")
 def usps_dir() -> Path:
     """The folder with USPS' two files, from USPS_DIR or ../shared/data/usps."""
-    folder = Path(os.environ.get("USPS_DIR") or USPS_DEFAULT)
+    folder = USPS.chosen()
     if not (folder / USPS_FILES["test"][0]).is_file():
         pytest.fail(f"USPS not found in {folder}: set USPS_DIR to the folder with zip.test.gz "
                     "and zip.train.gz (see ../shared/data/usps/README.md)")

@@ -95,7 +95,7 @@ def test_terminal_shows_a_bar_per_model_on_stderr_and_json_stays_clean(monkeypat
 
 
 def test_scoring_in_steps_gives_the_probabilities_of_one_call(monkeypatch, mnist_dir):
-    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.datasets.mnist import load_mnist
     from digit_recognizer.core.scoring import to_model_input
     from digit_recognizer.recognition.recognizer import Recognizer
 
@@ -113,7 +113,7 @@ def test_scoring_in_steps_gives_the_probabilities_of_one_call(monkeypatch, mnist
 # says the server does not answer), so the test never touches the network.
 CHILD = """
 import sys
-import digit_recognizer.core.mnist as mnist
+import digit_recognizer.core.datasets.mnist as mnist
 mnist._download_host_answers = lambda: False
 from digit_recognizer.evaluation.evaluate import main
 code = main(sys.argv[1:])

@@ -15,13 +15,10 @@ import numpy as np
 import pytest
 
 from digit_recognizer.core.idx import write_idx
-from digit_recognizer.evaluation.datasets import DatasetError, load_dataset
-from digit_recognizer.evaluation.semeion import (
-    SEMEION_DEFAULT,
-    SEMEION_FILES,
-    load_semeion,
-    load_semeion_grids,
-)
+from digit_recognizer.core.datasets.errors import DatasetError
+from digit_recognizer.core.datasets.semeion import SEMEION, SEMEION_FILES, load_semeion_grids
+from digit_recognizer.evaluation.datasets import load_dataset
+from digit_recognizer.evaluation.semeion import load_semeion
 
 ROOT = Path(__file__).resolve().parents[2]
 PER_CLASS = [161, 162, 159, 159, 161, 159, 161, 158, 155, 158]  # Semeion's README
@@ -29,7 +26,7 @@ PER_CLASS = [161, 162, 159, 159, 161, 159, 161, 158, 155, 158]  # Semeion's READ
 
 @pytest.fixture(scope="module")
 def semeion_dir() -> Path:
-    folder = Path(os.environ.get("SEMEION_DIR") or SEMEION_DEFAULT)
+    folder = SEMEION.chosen()
     if not folder.is_dir():
         pytest.fail(f"Semeion must be at {folder} (../shared/data/semeion) or in $SEMEION_DIR")
     return folder

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digit_recognizer.core.datasets.unipen import load_unipen, writer_split
 from digit_recognizer.core.results import NumberRecognition, Recognition
 from digit_recognizer.core.strokes import Stroke, render_strokes
 from digit_recognizer.devtools.handwriting import DIGITS, write
@@ -28,7 +29,6 @@ from digit_recognizer.recognition.preprocess.errors import (
     ImageError,
 )
 from digit_recognizer.recognition.recognizer import Recognizer
-from digit_recognizer.training.data.unipen import load_unipen, writer_split
 
 PATHS = ["strokes", "image"]
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ import onnx
 import pytest
 
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, MODELS_DIR
-from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.datasets.mnist import load_mnist
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.core.scoring import to_model_input
 from digit_recognizer.recognition.inference import (

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from digit_recognizer.core.confidence import THRESHOLD_KEY
-from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.datasets.mnist import load_mnist
 from digit_recognizer.core.results import NOT_A_DIGIT
 from digit_recognizer.recognition.preprocess.images import load_image
 from digit_recognizer.recognition.recognizer import Recognizer

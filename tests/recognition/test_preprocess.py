@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.datasets.mnist import load_mnist
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist
 from digit_recognizer.recognition.preprocess.errors import (
     DrawingTooSmallError,

@@ -14,7 +14,7 @@ import pytest
 
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, ENSEMBLE, MODELS_DIR
 from digit_recognizer.core.confidence import THRESHOLD_KEY
-from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.datasets.mnist import load_mnist
 from digit_recognizer.core.results import ModelError, Recognition
 from digit_recognizer.recognition.model_safety import refuse_code
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError

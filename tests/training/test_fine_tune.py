@@ -19,8 +19,9 @@ from digit_recognizer.app.teaching import (
     save_correction,
 )
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, find_bundled, measured_accuracy
+from digit_recognizer.core.datasets.mnist import load_mnist
+from digit_recognizer.core.datasets.sources import dataset_sha256
 from digit_recognizer.core.idx import read_idx, write_idx
-from digit_recognizer.core.mnist import dataset_sha256, load_mnist
 from digit_recognizer.recognition.inference import file_sha256
 
 ROOT = Path(__file__).resolve().parents[2]

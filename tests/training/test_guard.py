@@ -1,5 +1,5 @@
 """The guard after each fit (``fine_tuning.guard``) and the replay digits bundled with the
-models that it scores on (``core.replay``, made by ``training.replay_set``)."""
+models that it scores on (``core.datasets.replay``, made by ``training.replay_set``)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ import pytest
 from digit_recognizer.__main__ import main as cli
 from digit_recognizer.core.catalogue import MODELS_DIR
 from digit_recognizer.core.conflicts import CorrectionConflict, record_conflict
-from digit_recognizer.core.idx import write_idx
-from digit_recognizer.core.replay import (
+from digit_recognizer.core.datasets.replay import (
     REPLAY_IMAGES,
     REPLAY_INFO,
     REPLAY_LABELS,
-    ReplayError,
     load_replay,
 )
+from digit_recognizer.core.datasets.errors import ReplayError
+from digit_recognizer.core.idx import write_idx
 from digit_recognizer.training.replay_set import HELD_OUT, REPLAYED, main, pick_replay
 from digit_recognizer.training.run_data import VALIDATION_SIZE
 
@@ -73,7 +73,7 @@ def test_a_changed_replay_file_is_refused_by_its_sha256(replay_copy):
 @pytest.mark.parametrize("case, words", [
     ("no record", "replay.json is missing"),
     ("no images", "replay-images-idx3-ubyte.gz is missing"),
-    ("truncated", "replay-images-idx3-ubyte.gz is unreadable"),
+    ("truncated", "replay-images-idx3-ubyte.gz is truncated or damaged"),
     ("record not json", "replay.json is unreadable"),
     ("held_out too big", "'held_out' must be a count below 8000"),
 ])
@@ -98,7 +98,7 @@ def test_bad_replay_files_get_a_specific_error(replay_copy, case, words):
 
 @pytest.fixture(scope="module")
 def mnist(mnist_dir):
-    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.datasets.mnist import load_mnist
 
     return load_mnist(mnist_dir)
 

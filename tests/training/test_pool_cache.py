@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from digit_recognizer.__main__ import main as cli
+from digit_recognizer.core.datasets.replay import load_replay
 from digit_recognizer.core.idx import write_idx
-from digit_recognizer.core.replay import load_replay
 from digit_recognizer.training.fine_tuning.mix import Recipe
 from digit_recognizer.training.fine_tuning.pool_cache import (
     KEEP,

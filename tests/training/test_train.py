@@ -38,7 +38,7 @@ def test_adadelta_model_uses_learning_rate_one():
 def test_adadelta_at_default_rate_learns_far_less(mnist_dir):
     import keras
 
-    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.datasets.mnist import load_mnist
     from digit_recognizer.core.scoring import to_model_input
     from digit_recognizer.training.models import build_model
 
@@ -87,7 +87,7 @@ def test_plateau_schedule_lowers_learning_rate_on_val_accuracy(tmp_path):
 def test_model_2_is_judged_and_saved_as_its_weights_moving_average(tmp_path, mnist_dir):
     import keras
 
-    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.datasets.mnist import load_mnist
     from digit_recognizer.core.scoring import to_model_input
     from digit_recognizer.training.checkpoint import best_model
     from digit_recognizer.training.run_data import VALIDATION_SIZE, split_validation
@@ -132,7 +132,7 @@ def test_thickness_augmentation_matches_opencv_per_image():
 
 
 def test_zero_ranges_warp_leaves_digits_unchanged(mnist_dir):
-    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.datasets.mnist import load_mnist
     from digit_recognizer.training.data.augment import random_affine, warp_digits
 
     digits = load_mnist(mnist_dir)[1][0][:50]
@@ -143,7 +143,7 @@ def test_zero_ranges_warp_leaves_digits_unchanged(mnist_dir):
 def test_augmented_digits_stay_sharp_centred_and_labelled(mnist_dir):
     import cv2
 
-    from digit_recognizer.core.mnist import load_mnist
+    from digit_recognizer.core.datasets.mnist import load_mnist
     from digit_recognizer.training.data.augment import augment_digits
 
     digits = load_mnist(mnist_dir)[1][0][:200]
@@ -301,7 +301,7 @@ def test_learning_rate_out_of_range_is_refused(tmp_path, rate):
     assert done.returncode == 2 and "is not a learning rate" in done.stderr
 
 
-# -- the IDX folder reader (core.idx_folder), shared by train --extra-data and the window -------
+# -- the IDX folder reader (core.datasets.idx_folder), shared by train --extra-data and the window
 
 
 def test_pair_cut_short_by_an_interrupted_save_is_truncated_with_a_note(tmp_path, capsys):
@@ -317,7 +317,7 @@ def test_pair_cut_short_by_an_interrupted_save_is_truncated_with_a_note(tmp_path
 
 
 def test_gzipped_pair_is_read_and_temporary_files_are_ignored(tmp_path):
-    from digit_recognizer.core.idx_folder import read_idx_pair
+    from digit_recognizer.core.datasets.idx_folder import read_idx_pair
 
     write_idx(tmp_path / "x-images-idx3-ubyte.gz", np.full((3, 28, 28), 9, np.uint8))
     write_idx(tmp_path / "x-labels-idx1-ubyte.gz", np.array([1, 2, 3], np.uint8))
@@ -331,7 +331,8 @@ def test_gzipped_pair_is_read_and_temporary_files_are_ignored(tmp_path):
 
 def test_folder_with_no_pair_or_several_pairs_is_refused(tmp_path):
     from digit_recognizer.app.teaching import read_corrections
-    from digit_recognizer.core.idx_folder import IdxFolderError, read_idx_pair
+    from digit_recognizer.core.datasets.errors import IdxFolderError
+    from digit_recognizer.core.datasets.idx_folder import read_idx_pair
 
     with pytest.raises(IdxFolderError, match="no IDX dataset"):
         read_idx_pair(tmp_path)

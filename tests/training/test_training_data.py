@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.datasets.mnist import load_mnist
 from digit_recognizer.training.data.outliers import FAMILIES, LETTERS, draw, non_digits
 from digit_recognizer.training.data.style_edits import EDITED_CLASSES, edit_digit
 

@@ -14,15 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from digit_recognizer.core.datasets.errors import DatasetError
+from digit_recognizer.core.datasets.unipen import UNIPEN, UNIPEN_FILE, load_unipen, writer_split
 from digit_recognizer.training.calibration import shared_held_out, validation_digits
 from digit_recognizer.training.data.pen_drawing import draw_pen_digit, pen_images
-from digit_recognizer.training.data.unipen import (
-    UNIPEN_DEFAULT,
-    UNIPEN_FILE,
-    DatasetError,
-    load_unipen,
-    writer_split,
-)
 from digit_recognizer.training.run_data import held_out_split
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +29,7 @@ PER_SITE = {"aga": 203, "apa": 367, "apb": 1018, "app": 529, "art": 104, "cea": 
 
 @pytest.fixture(scope="module")
 def unipen_dir() -> Path:
-    folder = Path(os.environ.get("UNIPEN_DIR") or UNIPEN_DEFAULT)
+    folder = UNIPEN.chosen()
     if not (folder / UNIPEN_FILE).is_file():
         pytest.fail(f"the pen data must be at {folder} (../shared/data/unipen) or in $UNIPEN_DIR")
     return folder
@@ -83,7 +78,7 @@ def copy_with(tmp_path: Path, raw: bytes) -> Path:
 @pytest.mark.parametrize("damage, says", [
     ("missing", "is missing"),
     ("truncated", "truncated or damaged"),
-    ("altered", "was altered"),
+    ("altered", "content does not match the SHA-256 in the pen data's README"),
     ("wrong shape", "line 2: not a pen digit"),
     ("no folder", "does not exist"),
 ])

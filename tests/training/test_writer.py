@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from digit_recognizer.core.catalogue import find_bundled
-from digit_recognizer.core.mnist import load_mnist
+from digit_recognizer.core.datasets.mnist import load_mnist
 from digit_recognizer.core.scoring import to_model_input
 from digit_recognizer.recognition.inference import load_onnx_copy
 from digit_recognizer.training.data.variants import make_written, reshape_width

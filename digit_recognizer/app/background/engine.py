@@ -38,7 +38,7 @@ from digit_recognizer.app.teaching import (
 from digit_recognizer.app.window.wording import DRAW_FIRST, NO_MODEL
 from digit_recognizer.core.catalogue import read_metadata
 from digit_recognizer.core.conflicts import CorrectionConflict
-from digit_recognizer.core.mnist import dataset_sha256
+from digit_recognizer.core.datasets.sources import dataset_sha256
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.core.strokes import render_strokes
 from digit_recognizer.recognition.preprocess.errors import DrawingTooSmallError, EmptyDrawingError

@@ -65,7 +65,7 @@ class LoadedModel:
 class PersonaliseOptions:
     """How the child fine-tunes a personal model: which digits it replays."""
 
-    # None: the replay digits bundled with the models (``core.replay``); a folder: MNIST's
+    # None: the replay digits bundled with the models (``core.datasets.replay``); a folder: MNIST's
     # training digits there, of which the guard holds random ones out
     data_dir: str | None = None
     replay_limit: int | None = None  # with data_dir, the first N training digits only

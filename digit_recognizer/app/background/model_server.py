@@ -27,8 +27,10 @@ from digit_recognizer.app.personal_model import personal_file, personal_metadata
 from digit_recognizer.app.terminal_log import log_details_to_terminal
 from digit_recognizer.core.catalogue import recorded_threshold
 from digit_recognizer.core.conflicts import CorrectionConflict
-from digit_recognizer.core.mnist import MnistError, dataset_sha256, load_mnist
-from digit_recognizer.core.replay import ReplayError, load_replay
+from digit_recognizer.core.datasets.errors import MnistError, ReplayError
+from digit_recognizer.core.datasets.mnist import load_mnist
+from digit_recognizer.core.datasets.replay import load_replay
+from digit_recognizer.core.datasets.sources import dataset_sha256
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.recognition.recognizer import Recognizer, bundled_path, load_keras_file
 from digit_recognizer.training.export import export_onnx

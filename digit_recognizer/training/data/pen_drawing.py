@@ -24,10 +24,10 @@ from multiprocessing import get_context
 import cv2
 import numpy as np
 
+from digit_recognizer.core.datasets.unipen import PenDigits
 from digit_recognizer.core.strokes import DEFAULT_PEN, PAPER_SIDE, Stroke, render_strokes
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
-from digit_recognizer.training.data.unipen import PenDigits
 from digit_recognizer.training.data.writer import wobble
 
 __all__ = ["draw_pen_digit", "draw_pen_digits", "pen_images", "place_strokes"]

@@ -29,12 +29,13 @@ from multiprocessing import get_context
 import cv2
 import numpy as np
 
+from digit_recognizer.core.datasets.usps import USPS_SIDE
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 from digit_recognizer.training.data.outliers import non_digits
 from digit_recognizer.training.data.style_edits import edit_digit
 from digit_recognizer.training.data.synthetic import render_drawn_digit
-from digit_recognizer.training.data.usps import USPS_SIDE, usps_paper
+from digit_recognizer.training.data.usps import usps_paper
 from digit_recognizer.training.data.writer import write_digits
 
 __all__ = ["TrainingVariants", "make_variants", "make_written", "reshape_width", "restroke",

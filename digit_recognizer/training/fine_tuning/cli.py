@@ -15,9 +15,7 @@ import argparse
 import sys
 
 from digit_recognizer.core.catalogue import BUNDLED_MODELS, DEFAULT_MODEL
-from digit_recognizer.core.idx_folder import IdxFolderError
-from digit_recognizer.core.mnist import MnistError
-from digit_recognizer.core.replay import ReplayError
+from digit_recognizer.core.datasets.errors import IdxFolderError, MnistError, ReplayError
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.training.fine_tuning.files import fine_tune_file
 from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError

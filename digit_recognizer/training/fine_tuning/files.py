@@ -28,9 +28,10 @@ from digit_recognizer.core.catalogue import (
 )
 from digit_recognizer.core.confidence import THRESHOLD_KEY
 from digit_recognizer.core.conflicts import CONFLICTS_FILE, marked
+from digit_recognizer.core.datasets.mnist import load_mnist
+from digit_recognizer.core.datasets.replay import load_replay
+from digit_recognizer.core.datasets.sources import dataset_sha256
 from digit_recognizer.core.files import atomic_write_text
-from digit_recognizer.core.mnist import dataset_sha256, load_mnist
-from digit_recognizer.core.replay import load_replay
 from digit_recognizer.core.scoring import score_probabilities, to_model_input
 from digit_recognizer.recognition.inference import file_sha256
 from digit_recognizer.recognition.recognizer import MODEL_SUFFIXES, bundled_path

@@ -6,7 +6,8 @@
 
 The file (``../shared/data/unipen``, or ``unipen_dir``, or ``$UNIPEN_DIR``) holds one JSON object
 per line: a digit's label, site, writer and pen-down strokes as the tablet recorded them (y down,
-in the tablet's own units). They are drawn as the window draws by ``pen_drawing``.
+in the tablet's own units). They are drawn as the window draws by
+``training.data.pen_drawing``.
 
 The validation writers are a fixed fifth of the writers, chosen per site, so that every model is
 chosen and scored on the same people and none of them was ever trained on: a figure on a
@@ -16,25 +17,24 @@ with one sentence naming the file.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 import os
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from digit_recognizer.training.data.usps import ROOT, DatasetError
+from digit_recognizer.core.datasets.sources import SHARED_DATA, DataSource, and_list
 
-__all__ = ["UNIPEN_DEFAULT", "UNIPEN_FILE", "UNIPEN_SHA256", "PenDigits", "find_unipen",
-           "load_unipen", "writer_split"]
+__all__ = ["UNIPEN", "UNIPEN_FILE", "UNIPEN_SHA256", "PenDigits", "find_unipen", "load_unipen",
+           "writer_split"]
 
-UNIPEN_DEFAULT = ROOT.parent / "shared" / "data" / "unipen"
 UNIPEN_FILE = "unipen-1a-digits.jsonl.gz"
 UNIPEN_SHA256 = "b11282ba97a9bd6687d5175f239057d1c9120ca6f980bfe6f8053cb274b5ae7b"  # its README
+UNIPEN = DataSource("pen data", (UNIPEN_FILE,), "the SHA-256 in the pen data's README",
+                    env="UNIPEN_DIR", option="--unipen-dir", default=SHARED_DATA / "unipen")
 VALIDATION_SHARE = 0.2  # of the writers, held out whole
+FIELDS = ("label", "site", "writer", "strokes")  # what each line holds
 SPLIT_SEED = 0  # fixed: every model is chosen on the same writers, whatever its run's --seed
 
 
@@ -58,31 +58,17 @@ class PenDigits:
 def find_unipen(unipen_dir: str | os.PathLike | None = None) -> Path:
     """The pen data's folder: ``unipen_dir``, else $UNIPEN_DIR, else ../shared/data/unipen
     beside the repository. Raises DatasetError if it does not exist."""
-    folder = Path(unipen_dir or os.environ.get("UNIPEN_DIR") or UNIPEN_DEFAULT).expanduser()
-    if not folder.is_dir():
-        raise DatasetError(f"pen data folder {folder} does not exist; pass --unipen-dir or set "
-                           f"UNIPEN_DIR to the folder holding {UNIPEN_FILE}")
-    return folder
+    return UNIPEN.find(unipen_dir)
 
 
 def load_unipen(unipen_dir: str | os.PathLike | None = None) -> PenDigits:
     """Every digit of the pen data, in the file's order. Raises DatasetError when the file is
     missing, truncated, altered or not of the documented shape."""
     path = find_unipen(unipen_dir) / UNIPEN_FILE
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as err:
-        raise DatasetError(f"{path} is missing; the pen data folder needs {UNIPEN_FILE}") from err
-    try:
-        text = gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as err:  # not gzip, truncated, bad CRC
-        raise DatasetError(f"{path} is truncated or damaged ({err}); replace it with a fresh "
-                           "copy") from err
-    records = _parse(text, path)
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != UNIPEN_SHA256:
-        raise DatasetError(f"{path}: content does not match the SHA-256 in the pen data's README "
-                           f"(got {digest[:12]}…); the file was altered")
+    raw = UNIPEN.read(path)
+    # Parsed before the hash is checked, so a file edited by hand is told the line at fault.
+    records = _parse(UNIPEN.unpack(path, raw), path)
+    UNIPEN.verify(path, raw, UNIPEN_SHA256)
     return PenDigits([r[0] for r in records], np.array([r[1] for r in records], np.uint8),
                      np.array([r[2] for r in records]), np.array([r[3] for r in records]))
 
@@ -95,20 +81,29 @@ def _parse(text: bytes, path: Path) -> list[tuple[list[np.ndarray], int, str, st
             continue
         try:
             records.append(_record(json.loads(line)))
-        except (ValueError, TypeError, KeyError) as err:
-            raise DatasetError(f"{path}, line {number}: not a pen digit ({err}); each line must "
+        except ValueError as err:  # JSON's own errors too
+            raise UNIPEN.error(f"{path}, line {number}: not a pen digit ({err}); each line must "
                                "be {\"label\", \"site\", \"writer\", \"strokes\": [[[x, y], "
                                "...], ...]}") from err
     if not records:
-        raise DatasetError(f"{path} holds no digits")
+        raise UNIPEN.error(f"{path} holds no digits")
     return records
 
 
-def _record(item: dict) -> tuple[list[np.ndarray], int, str, str]:
+def _record(item: object) -> tuple[list[np.ndarray], int, str, str]:
+    """One line's digit; a ValueError says, in the file's own terms, what is wrong with it."""
+    if not isinstance(item, dict):
+        raise ValueError("not a JSON object")
+    absent = [field for field in FIELDS if field not in item]
+    if absent:
+        raise ValueError(f"no {and_list(absent)}")
     label = item["label"]
     if not isinstance(label, int) or not 0 <= label <= 9:
         raise ValueError(f"label {label!r} is not a digit 0-9")
-    strokes = [np.asarray(stroke, np.float32) for stroke in item["strokes"]]
+    try:
+        strokes = [np.asarray(stroke, np.float32) for stroke in item["strokes"]]
+    except (TypeError, ValueError) as err:  # not a list, or ragged points
+        raise ValueError("strokes are not lists of [x, y] points") from err
     if not strokes or any(s.ndim != 2 or s.shape[1:] != (2,) or not len(s) for s in strokes):
         raise ValueError("strokes are not lists of [x, y] points")
     return strokes, label, str(item["writer"]), str(item["site"])

@@ -20,18 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_recognizer.core.datasets.errors import IdxFolderError
 from digit_recognizer.core.idx import IdxError, read_idx
 
-__all__ = ["IMAGES_SUFFIX", "LABELS_SUFFIX", "IdxDataset", "IdxFolderError", "IdxPair",
-           "find_idx_pair", "read_idx_pair", "read_pair"]
+__all__ = ["IMAGES_SUFFIX", "LABELS_SUFFIX", "IdxDataset", "IdxPair", "find_idx_pair",
+           "read_idx_pair", "read_pair"]
 
 IMAGES_SUFFIX = "-images-idx3-ubyte"
 LABELS_SUFFIX = "-labels-idx1-ubyte"
-
-
-class IdxFolderError(Exception):
-    """An IDX dataset folder cannot be read (or, as ``app.teaching.TeachingError``, the
-    corrections in it cannot be extended); the message says why."""
 
 
 @dataclass

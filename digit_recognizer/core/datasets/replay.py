@@ -17,8 +17,6 @@ byte for byte. Only NumPy: the window's process may read this module.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
 import json
 import os
@@ -28,25 +26,19 @@ from pathlib import Path
 import numpy as np
 
 from digit_recognizer.core.catalogue import MODELS_DIR
+from digit_recognizer.core.datasets.errors import ReplayError
+from digit_recognizer.core.datasets.sources import DataSource
 from digit_recognizer.core.idx import IdxError, read_idx
 
-__all__ = [
-    "REPLAY_IMAGES",
-    "REPLAY_INFO",
-    "REPLAY_LABELS",
-    "Replay",
-    "ReplayError",
-    "content_sha256",
-    "load_replay",
-]
+__all__ = ["REPLAY", "REPLAY_IMAGES", "REPLAY_INFO", "REPLAY_LABELS", "Replay", "load_replay"]
 
 REPLAY_IMAGES = "replay-images-idx3-ubyte.gz"
 REPLAY_LABELS = "replay-labels-idx1-ubyte.gz"
 REPLAY_INFO = "replay.json"  # the SHA-256 of each file's decompressed content, and the split
-
-
-class ReplayError(Exception):
-    """The bundled replay digits are missing, corrupt or inconsistent; the message says which."""
+REPLAY = DataSource("replay digits", (REPLAY_IMAGES, REPLAY_LABELS, REPLAY_INFO),
+                    f"the SHA-256 that {REPLAY_INFO} records", default=MODELS_DIR,
+                    point="restore models/ from the repository",
+                    remedy="restore it from the repository", error=ReplayError)
 
 
 @dataclass(frozen=True)
@@ -63,15 +55,10 @@ class Replay:
         return self.images, self.labels
 
 
-def content_sha256(data: bytes) -> str:
-    """SHA-256 of a file's decompressed content, the same for any gzip level (as MNIST's)."""
-    return hashlib.sha256(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).hexdigest()
-
-
 def load_replay(models_dir: str | os.PathLike | None = None) -> Replay:
     """The bundled replay digits in ``models_dir`` (default: models/), checked against the
     SHA-256 that ``replay.json`` records. Raises ``ReplayError`` in one sentence."""
-    folder = Path(models_dir or MODELS_DIR)
+    folder = REPLAY.find(models_dir)
     info = _read_info(folder / REPLAY_INFO)
     images = _read_checked(folder / REPLAY_IMAGES, info)
     labels = _read_checked(folder / REPLAY_LABELS, info)
@@ -89,14 +76,11 @@ def load_replay(models_dir: str | os.PathLike | None = None) -> Replay:
 
 def _read_info(path: Path) -> dict:
     try:
-        info = json.loads(path.read_text())
-    except FileNotFoundError as err:
-        raise ReplayError(f"{path} is missing: the bundled replay digits cannot be checked. "
-                          "Restore models/ from the repository.") from err
-    except (OSError, ValueError) as err:
-        raise ReplayError(f"{path} is unreadable ({err})") from err
+        info = json.loads(REPLAY.read(path))
+    except ValueError as err:  # not JSON, or not UTF-8
+        raise ReplayError(f"{path} is unreadable ({err}); {REPLAY.remedy}") from err
     if not isinstance(info, dict) or not isinstance(info.get("files"), dict):
-        raise ReplayError(f"{path} has no 'files' table of SHA-256 sums")
+        raise ReplayError(f"{path} has no 'files' table of SHA-256 sums; {REPLAY.remedy}")
     return info
 
 
@@ -104,19 +88,11 @@ def _read_checked(path: Path, info: dict) -> np.ndarray:
     """The IDX array in ``path``, whose content must have the SHA-256 ``info`` records."""
     expected = info["files"].get(path.name, {}).get("sha256")
     if expected is None:
-        raise ReplayError(f"{path.parent / REPLAY_INFO} records no SHA-256 for {path.name}")
+        raise ReplayError(f"{path.parent / REPLAY_INFO} records no SHA-256 for {path.name}; "
+                          f"{REPLAY.remedy}")
+    content = io.BytesIO(REPLAY.read_verified(path, expected))
+    content.name = str(path)  # for IdxError's message
     try:
-        data = path.read_bytes()
-        digest = content_sha256(data)
-    except FileNotFoundError as err:
-        raise ReplayError(f"{path} is missing; restore models/ from the repository") from err
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise ReplayError(f"{path} is unreadable ({err}); restore it from the repository") \
-            from err
-    if digest != expected:
-        raise ReplayError(f"{path}: content does not match its recorded SHA-256 (got "
-                          f"{digest[:12]}…); the file is corrupt. Restore it from the repository.")
-    try:
-        return np.asarray(read_idx(io.BytesIO(data)))
+        return np.asarray(read_idx(content))
     except IdxError as err:
-        raise ReplayError(f"{path}: {err}") from err
+        raise REPLAY.damaged(path, err) from err

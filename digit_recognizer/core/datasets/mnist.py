@@ -17,16 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from digit_recognizer.core.datasets.errors import MnistError
+from digit_recognizer.core.datasets.sources import DataSource
 from digit_recognizer.core.idx import IdxError, read_idx
 from digit_recognizer.core.quiet_tf import import_keras
 
-__all__ = [
-    "MnistError",
-    "load_mnist",
-    "find_mnist_files",
-    "MNIST_FILES",
-    "dataset_sha256",
-]
+__all__ = ["MNIST", "MNIST_FILES", "find_mnist_files", "load_mnist"]
 
 # SHA-256 of each file's decompressed content, the same for every mirror and compression.
 MNIST_FILES: dict[str, tuple[str, str]] = {
@@ -41,16 +37,11 @@ KERAS_CACHE = Path("~/.keras/datasets/mnist.npz")
 DOWNLOAD_HOST = "storage.googleapis.com"  # where keras.datasets.mnist fetches mnist.npz
 DOWNLOAD_CHECK_S = 3.0  # how long to wait for it to answer before saying MNIST is missing
 
-HOW_TO_GET = (
-    "Put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-    "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in one folder and pass it with "
-    "--data-dir or the MNIST_DIR environment variable; they are published at "
-    "yann.lecun.com/exdb/mnist and on many mirrors."
-)
-
-
-class MnistError(Exception):
-    """MNIST is missing, incomplete or corrupt; the message says which file and what to do."""
+MNIST = DataSource(
+    "MNIST", tuple(f"{stem}-idx{3 if 'images' in stem else 1}-ubyte.gz"
+                   for stem, _ in MNIST_FILES.values()),
+    "MNIST's published SHA-256", env="MNIST_DIR", option="--data-dir",
+    note="published at yann.lecun.com/exdb/mnist and on many mirrors", error=MnistError)
 
 
 def _candidates(stem: str) -> list[str]:
@@ -62,18 +53,16 @@ def _candidates(stem: str) -> list[str]:
 
 def find_mnist_files(data_dir: str | os.PathLike) -> dict[str, Path]:
     """Map each of x_train, y_train, x_test, y_test to its file in ``data_dir``."""
-    folder = Path(data_dir).expanduser()
-    if not folder.is_dir():
-        raise MnistError(f"MNIST folder {folder} does not exist. {HOW_TO_GET}")
+    folder = MNIST.find(data_dir)
     found, missing = {}, []
     for key, (stem, _) in MNIST_FILES.items():
         path = next((folder / n for n in _candidates(stem) if (folder / n).is_file()), None)
         if path is None:
-            missing.append(_candidates(stem)[0])
+            missing.append(folder / _candidates(stem)[0])
         else:
             found[key] = path
     if missing:
-        raise MnistError(f"{folder} lacks {', '.join(missing)}. {HOW_TO_GET}")
+        raise MNIST.missing(*missing)
     return found
 
 
@@ -81,7 +70,7 @@ def _load_verified(path: Path, key: str, verify: bool) -> np.ndarray:
     try:
         array = read_idx(path)
     except IdxError as err:
-        raise MnistError(f"{err}. Replace the file with a fresh copy.") from err
+        raise MNIST.damaged(path, err) from err
     _check(array, key, str(path), verify)
     return np.asarray(array)
 
@@ -90,13 +79,9 @@ def _check(array: np.ndarray, key: str, source: str, verify: bool) -> None:
     """Raise MnistError unless ``array`` is MNIST's ``key`` part, byte for byte when ``verify``."""
     if array.dtype != np.uint8 or array.shape != _SHAPES[key]:
         raise MnistError(f"{source}: {array.dtype} {array.shape}, expected uint8 "
-                         f"{_SHAPES[key]} for MNIST's {key}")
+                         f"{_SHAPES[key]} for MNIST's {MNIST_FILES[key][0]}")
     if verify:
-        digest = _content_sha256(array)
-        if digest != MNIST_FILES[key][1]:
-            raise MnistError(f"{source}: content does not match MNIST's published SHA-256 "
-                             f"(got {digest[:12]}…); the file is corrupt or not MNIST. "
-                             "Replace it with a fresh copy.")
+        MNIST.check(source, _content_sha256(array), MNIST_FILES[key][1])
 
 
 def _content_sha256(array: np.ndarray) -> str:
@@ -115,10 +100,9 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, verify: bool = True
 
     Raises ``MnistError`` with a one-sentence fix when no complete, intact copy is found.
     """
-    if data_dir is None:
-        data_dir = os.environ.get("MNIST_DIR") or None
-    if data_dir is not None:
-        files = find_mnist_files(data_dir)
+    folder = MNIST.chosen(data_dir)  # the argument, else $MNIST_DIR; no default folder
+    if folder is not None:
+        files = find_mnist_files(folder)
         arrays = {key: _load_verified(path, key, verify) for key, path in files.items()}
         return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
     cache = KERAS_CACHE.expanduser()
@@ -132,15 +116,15 @@ def _load_npz(path: Path, verify: bool):
         with np.load(path) as npz:
             arrays = {key: npz[key] for key in MNIST_FILES}
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise MnistError(f"{path}: unreadable Keras MNIST cache ({err}). Delete it, "
-                         f"or use your own copy: {HOW_TO_GET}") from err
+        raise MnistError(f"{path}: unreadable Keras MNIST cache ({err}); delete it, or use "
+                         f"your own copy: {MNIST.where()}") from err
     for key, array in arrays.items():
         _check(array, key, f"{path} ({key})", verify)
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
 def _download():
-    missing = f"MNIST was not found and could not be downloaded. {HOW_TO_GET}"
+    missing = f"MNIST was not found and could not be downloaded; {MNIST.where()}"
     # Importing Keras takes seconds and TensorFlow's start-up notes: not worth it only to find
     # that there is no network. (Once Keras is loaded, trying costs nothing.)
     if "keras" not in sys.modules and not _download_host_answers():
@@ -160,11 +144,3 @@ def _download_host_answers() -> bool:
     except OSError:  # no route, no name resolution, refused, timed out
         return False
     return True
-
-
-def dataset_sha256(*arrays: np.ndarray) -> str:
-    """One SHA-256 over the given arrays' bytes, to record exactly what a model was trained on."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from digit_recognizer.core.datasets.image_folder import find_labelled_images
 from digit_recognizer.core.idx import read_idx, write_idx
-from digit_recognizer.training import mnist_tool as mnist_cli
+from digit_recognizer.recognition import mnist_tool as mnist_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -264,7 +265,7 @@ def test_pack_leaves_out_hidden_and_other_files(test_arrays, tmp_path):
     (path.parent / "notes.txt").write_text("not an image")
     upper = path.with_name("DIGIT001.PNG")
     upper.write_bytes(path.read_bytes())
-    found = mnist_cli.find_labelled_images(tmp_path / "digits")
+    found = find_labelled_images(tmp_path / "digits")
     assert found == [(upper, int(path.parent.name)), (path, int(path.parent.name))]
 
 

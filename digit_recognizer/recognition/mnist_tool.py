@@ -6,6 +6,8 @@
     python mnist.py pack digits/ --images my-images-idx3-ubyte.gz --labels my-labels-idx1-ubyte.gz
 
 Every command reports a problem as one ``error: ...`` line on stderr and a non-zero exit code.
+It lives in ``recognition`` because ``pack`` makes each image a digit with the app's own
+preprocessing; reading and writing folders of digit images is ``core.datasets.image_folder``'s.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from typing import NoReturn
 import numpy as np
 from tqdm import tqdm
 
+from digit_recognizer.core.datasets.errors import ImageFolderError
+from digit_recognizer.core.datasets.image_folder import find_labelled_images, write_pngs
 from digit_recognizer.core.idx import DTYPES, IdxError, atomic_writer, read_idx, write_idx
-from digit_recognizer.core.image_files import image_files, suffix_list
 
 PROG = "python mnist.py"
 FORMATS = ("png", "npz", "csv")
-CLASS_NAMES = tuple("0123456789")  # pack's subfolder names, which are the labels
 MAX_CLASSES_SHOWN = 256  # more distinct values than this is not a label file
 CSV_CHUNK = 1000  # rows formatted per step: big enough for speed, small enough for memory
 _BYTE_TEXT = np.array([str(v).encode() for v in range(256)])  # uint8 value -> its digits
@@ -123,21 +125,6 @@ def _refuse_overwrite(dest: Path, force: bool) -> None:
     raise CommandError(f"{dest}: {what}; pass --force to write over it")
 
 
-def write_pngs(images: np.ndarray, labels: np.ndarray | None, folder: Path) -> None:
-    """One PNG per image, named by its index, in a folder per label when labels are given."""
-    import cv2  # noqa: PLC0415 - OpenCV takes a while to import; only PNG and pack use it
-
-    width = len(str(max(len(images) - 1, 0)))
-    subfolders = [""] * len(images) if labels is None else [str(int(v)) for v in labels]
-    for name in sorted(set(subfolders)):
-        (folder / name).mkdir(parents=True, exist_ok=True)
-    for index in tqdm(range(len(images)), desc="png", unit="img", disable=None):
-        ok, encoded = cv2.imencode(".png", np.ascontiguousarray(images[index]))
-        if not ok:
-            raise CommandError(f"image {index} could not be encoded as PNG")
-        (folder / subfolders[index] / f"{index:0{width}d}.png").write_bytes(encoded.tobytes())
-
-
 def write_npz(images: np.ndarray, labels: np.ndarray | None, path: Path) -> None:
     """One compressed .npz with key ``x`` (images) and, when labels are given, ``y``."""
     arrays = {"x": images} if labels is None else {"x": images, "y": labels}
@@ -217,19 +204,6 @@ def run_pack(args: argparse.Namespace) -> int:
     return 0
 
 
-def find_labelled_images(folder: Path) -> list[tuple[Path, int]]:
-    """(image file, label) for every image in ``folder``'s subfolders named 0 to 9, sorted."""
-    if not folder.is_dir():
-        raise CommandError(f"{folder}: no such folder")
-    class_dirs = sorted(p for p in folder.iterdir() if p.is_dir() and p.name in CLASS_NAMES)
-    if not class_dirs:
-        raise CommandError(f"{folder}: no subfolders named 0 to 9 (one per digit) in it")
-    files = [(path, int(d.name)) for d in class_dirs for path in image_files(d)]
-    if not files:
-        raise CommandError(f"{folder}: its digit subfolders hold no image files ({suffix_list()})")
-    return files
-
-
 def digit_converter() -> tuple[Callable[[Path], np.ndarray], str]:
     """The function that turns an image file into a uint8 (28, 28) MNIST digit, and what it
     is, in the user's words (pack prints it).
@@ -253,7 +227,7 @@ def digit_converter() -> tuple[Callable[[Path], np.ndarray], str]:
 
 
 def _resize_to_mnist(path: Path) -> np.ndarray:
-    import cv2  # noqa: PLC0415 - see write_pngs
+    import cv2  # noqa: PLC0415 - OpenCV takes a while to import; only pack needs it here
 
     gray = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
     if gray is None:
@@ -379,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     _validate(parser, args)
     try:
         return args.run(args)
-    except (CommandError, IdxError) as err:
+    except (CommandError, IdxError, ImageFolderError) as err:
         print(f"error: {err}", file=sys.stderr)
     except OSError as err:  # e.g. an output folder that cannot be written
         where = f"{err.filename}: " if err.filename else ""
