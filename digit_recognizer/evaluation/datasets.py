@@ -123,8 +123,9 @@ def load_dataset(name: str, *, split: str = "test", mnist_dir: str | os.PathLike
     if name == "unipen":
         return pen_validation_writers(unipen_dir)
     if name == "validation":  # which digits depends on the models: their runs held them out
-        raise DatasetError("the validation digits are the models' own: read them with "
-                           "validation_dataset(configs) from the models' metadata")
+        # For callers of this function; the command reads them with validation_dataset.
+        raise DatasetError("the validation digits are the models' own, drawn again from their "
+                           "metadata: score them with 'evaluate --dataset validation'")
     if name == "styles":
         built = build_styles(seed)
         return Dataset(f"styles (seed {seed})", built.images, built.labels, built.styles)
