@@ -120,3 +120,17 @@ def test_where_names_the_option_the_variable_and_every_file():
     assert MNIST.where().startswith("pass --data-dir or set MNIST_DIR to the folder holding "
                                     "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, ")
     assert REPLAY.where() == "restore models/ from the repository"
+
+
+def test_a_file_that_cannot_be_read_is_named(tmp_path):
+    (tmp_path / USPS_FILES["test"][0]).mkdir()  # a folder where the file should be
+    with pytest.raises(DatasetError) as caught:
+        load_usps_grids("test", tmp_path)
+    assert str(caught.value).startswith(f"{tmp_path / USPS_FILES['test'][0]} cannot be read (")
+
+
+def test_no_mnist_folder_given_says_how_to_give_one(monkeypatch):
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    with pytest.raises(MnistError) as caught:
+        MNIST.find()
+    assert str(caught.value) == f"no MNIST folder given; {MNIST.where()}"

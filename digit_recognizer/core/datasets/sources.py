@@ -6,8 +6,8 @@
     text = USPS.read_verified(folder / "zip.test.gz", sha256)   # its decompressed bytes
 
 Every reader in ``core.datasets`` finds its folder and checks its files here, so a missing
-folder and a missing, truncated or altered file get the same sentence whichever set it is,
-naming the file and what to do, raised as the set's own kind of ``DatasetError``.
+folder and a missing, unreadable, truncated or altered file get the same sentence whichever set
+it is, naming the file and what to do, raised as the set's own kind of ``DatasetError``.
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ class DataSource:
     def find(self, given: str | os.PathLike | None = None) -> Path:
         """The folder ``chosen`` picks, which must exist; raises ``error`` naming it if not."""
         folder = self.chosen(given)
-        if folder is None or not folder.is_dir():
+        if folder is None:
+            raise self.error(f"no {self.name} folder given; {self.where()}")
+        if not folder.is_dir():
             raise self.error(f"{self.name} folder {folder} does not exist; {self.where()}")
         return folder
 
@@ -96,7 +98,7 @@ class DataSource:
         except FileNotFoundError as err:
             raise self.missing(path) from err
         except OSError as err:  # a folder of that name, no permission
-            raise self.damaged(path, err.strerror or err) from err
+            raise self.error(f"{path} cannot be read ({err.strerror or err})") from err
 
     def unpack(self, path: Path, data: bytes) -> bytes:
         """``data`` decompressed when it is gzip (by its magic bytes), else as it is."""
