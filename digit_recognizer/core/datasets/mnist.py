@@ -33,6 +33,7 @@ MNIST_FILES: dict[str, tuple[str, str]] = {
 }
 _SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,),
            "x_test": (10000, 28, 28), "y_test": (10000,)}
+Splits = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]  # train, test
 KERAS_CACHE = Path("~/.keras/datasets/mnist.npz")
 DOWNLOAD_HOST = "storage.googleapis.com"  # where keras.datasets.mnist fetches mnist.npz
 DOWNLOAD_CHECK_S = 3.0  # how long to wait for it to answer before saying MNIST is missing
@@ -95,7 +96,7 @@ def _content_sha256(array: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def load_mnist(data_dir: str | os.PathLike | None = None, *, verify: bool = True):
+def load_mnist(data_dir: str | os.PathLike | None = None, *, verify: bool = True) -> Splits:
     """Return ``(x_train, y_train), (x_test, y_test)``: uint8 arrays (N, 28, 28) and (N,).
 
     Raises ``MnistError`` with a one-sentence fix when no complete, intact copy is found.
@@ -111,7 +112,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, verify: bool = True
     return _download()
 
 
-def _load_npz(path: Path, verify: bool):
+def _load_npz(path: Path, verify: bool) -> Splits:
     try:
         with np.load(path) as npz:
             arrays = {key: npz[key] for key in MNIST_FILES}
@@ -123,7 +124,7 @@ def _load_npz(path: Path, verify: bool):
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
-def _download():
+def _download() -> Splits:
     missing = f"MNIST was not found and could not be downloaded; {MNIST.where()}"
     # Importing Keras takes seconds and TensorFlow's start-up notes: not worth it only to find
     # that there is no network. (Once Keras is loaded, trying costs nothing.)
