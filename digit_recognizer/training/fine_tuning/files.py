@@ -101,7 +101,7 @@ def fine_tune_file(choice: str, extra_data: str | os.PathLike, out: str | os.Pat
                                   held=replay.held_out, folder=extra_data, epochs=epochs,
                                   seed=seed)
     if tuned.model is not None and test is not None:
-        tuned.metadata |= _test_scores(tuned.model, test)
+        tuned.metadata.update(_test_scores(tuned.model, test))
     tuned.metadata["seconds"] = round(time.monotonic() - started, 1)  # the whole command's
     if tuned.model is not None:  # else nothing is written: ``out`` keeps what it held
         save_fine_tuned(tuned.model, out, tuned.metadata, onnx=onnx)
