@@ -5,8 +5,9 @@
 
 A user writes one digit in a way the base model misreads: the misread digits of one class in
 USPS' *training* split (real handwriting from envelopes). They teach 3 of them, one at a time,
-as in the window: a guarded fit after each (``Personaliser.guarded``, the bundled replay
-digits), a refused correction left out of the next fits as the window leaves it out. Then:
+as in the window: a fine-tuning after each (``pipeline.fine_tune_corrections``, the window's
+and the command's, under the guard, on the bundled replay digits), a conflicting correction
+left out of that fit and the next ones as the window leaves it out. Then:
 
 - **user's gain**: the other misread training digits of that class (all errors before), errors
   after the last model kept; target >= 60% fewer over all users. USPS' test split, misread
@@ -83,31 +84,34 @@ class Scorer:
         return int(np.sum(np.asarray(z).argmax(axis=1) != y))
 
 
-def teach_user(personaliser, base, replay, images, labels, guarded: bool):
-    """Teach the corrections one at a time; the last model kept (None: the base)."""
-    kept, left_out = None, set()
-    for count in range(1, len(labels) + 1):
-        use = [i for i in range(count) if i not in left_out]
-        if guarded:
-            fit = personaliser.guarded(base, images[use], labels[use], replay=replay.pair,
-                                       held=replay.held_out)
-            if fit.model is None:
-                left_out.add(use[fit.conflict])
+def teach_user(personaliser, base_file, replay, images, labels, guarded: bool):
+    """Teach the corrections one at a time; the last model kept (None: the base) and how many
+    corrections the last fit left out. Guarded, each fit is the window's and the command's
+    (``fine_tune_corrections``), with a folder of its own to record conflicts in."""
+    from digit_recognizer.training.fine_tuning.pipeline import fine_tune_corrections
+
+    kept, left_out = None, 0
+    with tempfile.TemporaryDirectory() as folder:
+        for count in range(1, len(labels) + 1):
+            if not guarded:
+                kept = personaliser.personalise(base_file, images[:count], labels[:count],
+                                                replay=replay.pair, held=replay.held_out)
                 continue
-            kept = fit.model
-        else:
-            kept = personaliser.personalise(base, images[use], labels[use], replay=replay.pair,
-                                            held=replay.held_out)
-    return kept, len(left_out)
+            tuned = fine_tune_corrections(personaliser, base_file, images[:count],
+                                          labels[:count], replay=replay.pair,
+                                          held=replay.held_out, folder=folder)
+            kept, left_out = tuned.model or kept, len(tuned.left_out)
+    return kept, left_out
 
 
 def measure_model(key: str, users: int, mnist_test, usps: dict) -> list[dict]:
-    from digit_recognizer.recognition.recognizer import bundled_path, load_keras_file
+    from digit_recognizer.recognition.recognizer import bundled_path
     from digit_recognizer.training.fine_tuning.fine_tune import Personaliser
 
-    base, replay = load_keras_file(bundled_path(key)), load_replay()
-    personaliser = Personaliser(keep=1)
-    prepared = personaliser.prepare(base, replay.pair, replay.held_out)
+    base_file, replay = bundled_path(key), load_replay()
+    personaliser = Personaliser(keep=1)  # the file, as the window and the command pass it
+    prepared = personaliser.prepare(base_file, replay.pair, replay.held_out)
+    base = prepared.base
     misread = {}
     for split, (x, y) in usps.items():
         read = base.predict(x.astype(np.float32)[..., None] / 255.0, batch_size=500,
@@ -130,7 +134,7 @@ def measure_model(key: str, users: int, mnist_test, usps: dict) -> list[dict]:
             taught = np.random.default_rng([c, user]).permutation(wrong)
             pick = taught[:TAUGHT]
             for guarded in (True, False):
-                model, left = teach_user(personaliser, base, replay, x_train[pick],
+                model, left = teach_user(personaliser, base_file, replay, x_train[pick],
                                          y_train[pick], guarded)
                 model = model or base
                 losses[guarded].append((scorer.errors(model, "mnist") - base_errors)

@@ -4,15 +4,17 @@
         corrections/     the taught samples (``teaching``), and ``conflicts.json``: those the
                          guard refused to learn (``core.conflicts``)
         my_model.keras   the personal model, refitted after every change to the corrections
-        my_model.json    its metadata: base model, corrections count and SHA-256, seconds, guard
+        my_model.json    its metadata, as ``fine-tune`` writes it (``training.fine_tuning.
+                         pipeline``): base model, corrections learned and left out, guard
         my_model.onnx    its ONNX copy, so the window can run it without TensorFlow
 
 It is saved in Keras' own format; a ``my_model.h5`` written before that (Keras calls HDF5
 legacy, and warns on every save) is still read in its place (``personal_file``) until the
 next fit replaces it with ``my_model.keras``.
 
-The window fine-tunes it in its model process (``model_process``) and asks this module where
-it lives, what the menu calls it, and how to save, set aside and forget it. Each file is
+The window fine-tunes it in its model process (``model_process``), through the ``fine-tune``
+command's pipeline, and asks this module where it lives, what the menu and the status bar say
+of it, and how to save, set aside and forget it. Each file is
 written atomically (``files``), the model first and its metadata after, so a kill during a
 save leaves the previous personal model. This module imports neither TensorFlow nor OpenCV:
 the window reads it while it starts; only ``save_personal`` imports Keras, in the child.
@@ -26,14 +28,16 @@ from datetime import datetime
 from pathlib import Path
 
 from digit_recognizer.app.teaching import LEGACY_PERSONAL_MODEL, PERSONAL_MODEL
+from digit_recognizer.app.window.wording import plural
 from digit_recognizer.core.catalogue import (
     DEFAULT_MODEL,
     ENSEMBLE,
-    choice_label,
     find_bundled,
+    fine_tuned_name,
     read_metadata,
+    short_label,
 )
-from digit_recognizer.core.confidence import THRESHOLD_KEY
+from digit_recognizer.core.conflicts import LeftOut
 
 __all__ = [
     "PersonalModel",
@@ -44,12 +48,12 @@ __all__ = [
     "is_personal",
     "read_personal",
     "base_for",
-    "short_name",
     "menu_label",
     "learned_message",
+    "not_learned_message",
+    "left_out_records",
     "set_aside",
     "remove_personal",
-    "personal_metadata",
     "save_personal",
     "SIDE_FILES",
 ]
@@ -132,25 +136,60 @@ def base_for(selected: str | None, personal: PersonalModel | None) -> str:
     return selected if selected is not None and find_bundled(selected) else DEFAULT_MODEL
 
 
-def short_name(base: str) -> str:
-    """'Model 2' for 'model2': the bundled model's label before its dash."""
-    return choice_label(base).split(" — ")[0]
-
-
 def menu_label(base: str, corrections: int) -> str:
     """The Model menu's entry: "My model: Model 2 + 6 corrections"."""
-    return f"My model: {short_name(base)} + {corrections} correction" \
-           f"{'' if corrections == 1 else 's'}"
+    return f"My model: {fine_tuned_name(base, corrections)}"
 
 
-def learned_message(label: int, count: int, selected: str | None, base: str) -> str:
-    """The status after a fine-tuning: what was learned, and from which model if not obvious."""
-    text = (f"Learned: this is a {label}. Your model now knows {count} correction"
-            f"{'' if count == 1 else 's'}.")
-    if selected == ENSEMBLE.key:
-        text += (f" It is {short_name(base)} with your corrections: the average of both "
+def learned_message(label: int | None, count: int, selected: str | None, base: str,
+                    left_out: tuple[LeftOut, ...] = ()) -> str:
+    """The status after a fine-tuning (``label``: the digit just taught; None: a refit after
+    an edit): what was learned, what was left out and why (in the ``fine-tune`` command's
+    words), and from which model if not obvious."""
+    known = plural(count, "correction")
+    new = tuple(one for one in left_out if one.points is not None)  # found by this fit
+    earlier = len(left_out) - len(new)
+    if label is None:
+        text = f"Refitted your model: it now knows {known}"
+    elif new:  # perhaps the one just taught: say only what is sure
+        text = f"Saved as a {label}. Your model now knows {known}"
+    else:
+        text = f"Learned: this is a {label}. Your model now knows {known}"
+    text += f"; {len(new)} {'is' if len(new) == 1 else 'are'} left out. {_summary(new)}" \
+        if new else "."
+    if earlier:
+        text += (f" {plural(earlier, 'correction')} marked in Model ▸ Corrections… "
+                 f"{'stays' if earlier == 1 else 'stay'} left out.")
+    if label is not None and selected == ENSEMBLE.key:
+        text += (f" It is {short_label(base)} with your corrections: the average of both "
                  "models cannot learn as one.")
     return text
+
+
+def not_learned_message(refusal: str, left_out: tuple[LeftOut, ...]) -> str:
+    """Why a fine-tuning learned nothing: ``refusal`` (``FineTuned.refusal``) and the
+    corrections left out."""
+    text = f"{refusal}, so your model stays as it was."
+    return f"{text} {_summary(left_out)}" if left_out else text
+
+
+def left_out_records(metadata: dict) -> tuple[LeftOut, ...]:
+    """The corrections a personal model's ``metadata`` says were left out; none if it
+    records none, or records them in a form this version does not read."""
+    try:
+        return tuple(LeftOut.from_record(record) for record in metadata.get("left_out") or ())
+    except (TypeError, ValueError):
+        return ()
+
+
+def _summary(left_out: tuple[LeftOut, ...], shown: int = 2) -> str:
+    """The sentences of the first ``shown`` corrections left out, those found now first: a
+    status bar has no room for a line each (the command prints them all)."""
+    ordered = sorted(left_out, key=lambda one: (one.points is None, one.index))
+    more = len(ordered) - shown
+    return " ".join(one.sentence() for one in ordered[:shown]) + (
+        f" {plural(more, 'more correction')} left out too (Model ▸ Corrections… marks them)."
+        if more > 0 else "")
 
 
 def set_aside(path: str | os.PathLike, now: datetime | None = None) -> Path:
@@ -174,25 +213,6 @@ def remove_personal(path: str | os.PathLike) -> None:
     legacy_path(path).unlink(missing_ok=True)
     for suffix in SIDE_FILES:
         path.with_suffix(suffix).unlink(missing_ok=True)
-
-
-def personal_metadata(base: str, corrections: int, corrections_sha256: str,
-                      seconds: float, seed: int, threshold: float | None = None) -> dict:
-    """The metadata saved beside a personal model; ``name`` is what the window shows.
-
-    ``threshold``: the base model's not-a-digit threshold, which the personal model keeps.
-    """
-    found = {THRESHOLD_KEY: threshold} if threshold is not None else {}
-    return found | {
-        "name": f"{short_name(base)} + {corrections} correction{'' if corrections == 1 else 's'}",
-        "base_model": base,
-        "corrections": corrections,
-        "corrections_sha256": corrections_sha256,
-        "seconds": round(seconds, 2),
-        "seed": seed,
-        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "made_by": "the window's teaching",
-    }
 
 
 def save_personal(model, path: str | os.PathLike, metadata: dict) -> None:

@@ -8,7 +8,7 @@ Teach a model them in seconds with ``fine_tune_command()``'s ``python -m digit_r
 fine-tune --extra-data DIR --out FILE``; ``train --extra-data DIR`` retrains from scratch.
 
 The window, ``fine-tune`` and ``train`` read such a folder with one reader,
-``core.idx_folder`` (any ``<name>-images-idx3-ubyte[.gz]`` with its
+``core.datasets.idx_folder`` (any ``<name>-images-idx3-ubyte[.gz]`` with its
 ``<name>-labels-idx1-ubyte[.gz]``). This module is the one writer (``add_correction``, and
 ``delete_correction`` and ``relabel_correction`` for the window's corrections manager,
 ``take_back_correction`` for its Undo after a teach, ``clear_corrections`` for its "Forget my

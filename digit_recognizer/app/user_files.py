@@ -281,11 +281,8 @@ class PersonalTeaching:
             return
         self.model = PersonalModel(self.path, lesson.base, learned.count)
         self.app.window.model_menu.show_personal(self.choice, self.model.label)
-        if lesson.label is not None:
-            message = learned_message(lesson.label, learned.count, self.app.active_choice,
-                                      lesson.base)
-        else:
-            message = f"Refitted your model: it now knows {plural(learned.count, 'correction')}."
+        message = learned_message(lesson.label, learned.count, self.app.active_choice,
+                                  lesson.base, learned.left_out)
         if lesson.select or self.app.active_choice == self.choice:
             self.app.use_model(learned.loaded)
         self.note = message  # the re-read drawing's answer keeps saying what happened

@@ -29,6 +29,8 @@ __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_CHOICE",
     "MODELS_DIR",
+    "short_label",
+    "fine_tuned_name",
     "find_bundled",
     "for_architecture",
     "is_bundled_choice",
@@ -118,6 +120,17 @@ def choice_label(choice: str) -> str:
         return ENSEMBLE.label
     model = find_bundled(choice)
     return model.label if model else Path(choice).name
+
+
+def short_label(choice: str) -> str:
+    """'Model 2' for 'model2': what the window calls ``choice``, before its dash."""
+    return choice_label(choice).split(" — ")[0]
+
+
+def fine_tuned_name(base: str, corrections: int) -> str:
+    """The name of ``base`` fine-tuned on ``corrections``: "Model 2 + 1 correction", the
+    same whether the window or the ``fine-tune`` command made it."""
+    return f"{short_label(base)} + {corrections} correction{'' if corrections == 1 else 's'}"
 
 
 def choice_for_file(path: str | os.PathLike, models_dir: str | os.PathLike | None = None) -> str:

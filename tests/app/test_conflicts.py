@@ -1,5 +1,7 @@
-"""Corrections the guard refused (``core.conflicts``): recorded beside the corrections by the
-window's loader, left out of later fits, marked in Model ▸ Corrections…."""
+"""Corrections that conflict with common writing (``core.conflicts``): which one a refused fit
+blames, what is said of it, and its mark in Model ▸ Corrections…. Leaving them out of a real
+fit is tested with the command (``tests/training/test_guard.py``) and the window
+(``tests/app/test_one_fine_tuning.py``)."""
 
 from __future__ import annotations
 
@@ -10,17 +12,17 @@ from tkinter import ttk
 import numpy as np
 import pytest
 
-from digit_recognizer.app.background.model_loading import ModelLoader
 from digit_recognizer.app.corrections_manager import (
     CONFLICT_MARK,
     CONFLICT_TEXT,
     corrections_dialog,
 )
 from digit_recognizer.app.teaching import add_correction, read_corrections, relabel_correction
+from digit_recognizer.app.personal_model import left_out_records
 from digit_recognizer.core.conflicts import (
     CONFLICTS_FILE,
     CorrectionConflict,
-    conflict_key,
+    LeftOut,
     marked,
     read_conflicts,
     record_conflict,
@@ -66,56 +68,46 @@ def test_an_unreadable_conflicts_file_marks_nothing(data):
     assert read_conflicts(folder) == {}
 
 
-def test_the_conflict_sentence_names_the_correction_and_what_was_kept():
-    error = CorrectionConflict(2, 9, 4, 1.04)
-    assert isinstance(error, ModelError)
-    assert str(error) == ("Correction 3, a 4 taught as a 9, conflicts with how most people "
-                          "write: learning it would cost 1.0 points on other people's digits, "
-                          "so the previous model is kept.")
-    assert CorrectionConflict(*error.args_for_pipe()).args == error.args
-    assert str(CorrectionConflict(0, 3, 3, 0.5, together=True)).startswith(
-        "Your corrections together would cost 0.5 points")
+def test_a_left_out_correction_says_which_it_is_and_what_learning_it_would_cost():
+    by_class = LeftOut(2, 9, 4, 4.67, lost_class=4)
+    assert by_class.sentence() == ("Correction 3, a 4 taught as a 9, conflicts with how most "
+                                   "people write: learning it would cost 4.7 points on other "
+                                   "people's 4s.")
+    assert LeftOut(0, 8, 0, 1.04).sentence() == (
+        "Correction 1, a 0 taught as an 8, conflicts with how most people write: learning it "
+        "would cost 1.0 points on other people's digits.")
+    assert LeftOut(4, 1, 7).sentence() == ("Correction 5, a 7 taught as a 1, conflicts with "
+                                           "how most people write, as an earlier fit found.")
+    record = by_class.record()
+    assert record["sentence"] == by_class.sentence()
+    assert LeftOut.from_record(json.loads(json.dumps(record))) == by_class
+    with pytest.raises(ValueError, match="not a left-out correction's record"):
+        LeftOut.from_record({"index": 1})
 
 
-class FakeChild:
-    """The model process, as far as the loader's ``personalise`` uses it."""
+def test_after_a_refused_fit_the_surest_misreading_and_its_kind_are_blamed():
+    from digit_recognizer.training.fine_tuning.pipeline import blame
 
-    def __init__(self, refuse: int | None) -> None:
-        self.refuse, self.taught = refuse, []
-
-    def personalise(self, base, images, labels, out, *options):
-        self.taught.append(labels.tolist())
-        if self.refuse is not None:
-            raise CorrectionConflict(self.refuse, int(labels[self.refuse]), 4, 0.9)
-
-
-def test_a_refused_fit_records_the_conflict_and_later_fits_leave_it_out(data, monkeypatch):
-    loader = ModelLoader(personal=data / "my_model.keras")
-    saved = read_corrections(data / "corrections")
-    first = FakeChild(refuse=1)
-    monkeypatch.setattr(loader, "_child", lambda: first)
-    with pytest.raises(CorrectionConflict, match="^Correction 2, a 4 taught as a 9"):
-        loader.personalise("model2", saved.images, saved.labels, data / "my_model.keras")
-    assert list(read_conflicts(data / "corrections")) == [conflict_key(sample(1), 9)]
-
-    later = FakeChild(refuse=1)  # the 7, now second of those fitted, is refused in its turn
-    monkeypatch.setattr(loader, "_child", lambda: later)
-    with pytest.raises(CorrectionConflict, match="^Correction 3, a 4 taught as a 7"):
-        loader.personalise("model2", saved.images, saved.labels, data / "my_model.keras")
-    assert later.taught == [[1, 7]]  # the 9 marked before was left out
+    labels = np.array([1, 9, 9, 9, 7, 9])
+    read = np.full((6, 10), 0.01)
+    for row, (digit, sure) in enumerate([(1, .9), (4, .6), (4, .95), (7, .9), (7, .9),
+                                         (4, .5)]):
+        read[row, digit] = sure
+    read[3, 9] = 0.001  # the 7 taught as a 9: the one least read as taught
+    keep = np.ones(6, bool)
+    assert blame(read, labels, keep).tolist() == [3]
+    assert blame(read, labels, keep, lost_class=4).tolist() == [1, 2, 5]  # every 4 taught as 9
+    keep[[1, 2, 3, 5]] = False
+    assert blame(read, labels, keep).tolist() == []  # each kept one is read as taught
 
 
-def test_when_every_correction_conflicts_nothing_is_fitted(data, monkeypatch):
-    folder = data / "corrections"
-    saved = read_corrections(folder)
-    for image, label in zip(saved.images, saved.labels):
-        record_conflict(folder, image, label, "…")
-    loader = ModelLoader(personal=data / "my_model.keras")
-    child = FakeChild(refuse=None)
-    monkeypatch.setattr(loader, "_child", lambda: child)
-    with pytest.raises(ModelError, match="every correction left conflicts"):
-        loader.personalise("model2", saved.images, saved.labels, data / "my_model.keras")
-    assert child.taught == []
+@pytest.mark.parametrize("metadata, count", [
+    ({"left_out": [LeftOut(1, 9, 4, 2.5, 4).record()]}, 1),
+    ({}, 0),
+    ({"left_out": [{"index": "what"}]}, 0),  # another version's form: none read, no error
+], ids=["one", "none recorded", "unreadable"])
+def test_the_window_reads_what_its_model_left_out_from_the_metadata(metadata, count):
+    assert len(left_out_records(metadata)) == count
 
 
 def test_the_corrections_manager_marks_a_conflicting_correction(display, data):
@@ -133,7 +125,8 @@ def test_the_corrections_manager_marks_a_conflicting_correction(display, data):
 
 
 @pytest.mark.parametrize("error, tone", [
-    (CorrectionConflict(1, 9, 4, 0.9), "warning"),  # the guard kept the model on purpose
+    (CorrectionConflict("none of the corrections can be learned, so your model stays as it "
+                        "was."), "warning"),  # the guard kept the model on purpose
     (ModelError("The model process stopped."), "error"),
 ], ids=["refused", "broken"])
 def test_a_refused_fit_is_a_warning_and_a_broken_one_an_error(error, tone, data):

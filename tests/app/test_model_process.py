@@ -269,24 +269,3 @@ def test_an_old_h5_personal_model_loads_under_its_keras_name(teacher, tmp_path):
     probabilities = process.forward(str(tmp_path / "my_model.keras"),
                                     np.zeros((1, 28, 28, 1), np.float32))
     assert probabilities.shape == (1, 10)
-
-
-@pytest.mark.slow
-def test_the_window_and_the_fine_tune_command_share_the_pool_cache(tmp_path, test_images):
-    from digit_recognizer.__main__ import main as cli
-    from digit_recognizer.app.background.model_process import PersonaliseOptions
-    from digit_recognizer.core.idx import write_idx
-
-    cache = tmp_path / "cache"
-    model_process = ModelProcess()
-    try:
-        model_process.warm_up("model2", PersonaliseOptions(cache_dir=str(cache)))
-    finally:
-        model_process.close()
-    (made,) = cache.glob("*.npz")  # the window's model process made model 2's pools
-    os.utime(made, (1000, 1000))
-    write_idx(tmp_path / "c" / "c-images-idx3-ubyte", test_images[:3])
-    write_idx(tmp_path / "c" / "c-labels-idx1-ubyte", np.array([7, 2, 1], np.uint8))
-    assert cli(["fine-tune", "--model", "model2", "--extra-data", str(tmp_path / "c"),
-                "--out", str(tmp_path / "m.keras"), "--cache-dir", str(cache)]) == 0
-    assert list(cache.glob("*.npz")) == [made] and made.stat().st_mtime > 1000  # read, not made

@@ -19,6 +19,7 @@ from digit_recognizer.app.personal_model import (
     learned_message,
     legacy_path,
     menu_label,
+    not_learned_message,
     personal_file,
     personal_path,
     read_personal,
@@ -27,6 +28,7 @@ from digit_recognizer.app.personal_model import (
     set_aside,
 )
 from digit_recognizer.app.teaching import clear_corrections, read_corrections, save_correction
+from digit_recognizer.core.conflicts import LeftOut
 
 
 def write_personal(folder, base="model2", corrections=6, model=b"model v1"):
@@ -55,6 +57,27 @@ def test_menu_label_names_the_base_and_the_corrections():
 def test_learned_message_says_what_was_learned():
     assert learned_message(1, 6, "model2", "model2") == \
         "Learned: this is a 1. Your model now knows 6 corrections."
+
+
+def test_learned_message_names_the_corrections_left_out_in_the_commands_words():
+    new, earlier = LeftOut(5, 9, 4, 4.67, lost_class=4), LeftOut(1, 8, 0)
+    assert learned_message(9, 5, "model2", "model2", (new, earlier)) == (
+        f"Saved as a 9. Your model now knows 5 corrections; 1 is left out. {new.sentence()} "
+        "1 correction marked in Model ▸ Corrections… stays left out.")
+    assert learned_message(1, 5, "model2", "model2", (earlier,)) == (
+        "Learned: this is a 1. Your model now knows 5 corrections. 1 correction marked in "
+        "Model ▸ Corrections… stays left out.")  # the one taught is not an earlier conflict
+    assert learned_message(None, 5, "model2", "model2", (new,)).startswith(
+        "Refitted your model: it now knows 5 corrections; 1 is left out. Correction 6, a 4 ")
+
+
+def test_when_nothing_is_learned_the_message_says_why_and_names_a_few():
+    left = tuple(LeftOut(k, 9, 4, 4.7, 4) for k in range(4))
+    message = not_learned_message("none of the corrections can be learned", left)
+    assert message.startswith("none of the corrections can be learned, so your model stays "
+                              f"as it was. {left[0].sentence()} {left[1].sentence()} ")
+    assert message.endswith(" 2 more corrections left out too (Model ▸ Corrections… marks "
+                            "them).")
 
 
 def test_learned_message_for_both_models_says_which_one_learned():
@@ -177,16 +200,3 @@ def test_a_save_cut_short_leaves_the_previous_personal_model(tmp_path):
     assert path.read_bytes() == b"model v1"
     assert read_personal(path).corrections == 6
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-
-
-def test_the_personal_model_keeps_its_bases_not_a_digit_threshold():
-    from digit_recognizer.app.background.model_server import base_threshold
-    from digit_recognizer.app.personal_model import personal_metadata
-    from digit_recognizer.core.catalogue import MODELS_DIR
-    from digit_recognizer.recognition.recognizer import Recognizer
-
-    threshold = base_threshold("model2", MODELS_DIR)
-    assert threshold == Recognizer.bundled("model2").metadata["not_a_digit_threshold"]
-    metadata = personal_metadata("model2", 3, "0" * 64, 1.0, 0, threshold)
-    assert metadata["not_a_digit_threshold"] == threshold
-    assert "not_a_digit_threshold" not in personal_metadata("model2", 3, "0" * 64, 1.0, 0)

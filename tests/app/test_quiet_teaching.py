@@ -3,7 +3,7 @@
 The model process is started as the window starts it (``ModelProcess``, default options: the
 replay digits bundled with the models), in a fresh Python whose stderr, which the child
 inherits, is captured whole: MNIST_DIR unset, HOME empty (no Keras cache), so nothing could
-be found or downloaded. It teaches twice, makes the ONNX copy, and has one fit refused.
+be found or downloaded. It teaches twice, makes the ONNX copy, and has a fine-tuning learn nothing.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ def test_a_teaching_session_prints_no_warning_or_traceback(tmp_path, mnist_dir, 
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[:2] == ["Model 2 + 5 corrections", "Model 2 + 10 corrections"]
-    assert done.stdout.splitlines()[2].startswith("refused: Correction ")
+    assert done.stdout.splitlines()[2].startswith(
+        "refused: none of the corrections can be learned, so your model stays as it was. "
+        "Correction 1, a 4 taught as a 9, conflicts with how most people write")
     noisy = [line for line in done.stderr.splitlines()
              if any(word in line.lower() for word in ("warn", "traceback", "legacy", "error"))]
     assert noisy == [], done.stderr

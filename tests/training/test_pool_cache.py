@@ -86,16 +86,20 @@ def test_the_key_changes_with_every_input_of_the_pools():
 
 def test_a_base_prepared_from_the_cache_has_the_pools_it_would_have_made(tmp_path,
                                                                          small_model_path):
-    from digit_recognizer.training.fine_tuning.head import prepare_base
+    from digit_recognizer.training.fine_tuning.head import prepare_base, save_unsaved_pools
 
     replay = load_replay().pair
     made = prepare_base(small_model_path, replay, SMALL, cache_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # made in memory: written when a fit uses them
+    save_unsaved_pools(made)
     (cached,) = tmp_path.glob("*.npz")
     cached.write_bytes(cached.read_bytes())  # the file, not the process, holds them now
     loaded = prepare_base(small_model_path, replay, SMALL, cache_dir=tmp_path)
+    assert loaded.unsaved is None  # read from the cache: nothing to write back
     for name in POOL_ARRAYS:
         assert np.array_equal(getattr(made, name), getattr(loaded, name)), name
     assert loaded.base_accuracy == made.base_accuracy
+    assert np.array_equal(loaded.base_class_accuracy, made.base_class_accuracy)
     assert made.pool.dtype == np.float16 and len(made.held_out) == SMALL.held_out_digits
     fresh = prepare_base(small_model_path, replay, SMALL)  # no cache at all: the same pools
     assert np.array_equal(fresh.pool, made.pool) and np.array_equal(fresh.others, made.others)

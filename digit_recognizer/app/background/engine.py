@@ -27,7 +27,7 @@ from digit_recognizer.app.background.job_results import (
     TookBack,
 )
 from digit_recognizer.app.background.previous_model import keep_previous, restore_previous
-from digit_recognizer.app.personal_model import remove_personal
+from digit_recognizer.app.personal_model import left_out_records, remove_personal
 from digit_recognizer.app.teaching import (
     Corrections,
     TeachingError,
@@ -127,8 +127,10 @@ class Engine:
         self._kept[choice] = recognizer
         if lesson.select or self.recognizer is not None and self.recognizer.path == lesson.out:
             self.recognizer = recognizer
+        metadata = recognizer.metadata or {}
+        left_out = left_out_records(metadata)
         return Learned(lesson, Loaded(choice, recognizer, time.monotonic() - started),
-                       len(saved))
+                       metadata.get("corrections", len(saved) - len(left_out)), left_out)
 
     def take_back(self, taught: Taught) -> TookBack | Failed:
         """Take the teach ``taught`` back: remove its correction (or give it back its old

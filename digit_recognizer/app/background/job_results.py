@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from digit_recognizer.core.conflicts import LeftOut
 from digit_recognizer.core.results import NumberRecognition, Recognition
 from digit_recognizer.core.strokes import Stroke
 
@@ -127,6 +128,7 @@ class Learned:
     lesson: Lesson
     loaded: Loaded | None
     count: int  # the corrections it knows
+    left_out: tuple[LeftOut, ...] = ()  # those it was taught but left out, and why
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from digit_recognizer.app.background.job_results import Done, Failed
 from digit_recognizer.app.background.model_process import ModelProcess, load_in_child
 from digit_recognizer.app.personal_model import corrections_for, personal_file
 from digit_recognizer.core.catalogue import is_bundled_choice
-from digit_recognizer.core.conflicts import CorrectionConflict, marked, record_conflict
 from digit_recognizer.core.results import ModelError
 
 if TYPE_CHECKING:  # importing it loads OpenCV: the window's start path must not
@@ -109,22 +108,12 @@ class ModelLoader:
     def personalise(self, base: str, images: np.ndarray, labels: np.ndarray,
                     out: Path) -> Recognizer:
         """Fine-tune ``base`` on the corrections into ``out``; the recognizer that runs it in
-        the child. Raises ``ModelError``, or ``CorrectionConflict`` when the guard refused the
-        fit: that correction is then recorded as conflicting, and later fits leave it out."""
-        folder = corrections_for(out)
-        usable = np.flatnonzero(~marked(folder, images, labels))
-        if not len(usable):
-            raise ModelError("every correction left conflicts with how most people write "
-                             "(Model ▸ Corrections… marks them), so your model stays as it was")
+        the child. Corrections that conflict with common writing are left out and recorded
+        beside the others (``training.fine_tuning.pipeline``). Raises ``ModelError``, or
+        ``CorrectionConflict`` when none could be learned."""
         child = self._child()
-        try:
-            child.personalise(base, images[usable], labels[usable], out, *self._options())
-        except CorrectionConflict as err:
-            index = int(usable[err.index])  # its place among all saved corrections
-            conflict = CorrectionConflict(index, err.label, err.read_as, err.loss, err.together)
-            if not err.together:
-                _record(folder, images[index], labels[index], str(conflict))
-            raise conflict from err
+        child.personalise(base, images, labels, out, *self._options(),
+                          folder=corrections_for(out))
         return load_in_child(str(out), process=child)  # the child has it: no loading
 
     def export(self, path: Path) -> Done | Failed:
@@ -154,10 +143,3 @@ class ModelLoader:
                 self._process = ModelProcess(self.models_dir)  # quick: it loads nothing yet
             return self._process
 
-
-def _record(folder: Path, image: np.ndarray, label: int, sentence: str) -> None:
-    """Mark a conflicting correction; a folder that cannot be written only costs the mark."""
-    try:
-        record_conflict(folder, image, label, sentence)
-    except OSError:
-        pass  # the fit was refused all the same, and the status says why

@@ -71,7 +71,8 @@ class PersonaliseOptions:
     replay_limit: int | None = None  # with data_dir, the first N training digits only
     seed: int = 0
     # where the base's pools are kept between starts, shared with ``fine-tune``
-    # (``pool_cache``); None: made again by every model process
+    # (``pool_cache``): written at the first teach, never by warming up; None: made again by
+    # every model process
     cache_dir: str | None = None
 
 
@@ -101,23 +102,30 @@ class ModelProcess:
         return self._ask(("predict", choice, x))
 
     def warm_up(self, base: str, options: PersonaliseOptions = PersonaliseOptions()) -> None:
-        """Import TensorFlow and load ``base`` and the MNIST replay digits in the child, so
-        the first ``personalise`` does not wait for them (seconds: call it off the Tk thread).
-        Raises ``ModelError`` if MNIST or the model cannot be loaded."""
+        """Import TensorFlow and load ``base`` and the replay digits in the child, and make
+        the base's pools in memory, so the first ``personalise`` does not wait for them
+        (seconds: call it off the Tk thread). Nothing is written to disk until a teach.
+        Raises ``ModelError`` if the replay digits or the model cannot be loaded."""
         self._ask(("warm", base, options))
 
     def personalise(self, base: str, images: np.ndarray, labels: np.ndarray,
                     out: str | os.PathLike,
-                    options: PersonaliseOptions = PersonaliseOptions()) -> LoadedModel:
-        """Fine-tune bundled model ``base`` on the corrections, save it to ``out``, and keep it
-        loaded in the child as the model ``str(out)`` (``forward`` runs it at once).
+                    options: PersonaliseOptions = PersonaliseOptions(),
+                    folder: str | os.PathLike | None = None) -> LoadedModel:
+        """Fine-tune bundled model ``base`` on the corrections as ``fine-tune`` does
+        (``training.fine_tuning.pipeline``), save it to ``out``, and keep it loaded in the
+        child as the model ``str(out)`` (``forward`` runs it at once).
 
-        ``images``: uint8 (N, 28, 28), ink high; ``labels``: (N,) digits. Raises
-        ``CorrectionConflict`` (a ``ModelError``) if the guard refused the fit, which leaves
-        ``out`` as it was, and ``ModelError`` (unusable corrections, a failed save) in one
-        sentence.
+        ``images``: uint8 (N, 28, 28), ink high; ``labels``: (N,) digits; ``folder``: the
+        corrections' folder, where conflicts are recorded and read (None: neither). Those that
+        conflict with common writing are left out: the metadata's ``left_out`` says which.
+        Raises ``CorrectionConflict`` (a ``ModelError``) if none could be learned, which
+        leaves ``out`` as it was, and ``ModelError`` (unusable corrections, a failed save) in
+        one sentence.
         """
-        return LoadedModel(*self._ask(("personalise", base, images, labels, str(out), options)))
+        folder = None if folder is None else str(folder)
+        return LoadedModel(*self._ask(("personalise", base, images, labels, str(out), options,
+                                       folder)))
 
     def export(self, path: str | os.PathLike) -> None:
         """Make the ONNX copy of the model file ``path`` (about a second); ``ModelError``."""
@@ -134,7 +142,7 @@ class ModelProcess:
             except (EOFError, OSError) as err:
                 raise ModelError(STOPPED) from err
         if status == "conflict":
-            raise CorrectionConflict(*value)
+            raise CorrectionConflict(value)
         if status != "ok":
             raise ModelError(value)
         return value

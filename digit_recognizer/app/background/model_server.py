@@ -3,11 +3,13 @@
 
 It answers the parent's requests over the pipe: load a model and keep it (TensorFlow is imported
 here, never in the window's process), run one, fine-tune the user's personal model on the
-corrections under the guard (``_Teacher``, replaying the digits bundled with the models,
-``core.replay``, so MNIST is never needed nor downloaded), and make a model's ONNX
-copy. A fit the guard refuses is not saved: the reply says which correction conflicts. The
-window's process never imports this module: its imports load OpenCV, and loading a Keras
-model imports TensorFlow.
+corrections (``_Teacher``: the ``fine-tune`` command's own pipeline,
+``training.fine_tuning.pipeline``, replaying the digits bundled with the models,
+``core.datasets.replay``, so MNIST is never needed nor downloaded), and make a model's ONNX copy.
+Corrections that conflict with common writing are left out, and the metadata says which; a
+fine-tuning that can learn none is not saved, and the reply says why. The window's process
+never imports this module: its imports load OpenCV, and loading a Keras model imports
+TensorFlow.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -23,21 +24,19 @@ from typing import Any
 
 import numpy as np
 
-from digit_recognizer.app.personal_model import personal_file, personal_metadata, save_personal
+from digit_recognizer.app.personal_model import not_learned_message, personal_file, save_personal
 from digit_recognizer.app.terminal_log import log_details_to_terminal
-from digit_recognizer.core.catalogue import recorded_threshold
 from digit_recognizer.core.conflicts import CorrectionConflict
 from digit_recognizer.core.datasets.errors import MnistError, ReplayError
 from digit_recognizer.core.datasets.mnist import load_mnist
 from digit_recognizer.core.datasets.replay import load_replay
-from digit_recognizer.core.datasets.sources import dataset_sha256
 from digit_recognizer.core.results import ModelError
-from digit_recognizer.recognition.recognizer import Recognizer, bundled_path, load_keras_file
+from digit_recognizer.recognition.recognizer import Recognizer, bundled_path
 from digit_recognizer.training.export import export_onnx
-from digit_recognizer.training.fine_tuning.files import guard_record
 from digit_recognizer.training.fine_tuning.fine_tune import FineTuneError, Personaliser
+from digit_recognizer.training.fine_tuning.pipeline import fine_tune_corrections
 
-__all__ = ["serve", "base_threshold", "file_stamp"]
+__all__ = ["serve", "file_stamp"]
 
 
 def serve(conn: Connection, models_dir: str | os.PathLike | None) -> None:
@@ -114,19 +113,18 @@ def _predict(models: dict, choice: str, x: np.ndarray) -> tuple[str, object]:
 
 
 class _Teacher:
-    """The child's fine-tuning side: the base models, replay digits and ``Personaliser`` it
-    keeps. The same loaded base and the same replay arrays on every call let the personaliser
-    keep the base's pools from the "warm" request to each teach."""
+    """The child's fine-tuning side: the replay digits and ``Personaliser`` it keeps. The same
+    base file and the same replay arrays on every call let the personaliser keep the base's
+    pools from the "warm" request to each teach."""
 
     def __init__(self, models_dir: str | os.PathLike | None, stamps: dict) -> None:
         self.models_dir, self.stamps = models_dir, stamps
-        self.bases: dict[str, object] = {}
         self.replays: dict[tuple, tuple[tuple[np.ndarray, np.ndarray], int]] = {}
         self.personalisers: dict[str | None, Personaliser] = {}  # by cache folder
 
     def answer(self, models: dict, request: tuple) -> tuple[str, object]:
         """The reply to a "warm", "personalise" or "export" request; errors in one sentence,
-        and a refused fit as ("conflict", what rebuilds its ``CorrectionConflict``)."""
+        and a fine-tuning that learned nothing as ("conflict", its sentence)."""
         try:
             if request[0] == "warm":
                 options = request[2]
@@ -137,7 +135,7 @@ class _Teacher:
                 return "ok", str(export_onnx(request[1]))
             return "ok", self._personalise(models, *request[1:])
         except CorrectionConflict as err:
-            return "conflict", err.args_for_pipe()
+            return "conflict", str(err)
         except MnistError as err:  # MNIST was asked for by name: say where it looked
             return "error", f"MNIST's training digits could not be read for replay: {err}"
         except (ModelError, FineTuneError, ReplayError, OSError) as err:
@@ -146,10 +144,8 @@ class _Teacher:
             traceback.print_exc()
             return "error", f"The model could not learn ({type(err).__name__}: {err})."
 
-    def _base(self, choice: str):
-        if choice not in self.bases:
-            self.bases[choice] = load_keras_file(bundled_path(choice, self.models_dir))
-        return self.bases[choice]
+    def _base(self, choice: str) -> Path:
+        return bundled_path(choice, self.models_dir)
 
     def _personaliser(self, options: Any) -> Personaliser:
         cache_dir = options.cache_dir
@@ -173,30 +169,20 @@ class _Teacher:
         return self.replays[key]
 
     def _personalise(self, models: dict, base: str, images: np.ndarray, labels: np.ndarray,
-                     out: str, options: Any) -> tuple:
-        started = time.monotonic()
+                     out: str, options: Any, folder: str | None = None) -> tuple:
+        """Fine-tune as ``fine-tune`` does, save the model to ``out`` and keep it loaded."""
         replay, held = self._replay(options)
-        guarded = self._personaliser(options).guarded(self._base(base), images, labels,
-                                                      replay=replay, held=held,
-                                                      seed=options.seed)
-        if guarded.model is None:  # the previous personal model stays, on disk and here
-            raise guarded.error()
-        metadata = personal_metadata(base, len(labels), dataset_sha256(images, labels),
-                                     time.monotonic() - started, options.seed,
-                                     base_threshold(base, self.models_dir))
-        metadata |= guard_record(guarded)
-        save_personal(guarded.model, out, metadata)
-        recognizer = Recognizer(_eager_forward(guarded.model), name=metadata["name"],
-                                path=Path(out), metadata=metadata)
+        tuned = fine_tune_corrections(self._personaliser(options), self._base(base), images,
+                                      labels, replay=replay, held=held, folder=folder,
+                                      seed=options.seed, models_dir=self.models_dir)
+        if tuned.model is None:  # the previous personal model stays, on disk and here
+            raise CorrectionConflict(not_learned_message(tuned.refusal(), tuned.left_out))
+        save_personal(tuned.model, out, tuned.metadata)
+        recognizer = Recognizer(_eager_forward(tuned.model), name=tuned.metadata["name"],
+                                path=Path(out), metadata=tuned.metadata)
         models[out] = recognizer  # replaces the model of the previous fine-tuning
         self.stamps[out] = file_stamp(out)
-        return recognizer.name, Path(out), metadata, "keras", ()
-
-
-def base_threshold(base: str, models_dir: str | os.PathLike | None) -> float | None:
-    """The bundled base model's not-a-digit threshold, which its fine-tuned copy keeps: the
-    fine-tuning replays non-digits too, so what is flat for the base stays flat."""
-    return recorded_threshold(bundled_path(base, models_dir))
+        return recognizer.name, Path(out), tuned.metadata, "keras", ()
 
 
 def _eager_forward(model):

@@ -4,9 +4,10 @@
         --extra-data ~/.local/share/digit-recognizer/corrections \\
         --out ~/.local/share/digit-recognizer/my_model.keras
 
-It runs ``files.fine_tune_file`` (how: ``fine_tune``; the guard: ``guard``) and prints what
-the guard did. Problems end it with one line on stderr and exit code 2; a fit the guard
-refuses writes nothing, names the conflicting correction and exits with code 1.
+It runs ``files.fine_tune_file`` (how: ``pipeline``, ``fine_tune``; the guard: ``guard``),
+prints each correction it left out and why, in the words the window uses, and what the guard
+did. Problems end it with one line on stderr and exit code 2; when no correction can be
+learned it writes nothing, says why and exits with code 1.
 """
 
 from __future__ import annotations
@@ -59,18 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        metadata = fine_tune_file(args.model, args.extra_data, args.out, epochs=args.epochs,
-                                  seed=args.seed, data_dir=args.data_dir,
-                                  mnist_test=args.mnist_test,
-                                  cache_dir=None if args.no_cache else args.cache_dir)
+        tuned = fine_tune_file(args.model, args.extra_data, args.out, epochs=args.epochs,
+                               seed=args.seed, data_dir=args.data_dir,
+                               mnist_test=args.mnist_test,
+                               cache_dir=None if args.no_cache else args.cache_dir)
     except (FineTuneError, ModelError, IdxFolderError, MnistError, ReplayError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if metadata["left_out"]:
-        print(f"left out {metadata['left_out']} correction(s) marked as conflicting in "
-              f"{args.extra_data}")
-    if metadata["guard"] == "refused":
-        print(f"nothing written: {metadata['guard_sentence']} ({metadata['seconds']:.0f} s)")
+    metadata = tuned.metadata
+    for left_out in tuned.left_out:  # the same sentences the window says
+        print(f"left out: {left_out.sentence()}")
+    if tuned.model is None:
+        print(f"nothing written: {tuned.refusal()} ({metadata['seconds']:.0f} s)")
         return 1
     test = metadata.get("test_accuracy")
     base = metadata["base_test_accuracy"]

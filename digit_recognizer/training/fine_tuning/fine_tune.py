@@ -4,7 +4,8 @@
         --extra-data ~/.local/share/digit-recognizer/corrections \\
         --out ~/.local/share/digit-recognizer/my_model.keras
 
-    Personaliser(cache_dir=...).guarded(base, images, labels, replay=pair, held=3000)  # window
+    fine_tune_corrections(Personaliser(cache_dir=...), base_file, images, labels,
+                          replay=pair, held=3000, folder=corrections)  # both, ``pipeline``
 
 It starts from the chosen model's weights (``train --extra-data`` retrains from scratch, an hour
 on a CPU) and trains for two short epochs (about 3,300 examples each) on a mix drawn afresh
@@ -39,9 +40,11 @@ points, read every correction and 97% of held-out similar drawings as 1. Adam lo
 on the head and took three times as long on every layer; without the confusable digits it lost
 0.2 points, mostly 7s read as 1.
 
-The window and the command fit under a guard (``guard``): each fit is scored on replay digits
-held out from it, fitted again gently if it lost more than 0.3 points against its base, and
-refused if that loses too. They replay the digits bundled with the models (``core.replay``).
+The window and the command fine-tune through one pipeline (``pipeline``), under a guard
+(``guard``): each fit is scored on replay digits held out from it, fitted again gently if it
+lost more than 0.3 points against its base, or 2 points on one digit class, and refused if that
+loses too; the pipeline then leaves out the corrections to blame and learns the rest. They
+replay the digits bundled with the models (``core.datasets.replay``).
 
 The command (``cli``, ``files``) writes beside ``--out`` (``.h5`` or
 ``.keras``) ``<stem>.json``, the metadata (base model and its SHA-256, the corrections' count
@@ -59,7 +62,12 @@ from pathlib import Path
 import numpy as np
 
 from digit_recognizer.training.fine_tuning.guard import Guarded, guarded_fit
-from digit_recognizer.training.fine_tuning.head import prepare_base, train_head, weights_digest
+from digit_recognizer.training.fine_tuning.head import (
+    prepare_base,
+    save_unsaved_pools,
+    train_head,
+    weights_digest,
+)
 from digit_recognizer.training.fine_tuning.mix import RECIPE, Prepared, Recipe
 
 __all__ = [
@@ -171,11 +179,14 @@ class Personaliser:
         _check_epochs(epochs)
         with self._lock:
             prepared = self._prepare(base, check_replay(replay), held)
+            save_unsaved_pools(prepared)  # a fit happens: now the pools may go to disk
             return fit(prepared, images, labels, epochs=epochs, seed=seed, recipe=self.recipe,
                        verbose=verbose)
 
     def prepare(self, base, replay: tuple[np.ndarray, np.ndarray], held: int = 0) -> Prepared:
-        """Cut ``base`` and cache its pools now (seconds), so the next teach need not."""
+        """Cut ``base`` and make its pools now (seconds), so the next teach need not. Made
+        pools are kept in memory: the first fit writes them to ``cache_dir``, so warming up
+        for a teach that never comes leaves nothing on disk."""
         with self._lock:
             return self._prepare(base, check_replay(replay), held)
 

@@ -19,7 +19,7 @@ import numpy as np
 from digit_recognizer.core.confidence import misread as misread_rows
 from digit_recognizer.core.quiet_tf import import_keras
 from digit_recognizer.core.results import ModelError
-from digit_recognizer.core.scoring import to_model_input
+from digit_recognizer.core.scoring import score_probabilities, to_model_input
 from digit_recognizer.recognition.recognizer import INPUT_SHAPES, OUTPUT_SHAPE, load_keras_file
 from digit_recognizer.training.data.augment import augment_digits
 from digit_recognizer.training.data.outliers import non_digits
@@ -31,10 +31,15 @@ from digit_recognizer.training.fine_tuning.mix import (
     correction_copies,
     epoch_mix,
 )
-from digit_recognizer.training.fine_tuning.pool_cache import load_pools, pool_key, save_pools
+from digit_recognizer.training.fine_tuning.pool_cache import (
+    POOL_ARRAYS,
+    load_pools,
+    pool_key,
+    save_pools,
+)
 
-__all__ = ["head_accuracy", "head_model", "head_start", "make_pools", "prepare_base",
-           "reset_head", "train_head", "trunk_outputs", "weights_digest"]
+__all__ = ["head_model", "head_scores", "head_start", "make_pools", "prepare_base",
+           "reset_head", "save_unsaved_pools", "train_head", "trunk_outputs", "weights_digest"]
 
 
 # Head layers without weights that may sit between the trunk and the first layer that learns.
@@ -58,8 +63,9 @@ def prepare_base(base, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe = R
 
     ``held``: the first ``held`` replay digits are only scored on (``Prepared.held_out``);
     0: ``recipe.held_out_digits`` random ones are set apart from the pool instead.
-    ``cache_dir``: where the trunk's outputs are kept for the next process (``pool_cache``);
-    None: made here and kept in memory only.
+    ``cache_dir``: where the trunk's outputs are kept for the next process (``pool_cache``):
+    read from there now, written there by the first fit (``save_unsaved_pools``); None: made
+    here and kept in memory only.
     """
     keras = import_keras()
     loaded = checked_model(base)
@@ -71,15 +77,27 @@ def prepare_base(base, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe = R
     digest = weights_digest(weights)
     key = pool_key(digest, replay, recipe, pool_seed, held) if cache_dir else None
     pools = load_pools(cache_dir, key) if cache_dir else None
+    unsaved = None
     if pools is None or pools["pool"].shape[1:] != tuple(trunk.outputs[0].shape[1:]):
         pools = make_pools(trunk, loaded, replay, recipe, pool_seed, held)
-        if cache_dir:
-            save_pools(cache_dir, key, pools)
+        unsaved = (cache_dir, key) if cache_dir else None  # written by the first fit
     head = head_model(work, start, recipe)
+    accuracy, per_class = head_scores(head, pools["held_out"], pools["held_out_labels"])
     return Prepared(base=loaded, replay=replay[0], weights=weights, digest=digest, work=work,
-                    start=start, trunk=trunk, head=head, **pools,
-                    base_accuracy=head_accuracy(head, pools["held_out"],
-                                                pools["held_out_labels"]))
+                    start=start, trunk=trunk, head=head, **pools, base_accuracy=accuracy,
+                    base_class_accuracy=per_class, unsaved=unsaved)
+
+
+def save_unsaved_pools(prepared: Prepared) -> None:
+    """Write ``prepared``'s pools to the cache it was given, if they were made, not read.
+
+    Called when a fit uses them, not when they are made: a window that warms up ahead of a
+    teach that never comes writes nothing to the user's disk (about 48 MB for model 2).
+    """
+    if prepared.unsaved is not None:
+        cache_dir, key = prepared.unsaved
+        prepared.unsaved = None
+        save_pools(cache_dir, key, {name: getattr(prepared, name) for name in POOL_ARRAYS})
 
 
 def make_pools(trunk, base, replay: tuple[np.ndarray, np.ndarray], recipe: Recipe,
@@ -129,11 +147,13 @@ def as_head_input(outputs: np.ndarray) -> np.ndarray:
     return outputs.astype(np.float32, copy=False)
 
 
-def head_accuracy(head, outputs: np.ndarray, labels: np.ndarray) -> float:
-    """The share of ``labels`` that ``head`` reads right from the trunk ``outputs``."""
+def head_scores(head, outputs: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """The share of ``labels`` that ``head`` reads right from the trunk ``outputs``, in all
+    and per digit class ((10,) float; 0 for a class with no digits)."""
     keras = import_keras()
     probabilities = keras.ops.convert_to_numpy(head(as_head_input(outputs), training=False))
-    return float(np.mean(probabilities.argmax(axis=1) == labels))
+    scores = score_probabilities(probabilities, np.asarray(labels))
+    return scores["accuracy"], np.asarray(scores["per_class_accuracy"])
 
 
 def checked_model(base):

@@ -9,7 +9,7 @@ trunk outputs and (K, 10) target rows. Why these amounts: ``fine_tune``'s docstr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -72,6 +72,11 @@ class Prepared:
     held_out: np.ndarray  # float16 trunk outputs of replay digits no fit trains on
     held_out_labels: np.ndarray  # (H,) their digits
     base_accuracy: float  # the base's accuracy on them, what a fit is held to (``guard``)
+    # (10,) the base's accuracy on each class of them, what each class is held to
+    base_class_accuracy: np.ndarray = field(default_factory=lambda: np.zeros(10))
+    # (cache folder, key) of pools made here and not yet written there: the first fit writes
+    # them (``head.save_unsaved_pools``); None: read from the cache, or none to write to
+    unsaved: tuple[Any, str] | None = None
 
 
 def correction_copies(total: int, wrong: np.ndarray, epochs: int, recipe: Recipe,
