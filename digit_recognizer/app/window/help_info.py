@@ -23,7 +23,8 @@ __all__ = [
     "shortcut_rows",
 ]
 
-# (event sequences, keys as Help shows them, what they do, the window's method)
+# (event sequences, keys as Help shows them, what they do, the action in the window's table,
+# ``actions.WindowActions``: checked when the window is built)
 SHORTCUTS = (
     (("<Return>", "<KP_Enter>"), "Enter", "Recognize the drawing now", "predict"),
     (("<Escape>", "<Delete>"), "Esc, Delete", "Clear the canvas", "clear"),
