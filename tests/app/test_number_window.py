@@ -238,8 +238,9 @@ def test_a_click_on_the_second_digits_box_teaches_that_digit(app):
     assert bar.prompt.cget("text") == "Digit 2 is really a"
     assert str(panel.confidence_label.cget("text")).startswith("Digit 2: a 2")
     assert panel.number_bars[1].cget("background") == CHOSEN_CHART
-    frames = [item for item in canvas.find_withtag("digit1") if canvas.type(item) == "rectangle"]
-    assert canvas.itemcget(frames[0], "dash") == ""  # drawn solid: the one being corrected
+    [frame] = [item for item in canvas.find_withtag("digit1") if canvas.type(item) == "rectangle"]
+    [mark] = canvas.find_withtag("chosen")  # the one being corrected: framed once more
+    assert frame in canvas.find_enclosed(*canvas.bbox(mark))
     app.files.confirm_teach = lambda *question: True  # the model is sure it is a 2
     button = bar.buttons[3]
     click_with_pointer(app, button, button.winfo_width() / 2, button.winfo_height() / 2)

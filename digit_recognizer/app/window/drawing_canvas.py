@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageTk
 
-from digit_recognizer.app.window.widgets import BOX_COLOUR, INK, PAPER, WARN
+from digit_recognizer.app.window.widgets import ACCENT, BOX_COLOUR, INK, PAPER, WARN
 from digit_recognizer.core.strokes import Stroke
 
 __all__ = ["DrawingCanvas", "Drawing", "CHANGES"]
@@ -132,11 +132,15 @@ class DrawingCanvas(tk.Canvas):
                              tags=(*tags, "pick"))
 
     def mark_box(self, index: int | None) -> None:
-        """Draw digit ``index``'s frame solid and thick (the digit being corrected)."""
-        for item in self.find_withtag("box"):
-            if self.type(item) == "rectangle":
-                chosen = f"digit{index}" in self.gettags(item)
-                self.itemconfigure(item, dash=() if chosen else (4, 2), width=3 if chosen else 2)
+        """Frame digit ``index``'s box once more, solid, in the accent colour: the digit being
+        corrected (None: no digit)."""
+        self.delete("chosen")
+        frames = [item for item in self.find_withtag(f"digit{index}")
+                  if self.type(item) == "rectangle"]
+        if frames:
+            x0, y0, x1, y1 = self.coords(frames[0])
+            self.create_rectangle(x0 - 3, y0 - 3, x1 + 3, y1 + 3, outline=ACCENT, width=2,
+                                  tags="chosen")
 
     def picked_box(self, x: float, y: float) -> int | None:
         """The digit whose box's label is at (x, y), or None."""
@@ -147,7 +151,7 @@ class DrawingCanvas(tk.Canvas):
         return None
 
     def remove_boxes(self) -> None:
-        self.delete("box")
+        self.delete("box", "chosen")
         self.configure(cursor="pencil")
 
     def _image_to_canvas(self, shape: tuple[int, ...] | None) -> tuple[float, float, float]:
@@ -209,7 +213,7 @@ class DrawingCanvas(tk.Canvas):
 
     def _redraw(self) -> None:
         """Draw the current state from scratch at the current size."""
-        self.delete("stroke", "photo", "box")
+        self.delete("stroke", "photo", "box", "chosen")
         self._photo = None
         if self.drawing.image is not None and self.drawing.preview is not None:
             preview = self.drawing.preview.copy()
