@@ -144,6 +144,7 @@ def test_a_number_longer_than_the_charts_pages_on_a_click_of_their_caption(app):
 def test_f1_says_how_to_write_a_number(app):
     rows = dict(app_shortcut_rows(app))
     assert "Numbers" in rows and "decimal point" in " ".join(a for _, a in app_shortcut_rows(app))
+    assert "To correct one digit, click its chart" in " ".join(a for _, a in app_shortcut_rows(app))
 
 
 def app_shortcut_rows(app: DigitRecognizerApp) -> list[tuple[str, str]]:
