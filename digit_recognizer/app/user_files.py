@@ -95,7 +95,7 @@ class UserFiles:
 
     def teach(self, digit: int) -> None:
         """Save the answer's 28x28 input as a sample of ``digit`` (the user's correction); in
-        number mode, the input of the digit chosen by a click on its box."""
+        number mode, the input of the digit chosen by a click (``pick_digit``)."""
         answering = self.answering
         why_not = answering.why_not_teach(model_loaded=True)  # no model: no input either
         if why_not is not None:
@@ -113,8 +113,8 @@ class UserFiles:
             self.say(f"Saving{which} as a {digit}…")
 
     def pick_digit(self, index: int) -> None:
-        """A click on the box (or chart) of digit ``index`` of the number shown: teaching
-        corrects that digit now."""
+        """A click on the chart, or the box's label, of digit ``index`` of the number shown:
+        teaching corrects that digit now."""
         if self.answering.choose(index):
             read = self.answering.current_result
             what = "no digit" if read.not_a_digit else f"a {read.digit}"
