@@ -3,6 +3,10 @@
 Every request carries a serial number and the drawing's epoch. An answer is shown only if it
 is newer than the one on screen and its drawing is still there (Clear, Undo, Redo and an
 opened image start a new epoch), so a slow answer never replaces a newer one.
+
+What teaching takes is here too: the answer's 28x28 input, or in number mode that of the digit
+the user chose by clicking its chart or its box's label (``choose``); ``why_not_teach`` says, in a few
+words, why there is nothing to teach yet.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from digit_recognizer.app.background.job_results import Predicted, Request
 from digit_recognizer.app.background.worker import Worker
 from digit_recognizer.app.window.answer_panel import closest_guess, describe, is_sure
 from digit_recognizer.app.window.main_window import MainWindow
+from digit_recognizer.app.window.toolbar import TEACH_PROMPT
 from digit_recognizer.core.results import (
     NOT_A_DIGIT,
     NOT_A_DIGIT_MARK,
@@ -23,10 +28,24 @@ from digit_recognizer.core.results import (
     Recognition,
 )
 
-__all__ = ["Answering", "IMAGE_UNDO", "LIVE_INTERVAL_MS", "answer_message", "result_message"]
+__all__ = ["Answering", "IMAGE_UNDO", "LIVE_INTERVAL_MS", "PICK_A_DIGIT", "WHY_NOT_TEACH",
+           "answer_message", "result_message"]
 
 LIVE_INTERVAL_MS = 100  # answer refresh while the pen moves
 IMAGE_UNDO = "Ctrl+Z brings the image back."
+# Why the teach buttons are greyed out: a few words in the prompt's place (each fits the room
+# of "Wrong? It is really a"), and the tooltip's sentence.
+PICK_A_DIGIT = "Click a digit's chart"  # number mode, before a digit is chosen
+WHY_NOT_TEACH = {
+    "Wait for the model": "Teaching waits until a model is loaded.",
+    "Draw a digit first": "Draw a digit; if the answer is wrong, press the digit it really is "
+                          "(or Ctrl+digit) to teach it.",
+    "Wait for the answer": "Teaching saves the drawing as the model read it: wait for the "
+                           "answer.",
+    PICK_A_DIGIT: "In number mode, a teach corrects one digit: click its chart, or the digit "
+                  "written at its box's corner on the paper, then press the digit it really is.",
+}
+TEACH_TIP = "Teach: {} really this digit (Ctrl+0 … Ctrl+9); Undo takes it back."
 
 
 class Answering:
@@ -37,8 +56,13 @@ class Answering:
         self.serial = 0  # of the latest request
         self.epoch = 0  # of the drawing on the paper
         self.shown_serial = -1  # of the answer on screen
-        self.current_input: np.ndarray | None = None  # the 28x28 input behind the answer
-        self.current_result: Recognition | None = None  # that answer, while one digit is shown
+        # What a teach takes: the 28x28 input behind the answer (in number mode, the chosen
+        # digit's) and that answer
+        self.current_input: np.ndarray | None = None
+        self.current_result: Recognition | None = None
+        self.number: NumberRecognition | None = None  # the number shown, in number mode
+        self.chosen: int | None = None  # the digit of it being corrected (0-based)
+        self._chosen_on: object | None = None  # the drawing it was chosen on
         self._live_after: str | None = None
 
     @property
@@ -83,15 +107,60 @@ class Answering:
         self.window.canvas.remove_boxes()
         if isinstance(result, NumberRecognition):
             self.window.answer.show_number(result)
-            self.current_input, self.current_result = None, None
             boxes = [(d.box, NOT_A_DIGIT_MARK if d.not_a_digit else str(d.digit), is_sure(d))
                      for d in result.digits]
             shape = request.photo.shape if request.photo is not None else None
             self.window.canvas.show_boxes(boxes, shape, font=self.window.mid_font)
+            chosen = self.chosen if self._choice_holds() else None
+            self.number, self.current_input, self.current_result = result, None, None
+            if chosen is None or not self.choose(chosen):
+                self.chosen = None
         else:
             self.window.answer.show_digit(result)
             self.current_input, self.current_result = result.input, result
+            self.number = self.chosen = None
         return True
+
+    def choose(self, index: int) -> bool:
+        """Make digit ``index`` (0-based) of the number shown the one a teach corrects: its
+        box marked, its reading in the panel. False if there is no such digit."""
+        if self.number is None or not 0 <= index < len(self.number.digits):
+            return False
+        digit = self.number.digits[index]
+        self.chosen, self._chosen_on = index, self.window.canvas.drawing
+        self.current_input, self.current_result = digit.input, digit
+        self.window.canvas.mark_box(index)
+        self.window.answer.show_chosen(index)
+        return True
+
+    def _choice_holds(self) -> bool:
+        # A choice lasts while its drawing is on the paper: re-read after a teach, the same
+        # digit stays chosen; a new stroke, Undo or Clear ends it.
+        return self.chosen is not None and self.window.canvas.drawing is self._chosen_on
+
+    def why_not_teach(self, model_loaded: bool) -> str | None:
+        """Why the drawing cannot be taught now, in a few words; None when it can."""
+        if not model_loaded:
+            return "Wait for the model"
+        if self.window.canvas.drawing.empty:
+            return "Draw a digit first"
+        if not self.up_to_date:
+            return "Wait for the answer"
+        if self.window.number_mode and not self._choice_holds():
+            return PICK_A_DIGIT
+        if self.current_input is None:
+            return "Wait for the answer"
+        return None
+
+    def offer_teaching(self, model_loaded: bool) -> None:
+        """Offer the teach buttons if there is something to teach, else grey them out and say
+        why; for a number, they name the digit they correct."""
+        why_not = self.why_not_teach(model_loaded)
+        digit = f"digit {self.chosen + 1}" if self.chosen is not None else None
+        prompt = f"{digit.capitalize()} is really a" if digit else TEACH_PROMPT
+        tip = WHY_NOT_TEACH[why_not] if why_not else TEACH_TIP.format(
+            f"{digit} is" if digit else "the drawing is")
+        self.window.teach_bar.enable(why_not, prompt, tip)
 
     def drop(self, request: Request) -> bool:
         """A request that failed: clear its answer if it is the current one; True if so."""
@@ -104,6 +173,7 @@ class Answering:
     def show_nothing(self) -> None:
         self.window.answer.show_nothing()
         self.current_input, self.current_result = None, None
+        self.number = self.chosen = None
         self.window.canvas.remove_boxes()
 
     def _live_update(self) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from tkinter import filedialog, messagebox
 from typing import Callable
 
+from digit_recognizer.app.action_table import window_actions
 from digit_recognizer.app.answering import IMAGE_UNDO, Answering, answer_message
 from digit_recognizer.app.background.engine import Engine
 from digit_recognizer.app.background.file_jobs import count_job, save_settings_job
@@ -59,6 +60,7 @@ from digit_recognizer.app.user_files import FILE_JOBS, PersonalTeaching, UserFil
 from digit_recognizer.app.window import dialogs
 from digit_recognizer.app.window.help_info import about_lines, shortcut_rows
 from digit_recognizer.app.window.main_window import MainWindow, geometry_option
+from digit_recognizer.app.window.toolbar import ToolbarChanges
 from digit_recognizer.app.window.wording import DRAW_FIRST
 from digit_recognizer.core.catalogue import DEFAULT_CHOICE, MODELS_DIR
 from digit_recognizer.training.fine_tuning.pool_cache import default_cache_dir
@@ -106,8 +108,10 @@ class DigitRecognizerApp:
         self.closed = self._mapped = False
         root.title(TITLE)
         s = self.settings
-        self.window = MainWindow(root, self, model=s.model, brush=s.brush,
-                                 number_mode=s.number_mode, live=s.live, models_dir=self.models_dir)
+        changes = ToolbarChanges(self.brush_changed, self.number_mode_changed, self.live_changed)
+        self.window = MainWindow(root, drawing_changed=self.drawing_changed, changes=changes,
+                                 model=s.model, brush=s.brush, number_mode=s.number_mode,
+                                 live=s.live, models_dir=self.models_dir)
         self.models = ModelChoice(self)
         self.answering = Answering(self.window, self.model_worker, self.engine)
         self.teaching = PersonalTeaching(self, teacher)
@@ -115,6 +119,7 @@ class DigitRecognizerApp:
         self.files = UserFiles(self.window, self.io_worker, self.answering, self.corrections,
                                self.say, lambda title, text: self.show_error(title, text),
                                self.teaching, self.taking_back)
+        self.window.connect(window_actions(self))  # every part is there to act now
         self.trace = StartupTrace(root, trace, lambda: "ready" if self.recognizer else "loading")
         self.set_state("loading", "Loading the model… you can draw meanwhile.")
         root.protocol("WM_DELETE_WINDOW", self.quit)
@@ -142,9 +147,7 @@ class DigitRecognizerApp:
         w.status.offer_undo(self.taking_back.available)  # a link: a teach is taken back
         w.toolbar.enable(undo=w.canvas.can_undo or self.taking_back.available,
                          redo=w.canvas.can_redo, clear=not w.canvas.drawing.empty)
-        w.teach_bar.enable(self.recognizer is not None and not w.number_mode
-                           and self.answering.current_input is not None
-                           and self.answering.up_to_date)
+        self.answering.offer_teaching(model_loaded=self.recognizer is not None)
         w.status.set_model(self.recognizer.name if self.recognizer else "no model")
 
     def say(self, message: str, details: str | None = None, tone: str = "info") -> None:
@@ -280,10 +283,6 @@ class DigitRecognizerApp:
         """Load ``choice`` ('model1', 'model2', 'both' or a file path) in the background."""
         self.taking_back.forget()  # another model chosen: Undo no longer takes a teach back
         self.models.select(choice)
-
-    def open_model_file(self) -> None:
-        """Model ▸ Open model file…: any compatible .h5 or .keras file."""
-        self.models.open_file()
 
     def use_model(self, loaded: Loaded) -> None:
         """Make ``loaded`` the model in use: the menu's mark, the settings."""

@@ -77,6 +77,12 @@ class TakingBack:
 
     # -- Undo ----------------------------------------------------------------------------------
 
+    def undo(self) -> None:
+        """Undo (Ctrl+Z, the Undo button, the status bar's link): the last teach if it was the
+        last action, else the paper's last change (a stroke, Clear, an opened image)."""
+        if not self.take_back():
+            self.app.window.canvas.undo()
+
     def take_back(self) -> bool:
         """Undo, if the last action was a teach: take it back; False if it was not."""
         if not self.available:

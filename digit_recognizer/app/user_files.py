@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from PIL import Image
 
-from digit_recognizer.app.answering import Answering
+from digit_recognizer.app.answering import PICK_A_DIGIT, WHY_NOT_TEACH, Answering
 from digit_recognizer.app.background.file_jobs import (
     count_job,
     open_image_job,
@@ -38,6 +38,7 @@ from digit_recognizer.app.personal_model import (
     set_aside,
 )
 from digit_recognizer.app.teaching import fine_tune_command
+from digit_recognizer.app.teaching_view import TeachingHost
 from digit_recognizer.app.window.dialogs import StartFolder, ask_yes_no, return_focus
 from digit_recognizer.app.window.main_window import MainWindow
 from digit_recognizer.app.window.wording import DRAW_FIRST, plural
@@ -93,12 +94,13 @@ class UserFiles:
             self.worker.submit("save", partial(save_png_job, image, Path(path)))
 
     def teach(self, digit: int) -> None:
-        """Save the answer's 28x28 input as a sample of ``digit`` (the user's correction)."""
+        """Save the answer's 28x28 input as a sample of ``digit`` (the user's correction); in
+        number mode, the input of the digit chosen by a click (``pick_digit``)."""
         answering = self.answering
-        if self.window.number_mode:
-            self.say("Teaching works on one digit: turn number mode off.")
-        elif answering.current_input is None or not answering.up_to_date:
+        why_not = answering.why_not_teach(model_loaded=True)  # no model: no input either
+        if why_not is not None:
             self.say(DRAW_FIRST if self.window.canvas.drawing.empty
+                     else WHY_NOT_TEACH[PICK_A_DIGIT] if why_not == PICK_A_DIGIT
                      else "Wait for the answer, then teach.")
         elif self._confirmed(answering.current_result, digit):
             self._teach_serial += 1  # every sample counts: distinct job kinds never replace
@@ -107,7 +109,17 @@ class UserFiles:
                 teach_job, image, digit, self.corrections))
             if self.taking_back is not None:
                 self.taking_back.started(image)
-            self.say(f"Saving as a {digit}…")
+            which = f" digit {answering.chosen + 1}" if answering.chosen is not None else ""
+            self.say(f"Saving{which} as a {digit}…")
+
+    def pick_digit(self, index: int) -> None:
+        """A click on the chart, or the box's label, of digit ``index`` of the number shown:
+        teaching corrects that digit now."""
+        if self.answering.choose(index):
+            read = self.answering.current_result
+            what = "no digit" if read.not_a_digit else f"a {read.digit}"
+            self.say(f"Digit {index + 1} reads as {what}. If it is another, press that digit "
+                     "below (or Ctrl+digit).")
 
     def _confirmed(self, result: Any, digit: int) -> bool:
         """Whether to teach ``digit`` for the answer ``result``: asked first when the model is
@@ -198,12 +210,13 @@ class PersonalTeaching:
     """The personal model on the window's side: its menu entry, the fine-tuning after each
     correction, and "Forget my corrections…".
 
-    ``app`` is the ``gui.DigitRecognizerApp``; the fine-tuning runs on its model worker
+    ``app`` is the ``gui.DigitRecognizerApp``, seen through ``teaching_view.TeachingHost``;
+    the fine-tuning runs on its model worker
     (``Engine.personalise``), and warming up and the ONNX copy on a worker of their own
     (``teacher``: ``model_loading.ModelLoader``), so drawing and answers go on meanwhile.
     """
 
-    def __init__(self, app: Any, teacher: Any | None) -> None:
+    def __init__(self, app: TeachingHost, teacher: Any | None) -> None:
         """Without a ``teacher`` it does nothing: teaching only saves the corrections."""
         self.app, self.teacher, self.enabled = app, teacher, teacher is not None
         self.path = personal_path(app.corrections)

@@ -1,6 +1,7 @@
 """Number mode in the real window: numbers written with real pointer events (xdotool on the
 virtual display) and with Tk's own events, read from the strokes as they were written; what
-the status bar, the boxes and the charts say; Undo regroups. The bundled models read them.
+the status bar, the boxes and the charts say; Undo regroups; a digit chosen by a click on its
+box is taught as a correction, and greyed teach buttons say why. The bundled models read them.
 
     MNIST_DIR=../shared/data/mnist python -m pytest tests/app/test_number_window.py -q
 """
@@ -14,8 +15,12 @@ from pathlib import Path
 
 import pytest
 
+import numpy as np
+
+from digit_recognizer.app.answering import PICK_A_DIGIT, WHY_NOT_TEACH
 from digit_recognizer.app.gui import DigitRecognizerApp
-from digit_recognizer.app.window.answer_panel import MAX_CHARTS
+from digit_recognizer.app.teaching import read_corrections, to_uint8_image
+from digit_recognizer.app.window.answer_panel import CHOSEN_CHART, MAX_CHARTS
 from digit_recognizer.devtools.handwriting import WrittenPage, write
 from digit_recognizer.devtools.window_driver import draw, settle, shown
 from digit_recognizer.devtools.window_driver import pump_until as wait_until
@@ -43,7 +48,8 @@ def loader():
 
 @pytest.fixture
 def app(open_window, loader, tmp_path, monkeypatch) -> DigitRecognizerApp:
-    """A window in number mode, its model loaded and ready."""
+    """A window in number mode, its model loaded and ready; it saves corrections in
+    ``tmp_path / "corrections"`` (no personal model: none is fitted)."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     window = open_window(loader, models_dir=MODELS_DIR, corrections=tmp_path / "corrections",
@@ -138,6 +144,7 @@ def test_a_number_longer_than_the_charts_pages_on_a_click_of_their_caption(app):
 def test_f1_says_how_to_write_a_number(app):
     rows = dict(app_shortcut_rows(app))
     assert "Numbers" in rows and "decimal point" in " ".join(a for _, a in app_shortcut_rows(app))
+    assert "To correct one digit, click its chart" in " ".join(a for _, a in app_shortcut_rows(app))
 
 
 def app_shortcut_rows(app: DigitRecognizerApp) -> list[tuple[str, str]]:
@@ -157,3 +164,102 @@ def app_shortcut_rows(app: DigitRecognizerApp) -> list[tuple[str, str]]:
         i += 1
     top.destroy()
     return rows
+
+
+# -- correcting one digit of a number ----------------------------------------------------------
+
+
+def click_with_pointer(app: DigitRecognizerApp, widget, x: float, y: float,
+                       click: bool = True) -> None:
+    """A real click (xdotool) at (x, y) in ``widget`` (``click`` False: the pointer only moves
+    there), the window's loop running meanwhile; its events may still be on their way when
+    this returns."""
+    app.root.update()
+    screen = (str(round(widget.winfo_rootx() + x)), str(round(widget.winfo_rooty() + y)))
+    done = threading.Event()
+
+    def move() -> None:
+        try:
+            subprocess.run(["xdotool", "mousemove", *screen, *(["click", "1"] if click else [])],
+                           check=True, timeout=30, env={**os.environ})
+        finally:
+            done.set()
+
+    threading.Thread(target=move, daemon=True).start()
+    wait_until(app, lambda: done.is_set(), timeout=30)
+
+
+def box_label(app: DigitRecognizerApp, index: int) -> tuple[float, float]:
+    """The middle of digit ``index``'s label (the digit written at its box's corner)."""
+    canvas = app.window.canvas
+    [label] = [item for item in canvas.find_withtag(f"digit{index}")
+               if canvas.type(item) == "text"]
+    x0, y0, x1, y1 = canvas.bbox(label)
+    return (x0 + x1) / 2, (y0 + y1) / 2
+
+
+def teach_buttons_on(app: DigitRecognizerApp) -> bool:
+    return all(not button.instate(["disabled"]) for button in app.window.teach_bar.buttons)
+
+
+def test_greyed_teach_buttons_say_why(app):
+    bar = app.window.teach_bar
+    assert not teach_buttons_on(app)
+    assert bar.prompt.cget("text") == bar.reason == "Draw a digit first"
+    draw(app, page_of("72").fractions())
+    settle(app)
+    assert shown(app) == "72" and not teach_buttons_on(app)
+    assert bar.prompt.cget("text") == bar.reason == PICK_A_DIGIT
+    bar.buttons[5].invoke()  # a disabled button does nothing; Ctrl+5 says how instead
+    app.window.canvas.focus_force()
+    app.window.canvas.event_generate("<Control-Key-5>")
+    app.root.update()
+    assert app.window.status.text == WHY_NOT_TEACH[PICK_A_DIGIT] == bar.tip
+    button = bar.buttons[5]  # the pointer resting on a greyed button: the tooltip says it too
+    click_with_pointer(app, button, button.winfo_width() / 2, button.winfo_height() / 2,
+                       click=False)
+    wait_until(app, lambda: bar.tooltip.top is not None, timeout=10)
+    [tip] = bar.tooltip.top.winfo_children()
+    assert tip.cget("text") == WHY_NOT_TEACH[PICK_A_DIGIT]
+    assert read_corrections(app.corrections).labels.tolist() == []
+
+
+def test_a_click_on_the_second_digits_box_teaches_that_digit(app):
+    """Written and clicked with real pointer events; the correction is that digit's own
+    28x28 input, the one the number reader classified, with the label taught."""
+    write_with_pointer(app, page_of("72"))
+    settle(app)
+    assert shown(app) == "72"
+    number = app.answering.number
+    canvas, bar, panel = app.window.canvas, app.window.teach_bar, app.window.answer
+    click_with_pointer(app, canvas, *box_label(app, 1))
+    wait_until(app, lambda: app.answering.chosen == 1, timeout=10)
+    assert teach_buttons_on(app)
+    assert len(canvas.drawing.strokes) == len(page_of("72").fractions())  # no stroke added
+    assert bar.prompt.cget("text") == "Digit 2 is really a"
+    assert str(panel.confidence_label.cget("text")).startswith("Digit 2: a 2")
+    assert panel.number_bars[1].cget("background") == CHOSEN_CHART
+    [frame] = [item for item in canvas.find_withtag("digit1") if canvas.type(item) == "rectangle"]
+    [mark] = canvas.find_withtag("chosen")  # the one being corrected: framed once more
+    assert frame in canvas.find_enclosed(*canvas.bbox(mark))
+    app.files.confirm_teach = lambda *question: True  # the model is sure it is a 2
+    button = bar.buttons[3]
+    click_with_pointer(app, button, button.winfo_width() / 2, button.winfo_height() / 2)
+    wait_until(app, lambda: len(read_corrections(app.corrections)) == 1, timeout=30)
+    saved = read_corrections(app.corrections)
+    assert saved.labels.tolist() == [3]
+    assert np.array_equal(saved.images[0], to_uint8_image(number.digits[1].input))
+    wait_until(app, lambda: bar.count_label.cget("text") == "1 correction saved", timeout=30)
+
+
+def test_a_digits_chart_chooses_it_and_a_new_stroke_ends_the_choice(app):
+    draw(app, page_of("72").fractions())
+    settle(app)
+    chart = app.window.answer.number_bars[0]
+    click_with_pointer(app, chart, chart.winfo_width() / 2, chart.winfo_height() / 2)
+    wait_until(app, lambda: app.answering.chosen == 0, timeout=10)
+    assert teach_buttons_on(app)
+    assert app.window.teach_bar.prompt.cget("text") == "Digit 1 is really a"
+    draw(app, [[(0.1, 0.9), (0.2, 0.9)]])  # a stroke under the number: another drawing
+    settle(app)
+    assert app.answering.chosen is None and not teach_buttons_on(app)

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from digit_recognizer.app.gui import DigitRecognizerApp
-from digit_recognizer.app.teaching import read_corrections
+from digit_recognizer.app.teaching import read_corrections, to_uint8_image
+from digit_recognizer.devtools.handwriting import write
 from digit_recognizer.devtools.window_driver import draw, pump_until
 
 wait_until = partial(pump_until, timeout=120.0)
@@ -145,3 +146,34 @@ def test_after_a_new_stroke_ctrl_z_takes_back_the_stroke_not_the_teach(app, data
     assert len(app.window.canvas.strokes_in_pixels()) == 1
     assert len(read_corrections(data / "corrections")) == 1
     assert app.teaching.model is not None and app.teaching.model.corrections == 1
+
+
+def test_in_number_mode_a_digit_is_taught_the_number_reread_and_ctrl_z_takes_it_back(app, data):
+    """Issue 27: the digit chosen by a click on its chart is what is taught and learned; the
+    number is read again by the model that learned it, the digit still chosen; Ctrl+Z takes
+    the teach back as after a single digit's."""
+    app.window.toolbar.number_check.invoke()
+    draw(app, write("72", height=80).fractions())
+    assert answered(app) == "72"
+    app.window.answer.number_bars[1].event_generate("<Button-1>")  # the 2's chart
+    app.root.update()
+    assert app.answering.chosen == 1
+    second = app.answering.number.digits[1].input
+    read = app.answering.shown_serial
+    app.window.canvas.focus_force()
+    app.window.canvas.event_generate("<Control-Key-3>")  # it is really a 3, says the user
+    wait_until(app, lambda: not app.teaching.learning and app.teaching.model is not None
+               and app.teaching.model.corrections == 1
+               and app.answering.up_to_date and not app.model_worker.busy)
+    saved = read_corrections(data / "corrections")
+    assert saved.labels.tolist() == [3]
+    assert (saved.images[0] == to_uint8_image(second)).all()
+    assert app.answering.shown_serial > read  # read again, by the model that learned it
+    assert app.active_choice == str(app.teaching.path)
+    assert app.answering.chosen == 1 and app.window.status.offers_undo
+    ctrl_z(app)
+    wait_until(app, lambda: app.window.status.text.startswith("Took back: this is a 3")
+               and app.answering.up_to_date and not app.model_worker.busy)
+    assert len(read_corrections(data / "corrections")) == 0
+    assert app.teaching.model is None and app.active_choice != str(app.teaching.path)
+    assert len(app.window.canvas.drawing.strokes) == len(write("72", height=80).fractions())

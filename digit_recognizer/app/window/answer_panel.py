@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 import tkinter as tk
+from functools import partial
 from tkinter import font as tkfont
 from tkinter import ttk
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageTk
@@ -21,6 +23,7 @@ from digit_recognizer.app.window.widgets import (
     ACCENT,
     BARS_WIDTH,
     INK,
+    PAPER,
     WARN,
     ProbabilityBars,
     model_view_image,
@@ -47,6 +50,7 @@ MID_FONT_SIZE = 13  # the confidence line
 MESSAGE_FONT_SIZE = 18  # a word in the digit's place
 MAX_CHARTS = 6  # per-digit charts shown at once for a number; a click on the caption pages on
 CAPTION_TEXT = "#555"
+CHOSEN_CHART = "#e4edfb"  # the background of the chart of the digit being corrected
 
 
 def describe(probabilities: np.ndarray) -> tuple[str, bool]:
@@ -172,6 +176,10 @@ class AnswerPanel(ttk.Frame):
         self.charts_frame.grid(row=3, column=0, columnspan=2, sticky="nsew")
         self.charts_frame.grid_remove()
         self._charts = [DigitChart(self.charts_frame, self.scale) for _ in range(MAX_CHARTS)]
+        for place, chart in enumerate(self._charts):
+            chart.bind("<Button-1>", partial(self._on_chart_click, place))
+        self.pick: Callable[[int], object] | None = None  # told of a click on digit i's chart
+        self._shown_number: NumberRecognition | None = None
         self.number_bars: list[DigitChart] = []
         self._charts_gridded = 0
         self._number: list[Recognition] = []  # the number whose charts are shown
@@ -200,6 +208,7 @@ class AnswerPanel(ttk.Frame):
         if not number.digits:
             self.show_nothing()
             return
+        self._shown_number = number
         count = len(number.digits)
         strangers = sum(digit.not_a_digit for digit in number.digits)
         if strangers:  # the "?" in the number says which parts
@@ -211,6 +220,32 @@ class AnswerPanel(ttk.Frame):
                               number.confidence >= confidence.LOW_CONFIDENCE)
         self._show_charts(number.digits)
         self._show_view([digit.input for digit in number.digits])
+
+    def show_chosen(self, index: int | None) -> None:
+        """Single out digit ``index`` (0-based) of the number shown, the one being corrected:
+        its chart tinted, its reading under the number, only its input in the model's view.
+        None: back to the whole number."""
+        number = self._shown_number
+        if number is None or index is None or not 0 <= index < len(number.digits):
+            if number is not None and number.digits:
+                self.show_number(number)
+            return
+        digit = number.digits[index]
+        if digit.not_a_digit:
+            reading, sure = f"not a digit\n{closest_guess(digit)}", False
+        else:
+            words, sure = describe(digit.probabilities)
+            reading = f"a {digit.digit}\n{words}"
+        self.confidence_label.configure(text=f"Digit {index + 1}: {reading}",
+                                        foreground="#222" if sure else WARN)
+        for place, chart in enumerate(self.number_bars):
+            chosen = self._first_chart + place == index
+            chart.configure(background=CHOSEN_CHART if chosen else PAPER)
+        self._show_view([digit.input])
+
+    def _on_chart_click(self, place: int, _event: tk.Event) -> None:
+        if self.pick is not None and place < len(self.number_bars):
+            self.pick(self._first_chart + place)
 
     def show_message(self, text: str) -> None:
         """A short word or two in the digit's place (e.g. "blank"), and nothing else."""
@@ -283,7 +318,7 @@ class AnswerPanel(ttk.Frame):
         self.bars.show(probabilities, sure, closest)
         self.bars.grid()
         self.charts_frame.grid_remove()
-        self.number_bars, self._number = [], []
+        self.number_bars, self._number, self._shown_number = [], [], None
         self.bars_caption.configure(text="Probabilities", cursor="")
 
     def next_charts(self) -> None:
@@ -303,6 +338,7 @@ class AnswerPanel(ttk.Frame):
         self._layout_charts(len(shown))
         for chart, digit in zip(self._charts, shown):
             chart.show_recognition(digit)
+            chart.configure(background=PAPER, cursor="hand2")
         self.number_bars = self._charts[:len(shown)]
         self.bars.grid_remove()
         self.charts_frame.grid()

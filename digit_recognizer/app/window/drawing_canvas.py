@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageTk
 
-from digit_recognizer.app.window.widgets import BOX_COLOUR, INK, PAPER, WARN
+from digit_recognizer.app.window.widgets import ACCENT, BOX_COLOUR, INK, PAPER, WARN
 from digit_recognizer.core.strokes import Stroke
 
 __all__ = ["DrawingCanvas", "Drawing", "CHANGES"]
@@ -56,6 +56,9 @@ class DrawingCanvas(tk.Canvas):
         self._pen: Stroke | None = None  # the stroke being drawn, in fractions
         self._photo: ImageTk.PhotoImage | None = None
         self._hint = self.create_text(side / 2, side / 2, fill="#b0b0b0", text=hint, font=font)
+        self.pick: Callable[[int], object] | None = None  # told of a click on digit i's box
+        self.tag_bind("pick", "<Enter>", lambda _event: self.configure(cursor="hand2"))
+        self.tag_bind("pick", "<Leave>", lambda _event: self.configure(cursor="pencil"))
         self.bind("<ButtonPress-1>", self._on_press)
         self.bind("<B1-Motion>", self._on_motion)
         self.bind("<ButtonRelease-1>", self._on_release)
@@ -112,19 +115,44 @@ class DrawingCanvas(tk.Canvas):
 
     def show_boxes(self, boxes: Sequence[tuple[tuple[int, int, int, int], str, bool]],
                    image_shape: tuple[int, ...] | None, font: object = None) -> None:
-        """Frame each ``(box, label, sure)``; boxes are in the recognised image's pixels."""
+        """Frame each ``(box, label, sure)``; boxes are in the recognised image's pixels.
+
+        A click on a box's label (the digit at its corner) is no stroke: it tells ``pick``
+        which digit, to correct it. The frame and the inside stay paper: a digit's next stroke
+        (a 4's second, a 5's bar) and a decimal point begin there.
+        """
         self.remove_boxes()
         factor, dx, dy = self._image_to_canvas(image_shape)
-        for (x, y, w, h), label, sure in boxes:
+        for index, ((x, y, w, h), label, sure) in enumerate(boxes):
             x, y, w, h = x * factor + dx, y * factor + dy, w * factor, h * factor
-            colour = BOX_COLOUR if sure else WARN
+            colour, tags = BOX_COLOUR if sure else WARN, ("box", f"digit{index}")
             self.create_rectangle(x - 4, y - 4, x + w + 4, y + h + 4, outline=colour, width=2,
-                                  dash=(4, 2), tags="box")
+                                  dash=(4, 2), tags=tags)
             self.create_text(x - 2, y - 6, anchor="sw", text=label, fill=colour, font=font,
-                             tags="box")
+                             tags=(*tags, "pick"))
+
+    def mark_box(self, index: int | None) -> None:
+        """Frame digit ``index``'s box once more, solid, in the accent colour: the digit being
+        corrected (None: no digit)."""
+        self.delete("chosen")
+        frames = [item for item in self.find_withtag(f"digit{index}")
+                  if self.type(item) == "rectangle"]
+        if frames:
+            x0, y0, x1, y1 = self.coords(frames[0])
+            self.create_rectangle(x0 - 3, y0 - 3, x1 + 3, y1 + 3, outline=ACCENT, width=2,
+                                  tags="chosen")
+
+    def picked_box(self, x: float, y: float) -> int | None:
+        """The digit whose box's label is at (x, y), or None."""
+        for item in self.find_overlapping(x, y, x, y):
+            tags = self.gettags(item)
+            if "pick" in tags:
+                return next(int(tag[5:]) for tag in tags if tag.startswith("digit"))
+        return None
 
     def remove_boxes(self) -> None:
-        self.delete("box")
+        self.delete("box", "chosen")
+        self.configure(cursor="pencil")
 
     def _image_to_canvas(self, shape: tuple[int, ...] | None) -> tuple[float, float, float]:
         """(factor, dx, dy) from the recognised image's pixels to the canvas's."""
@@ -137,6 +165,10 @@ class DrawingCanvas(tk.Canvas):
     # -- pointer events ------------------------------------------------------------------------
 
     def _on_press(self, event: tk.Event) -> None:
+        picked = self.picked_box(event.x, event.y) if self.pick is not None else None
+        if picked is not None:
+            self.pick(picked)
+            return
         self.remove_boxes()
         kept = self.drawing.strokes if self.drawing.image is None else ()
         self._pen = Stroke(self.brush(), [(event.x / self.side, event.y / self.side)])
@@ -181,7 +213,7 @@ class DrawingCanvas(tk.Canvas):
 
     def _redraw(self) -> None:
         """Draw the current state from scratch at the current size."""
-        self.delete("stroke", "photo", "box")
+        self.delete("stroke", "photo", "box", "chosen")
         self._photo = None
         if self.drawing.image is not None and self.drawing.preview is not None:
             preview = self.drawing.preview.copy()

@@ -23,7 +23,8 @@ __all__ = [
     "shortcut_rows",
 ]
 
-# (event sequences, keys as Help shows them, what they do, the window's method)
+# (event sequences, keys as Help shows them, what they do, the action in the window's table,
+# ``actions.WindowActions``: checked when the window is built)
 SHORTCUTS = (
     (("<Return>", "<KP_Enter>"), "Enter", "Recognize the drawing now", "predict"),
     (("<Escape>", "<Delete>"), "Esc, Delete", "Clear the canvas", "clear"),
@@ -43,6 +44,7 @@ NUMBER_HELP = (
     ("Numbers", "Ctrl+N, then write the digits left to right, each finished before the next"),
     ("", "A dot on the line between digits is a decimal point: 3.14"),
     ("", "A gap wider than a digit starts another number; a row below, another line"),
+    ("", "To correct one digit, click its chart (or the digit at its box's corner), then teach"),
 )
 
 # What runs the network (``Recognizer.runtime``), as About says it.

@@ -1,8 +1,11 @@
 """The window's parts and their layout: menus, paper, answer, controls and status bar.
 
 ``MainWindow`` builds the parts and places them; it keeps no state beyond what its widgets
-hold. What the controls do comes from ``actions`` (the app), whose methods the menus, buttons
-and keys call by the names used here.
+hold. What the controls do comes from one table of callables (``actions.WindowActions``),
+which the app hands to ``connect`` once its parts exist: the menus, keys and buttons name their
+actions here (``FILE_MENU``, ``HELP_MENU``, ``help_info.SHORTCUTS``, ``toolbar``'s buttons), and
+``connect`` looks every name up at once, so a name the table lacks stops the window being
+built instead of failing when a person presses the key.
 """
 
 from __future__ import annotations
@@ -16,31 +19,43 @@ from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Callable
 
+from digit_recognizer.app.window.actions import WindowActions
 from digit_recognizer.app.window.answer_panel import AnswerPanel
 from digit_recognizer.app.window.drawing_canvas import DrawingCanvas
 from digit_recognizer.app.window.help_info import SHORTCUTS
 from digit_recognizer.app.window.model_menu import ModelMenu
 from digit_recognizer.app.window.status_bar import StatusBar
-from digit_recognizer.app.window.toolbar import Actions, TeachBar, Toolbar
+from digit_recognizer.app.window.toolbar import TeachBar, Toolbar, ToolbarChanges
 from digit_recognizer.app.window.widgets import style_background
 from digit_recognizer.core.strokes import PAPER_SIDE
 
-__all__ = ["MainWindow", "MIN_CANVAS", "geometry_option"]
+__all__ = ["MainWindow", "MIN_CANVAS", "FILE_MENU", "HELP_MENU", "geometry_option"]
 
 MIN_CANVAS = 220  # the paper's side at the window's minimum size (PAPER_SIDE: at its default)
 BORDER = 2  # the canvas's highlight border, both sides together
+# (label, accelerator, action) of each menu entry; None: a separator
+MenuItems = tuple[tuple[str, str, str] | None, ...]
+FILE_MENU: MenuItems = (("Open image…", "Ctrl+O", "open_image"),
+                        ("Save drawing…", "Ctrl+S", "save_drawing"), None,
+                        ("Quit", "Ctrl+Q", "quit"))
+HELP_MENU: MenuItems = (("Keyboard shortcuts", "F1", "show_shortcuts"),
+                        ("Copy fine-tune command", "", "copy_fine_tune"),
+                        ("About", "", "show_about"))
 
 
 class MainWindow:
-    """Builds the window in ``root``; ``actions`` is the app that the controls call.
+    """Builds the window in ``root``; ``connect`` then gives its controls their actions.
 
-    ``model``, ``brush``, ``number_mode`` and ``live`` are what the controls show at first (the
-    remembered settings).
+    ``drawing_changed`` hears of each change to the paper and ``changes`` of each setting the
+    toolbar changes. ``model``, ``brush``, ``number_mode`` and ``live`` are what the controls
+    show at first (the remembered settings).
     """
 
-    def __init__(self, root: tk.Tk, actions: object, *, model: str, brush: int,
-                 number_mode: bool, live: bool, models_dir: str | os.PathLike | None) -> None:
-        self.root, self.actions = root, actions
+    def __init__(self, root: tk.Tk, *, drawing_changed: Callable[[str], None],
+                 changes: ToolbarChanges, model: str, brush: int, number_mode: bool,
+                 live: bool, models_dir: str | os.PathLike | None) -> None:
+        self.root = root
+        self.actions: WindowActions | None = None  # until ``connect``
         self.scale = max(1.0, float(root.tk.call("tk", "scaling")) * 72 / 96)
         self._style()
         self.model_var = tk.StringVar(root, value=model)
@@ -54,19 +69,18 @@ class MainWindow:
         self.paper = ttk.Frame(main, width=side + BORDER, height=side + BORDER)
         self.paper.grid(row=0, column=0, sticky="nsew")
         self.canvas = DrawingCanvas(self.paper, side, brush=self._brush_fraction,
-                                    on_change=actions.drawing_changed, font=self.mid_font)
+                                    on_change=drawing_changed, font=self.mid_font)
         self.canvas.place(relx=0.5, rely=0, anchor="n")
         self.paper.bind("<Configure>", self._on_paper_resized)
         self.answer = AnswerPanel(main, self.scale)
         self.answer.grid(row=0, column=1, sticky="nsew", padx=(14, 0))
-        self.toolbar = Toolbar(main, self._toolbar_actions(), brush=brush,
-                               number_mode=number_mode, live=live, scale=self.scale)
+        self.toolbar = Toolbar(main, changes, brush=brush, number_mode=number_mode, live=live,
+                               scale=self.scale)
         self.toolbar.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(10, 0))
-        self.teach_bar = TeachBar(main, partial(self.run, "teach"))
+        self.teach_bar = TeachBar(main)
         self.teach_bar.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(8, 0))
         self.status = StatusBar(root, self.scale, undo=self.undo)
         self.status.grid(row=1, column=0, sticky="ew")
-        self._bind_keys()
         self._set_min_size(side)
 
     def _style(self) -> None:
@@ -78,50 +92,37 @@ class MainWindow:
         self.mid_font = tkfont.Font(self.root, family=base.cget("family"), size=13)
 
     def _menus(self, models_dir: str | os.PathLike | None) -> tk.Menu:
-        a, menubar = self.actions, tk.Menu(self.root)
-        self.file_menu = tk.Menu(menubar, tearoff=False)
-        self.file_menu.add_command(label="Open image…", accelerator="Ctrl+O",
-                                   command=partial(self.run, "open_image"))
-        self.file_menu.add_command(label="Save drawing…", accelerator="Ctrl+S",
-                                   command=partial(self.run, "save_drawing"))
-        self.file_menu.add_separator()
-        self.file_menu.add_command(label="Quit", accelerator="Ctrl+Q", command=a.quit)
+        menubar = tk.Menu(self.root)
+        self.file_menu = _menu(menubar, FILE_MENU)
         menubar.add_cascade(label="File", menu=self.file_menu)
-        self.model_menu = ModelMenu(menubar, self.model_var, models_dir=models_dir,
-                                    choose=a.select_model, open_file=a.open_model_file,
-                                    corrections=partial(self.run, "manage_corrections"))
+        self.model_menu = ModelMenu(menubar, self.model_var, models_dir=models_dir)
         menubar.add_cascade(label="Model", menu=self.model_menu)
-        self.help_menu = tk.Menu(menubar, tearoff=False)
-        self.help_menu.add_command(label="Keyboard shortcuts", accelerator="F1",
-                                   command=a.show_shortcuts)
-        self.help_menu.add_command(label="Copy fine-tune command",
-                                   command=partial(self.run, "copy_fine_tune"))
-        self.help_menu.add_command(label="About", command=a.show_about)
+        self.help_menu = _menu(menubar, HELP_MENU)
         menubar.add_cascade(label="Help", menu=self.help_menu)
         return menubar
 
-    def _toolbar_actions(self) -> Actions:
-        a = self.actions
-        return Actions(undo=self.undo, redo=self.redo, clear=self.clear, predict=a.predict,
-                       brush_changed=a.brush_changed, number_mode_changed=a.number_mode_changed,
-                       live_changed=a.live_changed)
+    def connect(self, actions: WindowActions) -> None:
+        """Give every menu entry, shortcut and button its action from ``actions``.
 
-    def run(self, name: str, *args: object) -> None:
-        """Carry out the action called ``name``: the window's own (the paper's and the
-        toolbar's), else the app's, else its files' (``user_files``)."""
-        own = {"undo": self.undo, "redo": self.redo, "clear": self.clear,
-               "toggle_number_mode": self.toolbar.toggle_number_mode,
-               "toggle_live": self.toolbar.toggle_live}
-        action = own.get(name) or getattr(self.actions, name, None)
-        (action or getattr(self.actions.files, name))(*args)
-
-    def _bind_keys(self) -> None:
-        for sequences, _, _, method in SHORTCUTS:
+        Raises ``actions.UnknownActionError`` if one of them names an action the table lacks.
+        """
+        for menu, items in ((self.file_menu, FILE_MENU), (self.help_menu, HELP_MENU)):
+            for index, item in enumerate(items):
+                if item is not None:
+                    menu.entryconfigure(index, command=actions.resolve(item[2]))
+        self.model_menu.connect(actions.select_model, actions.open_model_file,
+                                actions.manage_corrections)
+        self.toolbar.connect(actions)
+        self.teach_bar.connect(actions.teach)
+        self.canvas.pick = actions.pick_digit
+        self.answer.pick = actions.pick_digit
+        for sequences, _, _, name in SHORTCUTS:
+            action = actions.resolve(name)
             for sequence in sequences:
-                self.root.bind(sequence, partial(_key, partial(self.run, method)))
+                self.root.bind(sequence, partial(_key, action))
         for digit in range(10):
-            self.root.bind(f"<Control-Key-{digit}>", partial(_key, partial(self.run, "teach",
-                                                                            digit)))
+            self.root.bind(f"<Control-Key-{digit}>", partial(_key, partial(actions.teach, digit)))
+        self.actions = actions
 
     def _set_min_size(self, side: int) -> None:
         """The smallest window that still shows every control: the paper at its minimum."""
@@ -144,18 +145,21 @@ class MainWindow:
         self.canvas.resize(max(BORDER, room - BORDER))
 
     def undo(self) -> None:
-        """Take back the last action: a teach, if it was one (the app's ``taking_back``),
-        else the last stroke, Clear or opened image."""
-        if not self.actions.taking_back.take_back():
-            self.canvas.undo()
+        """Take back the last action (the table's ``undo``: a teach, or the paper's last
+        change)."""
+        self._connected().undo()
 
     def redo(self) -> None:
         """Put back what Undo took."""
-        self.canvas.redo()
+        self._connected().redo()
 
     def clear(self) -> None:
         """Empty the paper (Undo brings the drawing back)."""
-        self.canvas.clear()
+        self._connected().clear()
+
+    def _connected(self) -> WindowActions:
+        assert self.actions is not None, "MainWindow.connect comes first"
+        return self.actions
 
     def _brush_fraction(self) -> float:
         return self.toolbar.brush / PAPER_SIDE
@@ -167,6 +171,17 @@ class MainWindow:
     @property
     def live(self) -> bool:
         return bool(self.toolbar.live_var.get())
+
+
+def _menu(menubar: tk.Menu, items: MenuItems) -> tk.Menu:
+    """A menu of ``items``, their actions still to come (``MainWindow.connect``)."""
+    menu = tk.Menu(menubar, tearoff=False)
+    for item in items:
+        if item is None:
+            menu.add_separator()
+        else:
+            menu.add_command(label=item[0], accelerator=item[1])
+    return menu
 
 
 def _key(action: Callable[[], object], _event: tk.Event) -> str:

@@ -32,17 +32,28 @@ class ModelMenu(tk.Menu):
     the saved corrections."""
 
     def __init__(self, parent: tk.Misc, variable: tk.StringVar, *,
-                 models_dir: str | os.PathLike | None, choose: Callable[[str], object],
-                 open_file: Callable[[], object], corrections: Callable[[], object]) -> None:
+                 models_dir: str | os.PathLike | None) -> None:
+        """The entries' actions come with ``connect``."""
         super().__init__(parent, tearoff=False)
-        self.variable, self.choose = variable, choose
+        self.variable = variable
+        self.choose: Callable[[str], object] | None = None
         for choice in MODEL_CHOICES:
             self.add_radiobutton(label=entry_label(choice, models_dir), variable=variable,
-                                 value=choice, command=partial(choose, choice))
+                                 value=choice)
         self.add_separator()
-        self.add_command(label="Open model file…", command=open_file)
+        self.add_command(label="Open model file…")
         self.add_separator()
-        self.add_command(label="Corrections…", command=corrections)
+        self.add_command(label="Corrections…")
+
+    def connect(self, choose: Callable[[str], object], open_file: Callable[[], object],
+                corrections: Callable[[], object]) -> None:
+        """Each model entry calls ``choose`` with its choice, Open ``open_file``,
+        Corrections… ``corrections``; entries added before this get theirs now too."""
+        self.choose = choose
+        for index in self.radio_entries():
+            self.entryconfigure(index, command=self._command(self.entrycget(index, "value")))
+        self.entryconfigure("Open model file…", command=open_file)
+        self.entryconfigure("Corrections…", command=corrections)
 
     def radio_entries(self) -> list[int]:
         """Indices of the radio entries (bundled models and opened files)."""
@@ -53,15 +64,14 @@ class ModelMenu(tk.Menu):
         values = [self.entrycget(i, "value") for i in self.radio_entries()]
         if choice not in values:
             self.insert_radiobutton(len(values), label=Path(choice).name, value=choice,
-                                    variable=self.variable,
-                                    command=partial(self.choose, choice))
+                                    variable=self.variable, command=self._command(choice))
 
     def show_personal(self, choice: str, label: str) -> None:
         """Give the personal model its entry right after the bundled ones, or relabel it."""
         index = self._entry_for(choice)
         if index is None:
             self.insert_radiobutton(len(MODEL_CHOICES), label=label, value=choice,
-                                    variable=self.variable, command=partial(self.choose, choice))
+                                    variable=self.variable, command=self._command(choice))
         else:
             self.entryconfigure(index, label=label)
 
@@ -70,6 +80,10 @@ class ModelMenu(tk.Menu):
         index = self._entry_for(choice)
         if index is not None:
             self.delete(index)
+
+    def _command(self, choice: str) -> Callable[[], object] | str:
+        # The personal model's entry may come before ``connect``, which then gives it this.
+        return partial(self.choose, choice) if self.choose is not None else ""
 
     def add_forget(self, forget: Callable[[], object]) -> None:
         """Add "Forget my corrections…" after Corrections…."""

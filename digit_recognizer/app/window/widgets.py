@@ -1,5 +1,5 @@
-"""Self-contained pieces of the window: its colours, the probability bar chart and the
-picture of what the network is given.
+"""Self-contained pieces of the window: its colours, the probability bar chart, the picture
+of what the network is given, and tooltips.
 
 They know nothing of the app's state; ``digit_recognizer.app.gui`` places and feeds them.
 """
@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import tkinter as tk
 from tkinter import ttk
+from typing import Callable
 
 import numpy as np
 from PIL import Image
 
-__all__ = ["ProbabilityBars", "model_view_image", "style_background"]
+__all__ = ["ProbabilityBars", "Tooltip", "model_view_image", "style_background"]
 
 PAPER, INK = "#ffffff", "#1c1c22"
 ACCENT, MUTED, WARN = "#2f6fde", "#a9bcdb", "#d9822b"
@@ -20,6 +21,7 @@ BOX_COLOUR = "#2f9e5a"
 
 # In logical pixels; multiplied by the screen's scale factor on HiDPI screens.
 BARS_WIDTH, BARS_HEIGHT = 300, 100
+TOOLTIP_DELAY_MS = 400  # how long the pointer rests on a widget before its tooltip shows
 
 
 class ProbabilityBars(tk.Canvas):
@@ -106,3 +108,46 @@ def model_view_image(inputs: list[np.ndarray], side: int) -> Image.Image:
 def style_background(root: tk.Misc) -> str:
     """The ttk theme's frame colour, for plain Tk widgets that sit on ttk frames."""
     return ttk.Style(root).lookup("TFrame", "background") or root.cget("background")
+
+
+class Tooltip:
+    """A sentence shown under ``widgets`` while the pointer rests on one of them.
+
+    ``text()`` is asked each time, so the tip follows the state (""; no tip). It works on
+    disabled widgets too: that is where a reason is most wanted.
+    """
+
+    def __init__(self, widgets: list[tk.Misc], text: Callable[[], str]) -> None:
+        self.text = text
+        self.top: tk.Toplevel | None = None
+        self._after: tuple[tk.Misc, str] | None = None  # the tip to come: (widget, after id)
+        for widget in widgets:
+            widget.bind("<Enter>", lambda _event, w=widget: self._schedule(w), add=True)
+            widget.bind("<Leave>", lambda _event: self.hide(), add=True)
+
+    def _schedule(self, widget: tk.Misc) -> None:
+        self.hide()
+        self._after = (widget, widget.after(TOOLTIP_DELAY_MS, lambda: self.show(widget)))
+
+    def show(self, widget: tk.Misc) -> None:
+        """Show the tip under ``widget`` now (if there is one to show)."""
+        self._after = None
+        text = self.text()
+        if not text or not widget.winfo_exists() or not widget.winfo_viewable():
+            return
+        self.top = tk.Toplevel(widget)
+        self.top.wm_overrideredirect(True)
+        ttk.Label(self.top, text=text, background="#ffffe0", relief="solid", borderwidth=1,
+                  padding=(6, 3), wraplength=360).pack()
+        self.top.wm_geometry(f"+{widget.winfo_rootx()}"
+                             f"+{widget.winfo_rooty() + widget.winfo_height() + 4}")
+
+    def hide(self) -> None:
+        """Take the tip away, or cancel it if it is still to come."""
+        if self._after is not None:
+            widget, after_id = self._after
+            widget.after_cancel(after_id)
+            self._after = None
+        if self.top is not None:
+            self.top.destroy()
+            self.top = None
