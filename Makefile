@@ -16,6 +16,9 @@ PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check -q -c constraint
 MNIST_DIR ?= $(wildcard ../shared/data/mnist)
 export MNIST_DIR
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Two pytest-xdist workers, a test file each at a time (a file's module fixtures are made once);
+# they share the one training run that tests/conftest.py starts. WORKERS= runs in one process.
+WORKERS ?= -n 2 --dist loadfile
 
 .PHONY: run test quick bench screenshot notebook onnx xvfb check-tk
 
@@ -23,10 +26,10 @@ run: $(VENV)/.installed check-tk
 	$(PY) main.py
 
 test: $(VENV)/.installed-dev check-tk xvfb
-	$(PY) -m pytest
+	$(PY) -m pytest $(WORKERS)
 
 quick: $(VENV)/.installed-dev check-tk
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest $(WORKERS) -m "not slow"
 
 bench: $(VENV)/.installed-dev xvfb
 	$(PY) benchmarks/run_all.py

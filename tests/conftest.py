@@ -8,9 +8,11 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,45 +82,80 @@ class TrainedRun:
 
 
 class StartedRun:
-    """``trained_run``'s train command, running in its own process; ``wait()`` for it."""
+    """``trained_run``'s train command, running in its own process group; ``wait()`` for it.
+
+    The run lives in a folder named for this pytest session, shared by its xdist workers
+    (``make test`` runs two): the first worker to create the folder starts the command, and
+    every worker waits for the exit status the command's shell leaves there (``rc``).
+    """
 
     LIMIT = 3000
 
-    def __init__(self, folder: Path, mnist_dir: Path):
-        from digit_recognizer.core.idx import write_idx
-        from digit_recognizer.core.datasets.mnist import load_mnist
-
+    def __init__(self, folder: Path):
         self.folder = folder
-        (x, y), _ = load_mnist(mnist_dir)
         self.extra = folder / "extra"
+        self.out = folder / "quick.h5"
+
+    def start(self, mnist_dir: Path) -> None:
+        """Write the --extra-data digits and start the command; returns at once. If it cannot
+        start, the folder says so as a failed run would, so no worker waits for nothing."""
+        from digit_recognizer.core.datasets.mnist import load_mnist
+        from digit_recognizer.core.idx import write_idx
+
+        try:
+            (x, y), _ = load_mnist(mnist_dir)
+        except Exception as err:
+            (self.folder / "stdout.txt").write_text("")
+            (self.folder / "stderr.txt").write_text(f"MNIST could not be read: {err}")
+            (self.folder / "rc").write_text("1")
+            raise
         write_idx(self.extra / "more-images-idx3-ubyte", x[self.LIMIT:self.LIMIT + 50])
         write_idx(self.extra / "more-labels-idx1-ubyte", y[self.LIMIT:self.LIMIT + 50])
-        self.out = folder / "quick.h5"
-        self.args = [sys.executable, "-m", "digit_recognizer", "train", "--model", "adadelta",
-                     "--limit", str(self.LIMIT), "--epochs", "2", "--extra-data",
-                     str(self.extra), "--data-dir", str(mnist_dir), "--out", str(self.out)]
         # Files, not pipes: nobody reads a pipe meanwhile, and a full one would stop the run.
-        with open(folder / "stdout.txt", "w") as stdout, open(folder / "stderr.txt", "w") as err:
-            self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=stdout, stderr=err)
+        # The shell leaves the exit status where every worker can see it, "rc" last.
+        script = 'd=$1; shift; "$@" >"$d/stdout.txt" 2>"$d/stderr.txt"; echo $? >"$d/rc.tmp"; ' \
+                 'mv "$d/rc.tmp" "$d/rc"'
+        process = subprocess.Popen(["sh", "-c", script, "sh", self.folder, *self.args(mnist_dir)],
+                                   cwd=ROOT, start_new_session=True)
+        (self.folder / "pgid").write_text(str(process.pid))
 
-    def wait(self, timeout: float = 900) -> TrainedRun:
-        try:
-            returncode = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            pytest.fail(f"the train command ran past {timeout:.0f} s")
-        done = subprocess.CompletedProcess(self.args, returncode,
+    def args(self, mnist_dir: Path) -> list[str]:
+        return [sys.executable, "-m", "digit_recognizer", "train", "--model", "adadelta",
+                "--limit", str(self.LIMIT), "--epochs", "2", "--extra-data", str(self.extra),
+                "--data-dir", str(mnist_dir), "--out", str(self.out)]
+
+    def wait(self, mnist_dir: Path, timeout: float = 900) -> TrainedRun:
+        rc, waited = self.folder / "rc", 0.0
+        while not rc.exists():
+            if waited > timeout:
+                self.stop()
+                pytest.fail(f"the train command ran past {timeout:.0f} s")
+            time.sleep(0.5)
+            waited += 0.5
+        done = subprocess.CompletedProcess(self.args(mnist_dir), int(rc.read_text()),
                                            (self.folder / "stdout.txt").read_text(),
                                            (self.folder / "stderr.txt").read_text())
         return TrainedRun(self.out, done, self.LIMIT, self.extra)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """End the command if it still runs (a session stopped early: -x, Ctrl-C)."""
+        pgid = self.folder / "pgid"
+        if pgid.exists() and not (self.folder / "rc").exists():
+            try:
+                os.killpg(int(pgid.read_text()), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
-STARTED_RUN = pytest.StashKey[StartedRun]()
+def shared_run() -> StartedRun:
+    """This session's ``StartedRun``, the same folder in every xdist worker."""
+    session = os.environ["DIGIT_RECOGNIZER_TEST_SESSION"]
+    return StartedRun(Path(tempfile.gettempdir()) / f"digit-recognizer-trained-run-{session}")
+
+
+def pytest_configure(config):
+    # Set before xdist starts its workers, which inherit it; theirs then stays.
+    os.environ.setdefault("DIGIT_RECOGNIZER_TEST_SESSION", f"{os.getpid()}-{time.time_ns()}")
 
 
 def pytest_collection_finish(session):
@@ -131,19 +168,24 @@ def pytest_collection_finish(session):
     if session.config.option.collectonly or not mnist or not Path(mnist).is_dir():
         return  # without MNIST, the mnist_dir fixture fails those tests with the reason
     if any("trained_run" in getattr(item, "fixturenames", ()) for item in session.items):
-        folder = Path(tempfile.mkdtemp(prefix="trained-run-"))
-        session.config.stash[STARTED_RUN] = StartedRun(folder, Path(mnist))
+        run = shared_run()
+        try:
+            run.folder.mkdir()  # one worker wins; the others find the run started
+        except FileExistsError:
+            return
+        run.start(Path(mnist))
 
 
 def pytest_sessionfinish(session):
-    started = session.config.stash.get(STARTED_RUN, None)
-    if started is not None:
-        started.stop()  # a session stopped early (-x, Ctrl-C) before any test waited for it
-        shutil.rmtree(started.folder, ignore_errors=True)
+    if hasattr(session.config, "workerinput"):
+        return  # a worker: the controller ends the run once every worker is done
+    run = shared_run()
+    run.stop()
+    shutil.rmtree(run.folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def trained_run(request, tmp_path_factory, mnist_dir) -> TrainedRun:
+def trained_run(mnist_dir) -> TrainedRun:
     """One small run of the train command, made once per session, that several tests read.
 
     Model 1, 2 epochs over the first 3,000 MNIST images plus 50 more through --extra-data,
@@ -151,10 +193,13 @@ def trained_run(request, tmp_path_factory, mnist_dir) -> TrainedRun:
     start, ``pytest_collection_finish``). Tests must not write into its folder: copy the files
     they change.
     """
-    started = request.config.stash.get(STARTED_RUN, None)
-    if started is None:
-        started = StartedRun(tmp_path_factory.mktemp("trained-run"), mnist_dir)
-    return started.wait()
+    run = shared_run()
+    try:
+        run.folder.mkdir()  # not started by collection: a test asked for it by itself
+        run.start(mnist_dir)
+    except FileExistsError:
+        pass
+    return run.wait(mnist_dir)
 
 
 @pytest.fixture(scope="session")

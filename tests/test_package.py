@@ -154,3 +154,17 @@ def test_the_installed_command_predicts(installed, drawn_seven):
                            installed / "bin" / "digit-recognizer", "predict", drawn_seven.name)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["digit"] == 7
+
+
+def test_the_installed_scripts_name_themselves_in_their_usage(installed, tmp_path):
+    """A user who typed ``digit-recognizer`` is told ``digit-recognizer predict ...``, not the
+    ``python -m`` form, and the GUI script its own name."""
+    bin_dir = installed / "bin"
+    top = run_installed(installed, tmp_path, bin_dir / "digit-recognizer", "--help")
+    predict = run_installed(installed, tmp_path, bin_dir / "digit-recognizer", "predict", "--help")
+    gui = run_installed(installed, tmp_path, bin_dir / "digit-recognizer-gui", "--help")
+    assert top.stdout.startswith("usage: digit-recognizer COMMAND"), top.stdout
+    assert "Run 'digit-recognizer COMMAND --help'" in top.stdout
+    assert predict.stdout.startswith("usage: digit-recognizer predict"), predict.stdout
+    assert gui.stdout.startswith("usage: digit-recognizer-gui"), gui.stdout
+    assert "python -m" not in top.stdout + predict.stdout + gui.stdout

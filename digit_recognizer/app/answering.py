@@ -5,8 +5,8 @@ is newer than the one on screen and its drawing is still there (Clear, Undo, Red
 opened image start a new epoch), so a slow answer never replaces a newer one.
 
 What teaching takes is here too: the answer's 28x28 input, or in number mode that of the digit
-the user chose by clicking its chart or its box's label (``choose``); ``why_not_teach`` says, in a few
-words, why there is nothing to teach yet.
+the user chose by clicking its chart or its box's label (``choose``); ``why_not_teach`` says,
+in a few words, why there is nothing to teach yet.
 """
 
 from __future__ import annotations

@@ -73,9 +73,9 @@ CHANGES = {
 RUNTIME_NAMES = {"onnx": "OpenCV (ONNX copy)", "keras": "Keras", "mixed": "OpenCV and Keras"}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m digit_recognizer evaluate") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m digit_recognizer evaluate",
+        prog=prog,
         description="Score models on the 10,000 MNIST test images, or on other digits.",
     )
     parser.add_argument(
@@ -377,8 +377,8 @@ def score_all(recognizers: list[Recognizer], data: Dataset, threshold: float | N
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m digit_recognizer evaluate") -> int:
+    args = build_parser(prog).parse_args(argv)
     held_out = args.dataset == "validation"  # the models say which digits they held out
     recognizers, problems = loaded_models(args) if held_out else ([], [])
     try:

@@ -40,9 +40,9 @@ DECIMALS = 4
 EXIT_PIPE_CLOSED = 141  # what a shell reports for a process ended by SIGPIPE: 128 + 13
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m digit_recognizer predict") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m digit_recognizer predict",
+        prog=prog,
         description="Recognise the digit (or, with --number, the digits) in each image file.",
     )
     parser.add_argument(
@@ -130,8 +130,8 @@ def expand_folders(paths: list[str]) -> list[str]:
     return expanded
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m digit_recognizer predict") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         files = expand_folders(args.images)  # first: a wrong folder needs no model loaded
         recognizer = Recognizer.from_choice(args.model, args.models_dir, args.runtime)

@@ -148,9 +148,9 @@ def _record(path: Path, found: dict) -> None:
     atomic_write_text(path, json.dumps(metadata, indent=2) + "\n")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m digit_recognizer calibrate") -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m digit_recognizer calibrate",
+        prog=prog,
         description="Choose each bundled model's not-a-digit threshold on validation digits "
                     "and record it in its metadata.")
     parser.add_argument("--models-dir", default=str(MODELS_DIR))

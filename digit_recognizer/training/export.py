@@ -75,9 +75,9 @@ def is_up_to_date(model_path: str | Path) -> bool:
     return True
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m digit_recognizer export") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m digit_recognizer export",
+        prog=prog,
         description="Make the ONNX copy that the app runs without TensorFlow, beside each "
                     "Keras model file.",
     )
@@ -90,8 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m digit_recognizer export") -> int:
+    args = build_parser(prog).parse_args(argv)
     paths = [Path(p) for p in args.models] or [m.path(args.models_dir) for m in BUNDLED_MODELS]
     failed = False
     for path in paths:

@@ -65,8 +65,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-augment", action="store_true",
                         help="train on the images as they are (default: augment)")
     parser.add_argument("--no-variants", action="store_true",
-                        help="show the digits as they are: no re-drawn, widened or style-edited digits, "
-                             "no non-digits (default: all three; see "
+                        help="show the digits as they are: no re-drawn, widened or style-edited "
+                             "digits, no non-digits (default: all three; see "
                              "digit_recognizer/training/data/variants.py)")
     parser.add_argument("--usps-train", action="store_true",
                         help="add USPS' training split (7,291 real digits) to the training "
@@ -77,8 +77,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                                              "$UNIPEN_DIR, then ../shared/data/unipen)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m digit_recognizer train",
+def build_parser(prog: str = "python -m digit_recognizer train") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog,
                                      description="Train a CNN on MNIST and save it.")
     default = find_bundled(DEFAULT_MODEL).architecture
     parser.add_argument("--model", choices=[m.architecture for m in BUNDLED_MODELS],
@@ -132,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m digit_recognizer train") -> int:
+    args = build_parser(prog).parse_args(argv)
     config = TrainConfig(
         architecture=args.model, out=args.out or str(for_architecture(args.model).path()),
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, limit=args.limit,

@@ -284,8 +284,8 @@ def test_evaluate_folder_without_usable_digits_exits_2(tmp_path, capsys, make, m
 
 def test_evaluate_unknown_dataset_exits_2_naming_the_choices(capsys):
     assert evaluate.main(["--dataset", "no-such-set"]) == 2
-    assert "use mnist, usps, semeion, unipen, styles, nondigits, validation or the path of a folder" in (
-        capsys.readouterr().err)
+    assert ("use mnist, usps, semeion, unipen, styles, nondigits, validation or the path of a "
+            "folder") in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", ["styles", "nondigits"])

@@ -3,8 +3,8 @@
 It loads models and keeps them, recognizes drawings and opened images, and fine-tunes the
 user's personal model (through its ``teacher``, a ``model_loading.ModelLoader``), so that the
 answer that follows a lesson is the new model's; it takes the last teach back too
-(``take_back``), bringing back the model from before it without refitting. Each method returns one of the results in
-``job_results`` for the window's poll.
+(``take_back``), bringing back the model from before it without refitting. Each method returns
+one of the results in ``job_results`` for the window's poll.
 """
 
 from __future__ import annotations

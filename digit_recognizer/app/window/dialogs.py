@@ -6,8 +6,8 @@ aligned columns and never wrapped by Tk: a long value such as a file path shows 
 line, in a read-only entry that can be selected and copied.
 
 Closing any dialog, these (``close_dialog``) and Tk's own, file choosers and questions
-(``return_focus``; ``ask_yes_no`` asks one, No by default), gives the keyboard focus back to the window under it. ``StartFolder`` says
-where a file chooser opens.
+(``return_focus``; ``ask_yes_no`` asks one, No by default), gives the keyboard focus back to
+the window under it. ``StartFolder`` says where a file chooser opens.
 """
 
 from __future__ import annotations

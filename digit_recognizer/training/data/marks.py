@@ -8,7 +8,8 @@ A question mark or an exclamation mark is drawn with its dot: a filled round dot
 as a pen makes it. The dot is what keeps a "!" from being a 1, so it must survive preprocessing,
 which sets aside components under 5% of the largest one as specks (``preprocess.ink``): the dot
 grows with the mark, and ``keeps_every_part`` refuses a drawing whose dot would be set aside,
-has run into the stroke above it, or whose hook left the canvas. A lone stroke without its dot is never drawn here: it is a 1.
+has run into the stroke above it, or whose hook left the canvas. A lone stroke without its dot
+is never drawn here: it is a 1.
 Signs that people read as digits (S, $, a lone dash) stay out.
 """
 

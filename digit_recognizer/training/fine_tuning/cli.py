@@ -25,9 +25,9 @@ from digit_recognizer.training.fine_tuning.pool_cache import default_cache_dir
 __all__ = ["build_parser", "main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m digit_recognizer fine-tune") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m digit_recognizer fine-tune",
+        prog=prog,
         description="Teach a trained model your corrections in seconds, keeping what it knew "
                     "of MNIST (train --extra-data retrains from scratch instead).")
     keys = ", ".join(m.key for m in BUNDLED_MODELS)
@@ -57,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m digit_recognizer fine-tune") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         tuned = fine_tune_file(args.model, args.extra_data, args.out, epochs=args.epochs,
                                seed=args.seed, data_dir=args.data_dir,

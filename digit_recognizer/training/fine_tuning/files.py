@@ -82,7 +82,8 @@ def fine_tune_file(choice: str, extra_data: str | os.PathLike, out: str | os.Pat
     it unless nothing could be learned; return what was done.
 
     ``choice``: 'model1', 'model2' or a model file. It replays the bundled replay digits
-    (``core.datasets.replay``); ``mnist_test`` also scores it on MNIST's test set (from ``data_dir``).
+    (``core.datasets.replay``); ``mnist_test`` also scores it on MNIST's test set (from
+    ``data_dir``).
     ``cache_dir`` keeps the base's pools for the next run (``pool_cache``; None: not kept).
     Every input is checked before Keras is imported. Raises ``FineTuneError``,
     ``ModelError``, ``IdxFolderError``, ``ReplayError`` or ``MnistError``.
