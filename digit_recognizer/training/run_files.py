@@ -12,6 +12,7 @@ its ONNX copy. Each is written to a temporary name in the same folder and rename
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import sys
 from pathlib import Path
@@ -54,8 +55,18 @@ def write_log(path: Path, history: dict[str, list[float]]) -> None:
 def save_model(model, out: Path) -> None:
     """Save the finished network so that ``out`` holds the old file or the complete new one."""
     with atomic_path(out) as tmp:
-        # .h5 without the optimizer state: the app only predicts, and the file stays small.
-        model.save(tmp, include_optimizer=False) if tmp.suffix == ".h5" else model.save(tmp)
+        if tmp.suffix != ".h5":
+            model.save(tmp)
+            return
+        # Keras warns on every .h5 save that the format is legacy; it is the one the user
+        # asked for (and the bundled models') and the warning would read like a fault.
+        absl_log = logging.getLogger("absl")
+        level = absl_log.level
+        absl_log.setLevel(logging.ERROR)
+        try:  # .h5 without the optimizer state: the app only predicts, and the file stays small
+            model.save(tmp, include_optimizer=False)
+        finally:
+            absl_log.setLevel(level)
 
 
 def export_copy(out: Path, model=None) -> None:
