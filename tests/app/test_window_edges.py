@@ -1,0 +1,94 @@
+"""Issue 27 item 8's rough edges, seen in the real window on Xvfb: an opened photo scales with
+the paper, the status after opening names the photo and its answer, and Ctrl+Z's hint names
+the image it brings back.
+
+    MNIST_DIR=../shared/data/mnist python -m pytest tests/app/test_window_edges.py -q
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digit_recognizer.app.gui import DigitRecognizerApp
+from digit_recognizer.core.catalogue import MODELS_DIR
+from digit_recognizer.core.strokes import Stroke, render_strokes
+from digit_recognizer.devtools.window_driver import draw, pump_until
+from digit_recognizer.recognition.recognizer import Recognizer
+
+pytestmark = pytest.mark.usefixtures("collect_garbage_on_tk_thread")
+
+SEVEN = [[(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]]
+ONE = [[(0.53, 0.18), (0.50, 0.50), (0.47, 0.82)]]
+
+
+@pytest.fixture
+def app(open_window, tmp_path) -> DigitRecognizerApp:
+    """A window on model 2 from its ONNX copy, without a model process."""
+    window = open_window(lambda choice: Recognizer.from_choice(choice, MODELS_DIR,
+                                                                runtime="onnx"),
+                         models_dir=MODELS_DIR, settings_file=tmp_path / "settings.json",
+                         corrections=tmp_path / "corrections")
+    pump_until(window, lambda: window.recognizer is not None and window.state == "ready", 60)
+    return window
+
+
+def answered(app: DigitRecognizerApp) -> str:
+    pump_until(app, lambda: app.answering.up_to_date and not app.model_worker.busy
+               and not app.io_worker.busy, 30)
+    app.root.update()
+    return str(app.window.answer.digit_label.cget("text"))
+
+
+def open_seven(app: DigitRecognizerApp, folder: Path, side: int = 280) -> Path:
+    """File ▸ Open image… on a ``side``-pixel picture of a 7 named seven.png."""
+    picture = folder / "seven.png"
+    render_strokes([Stroke(side / 14, [(x * side, y * side) for x, y in SEVEN[0]])],
+                   side).save(picture)
+    app.files.ask_open_image = lambda: str(picture)
+    app.files.open_image()
+    pump_until(app, lambda: app.window.canvas.drawing.image is not None, 30)
+    return picture
+
+
+def photo_width(app: DigitRecognizerApp) -> int:
+    """How wide the opened image is drawn on the paper, in screen pixels."""
+    left, _, right, _ = app.window.canvas.bbox("photo")
+    return right - left
+
+
+def test_an_opened_photo_grows_and_shrinks_with_the_paper(app, tmp_path):
+    canvas = app.window.canvas
+    open_seven(app, tmp_path, side=200)  # smaller than the paper: enlarged to fill it
+    answered(app)
+    assert photo_width(app) == pytest.approx(canvas.side, abs=2)
+    before = canvas.side
+    app.root.geometry("1100x900")
+    pump_until(app, lambda: canvas.side > before * 1.4, 10)
+    app.root.update()
+    assert photo_width(app) == pytest.approx(canvas.side, abs=2)
+    app.root.geometry("{}x{}".format(*app.root.minsize()))
+    pump_until(app, lambda: canvas.side < before, 10)
+    app.root.update()
+    assert photo_width(app) == pytest.approx(canvas.side, abs=2)
+
+
+def test_after_opening_a_photo_the_status_names_it_and_says_what_was_read(app, tmp_path):
+    draw(app, ONE)
+    assert answered(app) == "1"
+    before = app.window.status.text
+    open_seven(app, tmp_path)
+    assert answered(app) == "7"
+    text = app.window.status.text
+    assert text != before
+    assert text.startswith("seven.png: It looks like a 7 (")
+
+
+def test_ctrl_z_s_hint_names_the_image_it_brings_back(app, tmp_path):
+    open_seven(app, tmp_path)
+    answered(app)
+    draw(app, ONE)
+    assert app.window.status.text == "A new drawing: Ctrl+Z brings back the image seven.png."
+    answered(app)
+    assert app.window.status.text.endswith(" Ctrl+Z brings back the image seven.png.")
