@@ -18,7 +18,7 @@ import tkinter as tk
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from tkinter import filedialog, ttk
+from tkinter import ttk
 
 import numpy as np
 from PIL import Image, ImageTk
@@ -40,6 +40,7 @@ from digit_recognizer.app.window.dialogs import (
     close_dialog,
     return_focus,
 )
+from digit_recognizer.app.window.folder_chooser import ask_folder
 from digit_recognizer.app.window.status_bar import TONES
 from digit_recognizer.app.window.widgets import ACCENT, INK, PAPER, style_background
 from digit_recognizer.core.conflicts import marked
@@ -230,9 +231,8 @@ class CorrectionsDialog(tk.Toplevel):
         It opens in ``start_folder`` (not the folder the app runs in), which then remembers
         where the user went.
         """
-        chosen = filedialog.askdirectory(parent=self, mustexist=False,
-                                         initialdir=str(self.start_folder),
-                                         title="Export into a new or empty folder")
+        chosen = ask_folder(self, initialdir=str(self.start_folder),
+                            title="Export into a new or empty folder")
         return_focus(self)
         self.start_folder.chose(chosen)
         return chosen or None

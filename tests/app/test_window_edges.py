@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from digit_recognizer.app.gui import DigitRecognizerApp
+from digit_recognizer.app.teaching import add_correction
+from digit_recognizer.app.window import folder_chooser
 from digit_recognizer.core.catalogue import MODELS_DIR
 from digit_recognizer.core.strokes import Stroke, render_strokes
 from digit_recognizer.devtools.window_driver import draw, pump_until
@@ -21,6 +24,7 @@ pytestmark = pytest.mark.usefixtures("collect_garbage_on_tk_thread")
 
 SEVEN = [[(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]]
 ONE = [[(0.53, 0.18), (0.50, 0.50), (0.47, 0.82)]]
+CHOOSER_PATIENCE = 40  # steps of 50 ms after the last Enter before a chooser is cancelled
 
 
 @pytest.fixture
@@ -92,3 +96,69 @@ def test_ctrl_z_s_hint_names_the_image_it_brings_back(app, tmp_path):
     assert app.window.status.text == "A new drawing: Ctrl+Z brings back the image seven.png."
     answered(app)
     assert app.window.status.text.endswith(" Ctrl+Z brings back the image seven.png.")
+
+
+# -- Model ▸ Corrections… ▸ Export: the folder chooser ---------------------------------------
+
+
+def type_in_chooser(dialog, lines: list[str], messages: list[str]) -> None:
+    """Once the real folder chooser over ``dialog`` is up, type each of ``lines`` in its path
+    entry and press Enter; a message box that opens meanwhile is read into ``messages`` and
+    closed with its OK button. A chooser still open well after the last Enter is cancelled,
+    so that a test of a chooser that ignores Enter fails instead of waiting for ever."""
+    call, chooser = dialog.tk.call, folder_chooser.chooser_path(dialog)
+    entry, box = f"{chooser}.{folder_chooser.ENTRY}", f"{chooser}.__tk__messagebox"
+    queue, spare = list(lines), [CHOOSER_PATIENCE]
+
+    def step() -> None:
+        open_ = int(call("winfo", "exists", chooser)) and int(call("winfo", "ismapped", chooser))
+        if not queue and not int(call("winfo", "exists", box)):
+            spare[0] -= 1
+            if open_ and not spare[0]:
+                call(f"{chooser}.contents.f2.cancel", "invoke")
+                return
+        # the next step first: Enter on a file opens a message box, which waits in here
+        dialog.after(50, step)
+        if int(call("winfo", "exists", box)):
+            messages.append(str(call(f"{box}.msg", "cget", "-text")))
+            call(f"{box}.ok", "invoke")
+        elif open_ and queue:
+            call(entry, "delete", 0, "end")
+            call(entry, "insert", 0, queue.pop(0))
+            call("focus", "-force", entry)
+            call("event", "generate", entry, "<Return>")
+
+    dialog.after(50, step)
+
+
+@pytest.fixture
+def manager(app, tmp_path):
+    add_correction(np.eye(28, dtype=np.uint8) * 200, 4, tmp_path / "corrections")
+    dialog = app.files.manage_corrections()
+    app.root.update()
+    return dialog
+
+
+def test_a_new_folder_typed_in_the_export_chooser_and_enter_chooses_it(manager, tmp_path):
+    messages: list[str] = []
+    type_in_chooser(manager, [str(tmp_path / "exports" / "monday")], messages)
+    assert manager.ask_folder() == str(tmp_path / "exports" / "monday")
+    assert messages == []
+
+
+def test_an_existing_folder_typed_in_the_chooser_relative_to_the_shown_one_is_chosen(manager,
+                                                                                    tmp_path):
+    (tmp_path / "exports").mkdir()
+    manager.start_folder.chose(tmp_path / "anything")  # the chooser shows tmp_path
+    type_in_chooser(manager, ["exports"], [])
+    assert manager.ask_folder() == str(tmp_path / "exports")
+
+
+def test_a_file_typed_in_the_export_chooser_gets_a_message_and_the_chooser_stays(manager,
+                                                                                 tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a folder")
+    messages: list[str] = []
+    type_in_chooser(manager, [str(notes), str(tmp_path / "out")], messages)
+    assert manager.ask_folder() == str(tmp_path / "out")
+    assert messages == [folder_chooser.not_a_folder_message(notes)]
