@@ -162,3 +162,53 @@ def test_a_file_typed_in_the_export_chooser_gets_a_message_and_the_chooser_stays
     type_in_chooser(manager, [str(notes), str(tmp_path / "out")], messages)
     assert manager.ask_folder() == str(tmp_path / "out")
     assert messages == [folder_chooser.not_a_folder_message(notes)]
+
+
+# -- the layout: the paper square and as large as it can be, the answer in the rest ----------
+
+
+def resize(app: DigitRecognizerApp, size: str) -> None:
+    width, height = map(int, size.split("x"))
+    app.root.geometry(size)
+    pump_until(app, lambda: (app.root.winfo_width(), app.root.winfo_height()) == (width, height)
+               and app.window.paper.winfo_height() > 1, 10)
+    app.root.update()
+
+
+def box(widget) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) on the screen."""
+    x, y = widget.winfo_rootx(), widget.winfo_rooty()
+    return x, y, x + widget.winfo_width(), y + widget.winfo_height()
+
+
+def test_a_tall_window_puts_the_answer_under_a_larger_paper(app):
+    w = app.window
+    resize(app, "700x1000")
+    room, paper, panel = box(w.paper), box(w.canvas), box(w.answer)
+    assert w.layout.under
+    assert panel[1] > paper[3] and (panel[0], panel[2]) == (room[0], room[2])  # under, all across
+    assert abs((paper[0] - room[0]) - (room[2] - paper[2])) <= 1  # centred
+    beside = room[2] - room[0] - w.answer.winfo_reqwidth()  # the most it could have beside
+    assert w.canvas.side > beside * 1.2
+    assert panel[3] == room[3]  # the panel takes the rest of the height
+    draw(app, SEVEN)
+    assert answered(app) == "7"
+
+
+def test_a_wide_window_gives_the_answer_panel_the_spare_width(app):
+    w = app.window
+    resize(app, "1200x900")
+    room, paper, panel = box(w.paper), box(w.canvas), box(w.answer)
+    assert not w.layout.under
+    assert paper[0] == room[0] and paper[3] - paper[1] == room[3] - room[1]  # full height
+    assert panel[2] == room[2] and panel[0] - paper[2] == w.layout.gap  # the rest, no band
+    assert w.answer.winfo_width() > w.answer.winfo_reqwidth()
+
+
+def test_at_the_smallest_size_the_answer_stays_beside_the_paper(app):
+    w = app.window
+    resize(app, "{}x{}".format(*app.root.minsize()))
+    assert not w.layout.under
+    assert box(w.answer)[2] <= box(w.paper)[2]  # whole, inside the room
+    draw(app, SEVEN)
+    assert answered(app) == "7"
