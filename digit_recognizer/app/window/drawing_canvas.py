@@ -1,9 +1,10 @@
 """The square paper the user draws on: strokes, an opened image, undo and redo, resizing.
 
 The drawing is kept in fractions of the canvas side, so it scales with the window: the canvas
-stays square, at the size ``layout`` gives it, and an opened image is fitted to it anew. Every change (a stroke, Clear, an opened
-image) is a step that Undo takes back and Redo puts again. The widget knows nothing of models;
-it tells its owner what happened through ``on_change(kind)``.
+stays square, at the size ``layout`` gives it, and an opened image is fitted to it anew. Every
+change (a stroke, Clear, an opened image) is a step that Undo takes back and Redo puts again.
+The widget knows nothing of models; it tells its owner what happened through
+``on_change(kind)``.
 """
 
 from __future__ import annotations

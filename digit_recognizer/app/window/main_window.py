@@ -1,8 +1,9 @@
 """The window's parts and their layout: menus, paper, answer, controls and status bar.
 
 ``MainWindow`` builds the parts and places them (the paper and the answer by ``layout``, as
-the window's size changes); it keeps no state beyond what its widgets hold. What the controls do comes from ``actions`` (the app), whose methods the menus, buttons
-and keys call by the names used here.
+the window's size changes); it keeps no state beyond what its widgets hold. What the controls
+do comes from ``actions`` (the app), whose methods the menus, buttons and keys call by the
+names used here.
 """
 
 from __future__ import annotations
