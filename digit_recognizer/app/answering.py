@@ -28,11 +28,10 @@ from digit_recognizer.core.results import (
     Recognition,
 )
 
-__all__ = ["Answering", "IMAGE_UNDO", "LIVE_INTERVAL_MS", "PICK_A_DIGIT", "WHY_NOT_TEACH",
-           "answer_message", "result_message"]
+__all__ = ["Answering", "LIVE_INTERVAL_MS", "PICK_A_DIGIT", "WHY_NOT_TEACH", "answer_message",
+           "image_undo", "result_message"]
 
 LIVE_INTERVAL_MS = 100  # answer refresh while the pen moves
-IMAGE_UNDO = "Ctrl+Z brings the image back."
 # Why the teach buttons are greyed out: a few words in the prompt's place (each fits the room
 # of "Wrong? It is really a"), and the tooltip's sentence.
 PICK_A_DIGIT = "Click a digit's chart"  # number mode, before a digit is chosen
@@ -176,6 +175,15 @@ class Answering:
         self.number = self.chosen = None
         self.window.canvas.remove_boxes()
 
+    def replaced_image(self) -> str | None:
+        """The name of the opened image that the drawing replaced with one stroke, if so."""
+        previous = self.window.canvas.previous
+        return previous.name if previous is not None and previous.image is not None else None
+
+    def message(self, note: str | None, result: Recognition | NumberRecognition) -> str:
+        """The status for the answer just shown (``answer_message``), naming the images."""
+        return answer_message(note, result, self.replaced_image(), self.window.canvas.drawing.name)
+
     def _live_update(self) -> None:
         self._live_after = None
         self.request()
@@ -201,11 +209,21 @@ def result_message(result: Recognition | NumberRecognition) -> str:
     return f"It looks like a {result.digit} ({text})." if sure else f"Hmm, {text}"
 
 
-def answer_message(note: str | None, result, image_undo: bool) -> str:
+def image_undo(name: str | None) -> str:
+    """The hint that Ctrl+Z brings back the opened image ``name`` (its file name)."""
+    return f"Ctrl+Z brings back the image {name}." if name else "Ctrl+Z brings the image back."
+
+
+def answer_message(note: str | None, result, replaced: str | None = None,
+                   opened: str | None = None) -> str:
     """The status once an answer is shown: a teaching note, else a sentence about the answer.
 
-    ``image_undo``: the drawing replaced an opened image with one stroke, which the answer's
-    sentence would otherwise replace at once, so the hint that Ctrl+Z brings it back stays.
+    ``opened``: the answer is for the opened image of that name, which the sentence names, so
+    that the status says what was opened and what was read. ``replaced``: the drawing replaced
+    the opened image of that name with one stroke, which the answer's sentence would otherwise
+    replace at once, so the hint that Ctrl+Z brings it back stays.
     """
     message = note or result_message(result)
-    return f"{message} {IMAGE_UNDO}" if image_undo else message
+    if opened:
+        message = f"{opened}: {message}"
+    return f"{message} {image_undo(replaced)}" if replaced else message

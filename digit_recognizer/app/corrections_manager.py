@@ -1,12 +1,13 @@
 """Model ▸ Corrections…: the saved corrections as a grid, to delete, relabel or export them.
 
-Each tile shows a sample as the model sees it (28x28, light ink on black, enlarged with
-nearest-neighbour so each pixel stays a sharp block) with its label under it. A click or the
-arrow keys select one; Delete removes it, a digit key (or the Relabel menu) gives it that
-label, and Export copies them all as PNG folders or an IDX pair. Every change is written at
-once through ``teaching`` and then reported to ``on_change`` (the window refits the personal
-model on it). A problem shows as one sentence in the dialog, never as a traceback. It writes
-through ``teaching``, so it sits beside it in ``app``, above the window's parts (``app.window``).
+Each tile shows a sample as the model sees it, with its label under it
+(``window.sample_grid``). A click or the arrow keys select one; Delete removes it, a digit key
+(or the Relabel menu) gives it that label, and Export copies them all as PNG folders or an IDX
+pair; Undo delete (Ctrl+Z) brings the deleted ones back, last first, each in its place. Every
+change is written at once through ``teaching`` and then reported to ``on_change`` (the window
+refits the personal model on it). A problem shows as one sentence in the dialog, never as a
+traceback. It writes through ``teaching``, so it sits beside it in ``app``, above the window's
+parts (``app.window``).
 
     dialog = corrections_dialog(root, corrections_dir(), on_change=app.refit)
 """
@@ -18,17 +19,16 @@ import tkinter as tk
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from tkinter import filedialog, ttk
+from tkinter import ttk
 
 import numpy as np
-from PIL import Image, ImageTk
-
 from digit_recognizer.app.teaching import (
     TeachingError,
     delete_correction,
     export_corrections,
     read_corrections,
     relabel_correction,
+    restore_correction,
 )
 
 # centre: placed over the window as the app's other dialogs are, by the same code; closed
@@ -40,19 +40,18 @@ from digit_recognizer.app.window.dialogs import (
     close_dialog,
     return_focus,
 )
+from digit_recognizer.app.window.folder_chooser import ask_folder
+from digit_recognizer.app.window.sample_grid import COLUMNS, TILE_SLOT, SampleGrid
 from digit_recognizer.app.window.status_bar import TONES
-from digit_recognizer.app.window.widgets import ACCENT, INK, PAPER, style_background
+from digit_recognizer.app.window.widgets import style_background
 from digit_recognizer.core.conflicts import marked
 
 __all__ = ["CorrectionsDialog", "corrections_dialog"]
 
-TILE_SIDE = 56  # a 28x28 sample enlarged 2x, in logical pixels
-TILE_SLOT = TILE_SIDE + 12  # ... with its padding and the gap to the next
-COLUMNS = 8  # tiles per row
-VISIBLE_ROWS = 4  # beyond this the grid scrolls
 EMPTY_TEXT = ("No corrections yet. To add one, draw a digit and, when the answer is wrong, "
               "press the right digit under “Wrong? It is really a”.")
-HINT_TEXT = "Click a sample to select it; Delete removes it, a digit key relabels it."
+HINT_TEXT = ("Click a sample to select it; Delete removes it (Ctrl+Z brings it back), a digit "
+             "key relabels it.")
 CONFLICT_MARK = "⚠"  # beside the label of a correction the guard refused (``core.conflicts``)
 CONFLICT_TEXT = (f"{CONFLICT_MARK}: conflicts with how most people write that digit, so your "
                  "model leaves it out. Delete it, or relabel it if it was a slip.")
@@ -87,10 +86,9 @@ class CorrectionsDialog(tk.Toplevel):
         self.start_folder = start_folder if start_folder is not None else StartFolder()
         self.scale = max(1.0, float(self.tk.call("tk", "scaling")) * 72 / 96)
         self.background = style_background(parent)
-        self.tiles: list[tk.Label] = []
-        self.photos: list[ImageTk.PhotoImage] = []  # Tk shows an image only while referenced
         self.selected: int | None = None
-        self.count = 0
+        self.images = np.zeros((0, 28, 28), np.uint8)  # the samples shown, as saved
+        self.deleted: list[tuple[int, np.ndarray, int]] = []  # (place, image, label): Undo's
         self.title("Corrections")
         self.transient(parent.winfo_toplevel())
         self.configure(background=self.background)
@@ -118,22 +116,10 @@ class CorrectionsDialog(tk.Toplevel):
         self.hint_label.grid(row=1, column=0, sticky="w", pady=(2, 8))
 
     def _build_grid(self, body: ttk.Frame) -> None:
-        frame = ttk.Frame(body, name="grid")
-        frame.grid(row=2, column=0, sticky="nsew")
-        frame.columnconfigure(0, weight=1)
-        frame.rowconfigure(0, weight=1)
-        self.canvas = tk.Canvas(frame, name="canvas", background=self.background,
-                                highlightthickness=0, borderwidth=0)
-        self.canvas.grid(row=0, column=0, sticky="nsew")
-        self.scrollbar = ttk.Scrollbar(frame, orient="vertical", command=self.canvas.yview)
-        self.canvas.configure(yscrollcommand=self.scrollbar.set)
-        self.scrollbar.grid(row=0, column=1, sticky="ns", padx=(4, 0))
-        self.tile_frame = ttk.Frame(self.canvas, name="tiles")
-        self.canvas.create_window(0, 0, window=self.tile_frame, anchor="nw")
+        self.samples = SampleGrid(body, self.scale, self.background, on_click=self.select)
+        self.samples.grid(row=2, column=0, sticky="nsew")
         self.empty_label = ttk.Label(body, name="empty", text=EMPTY_TEXT,
                                      wraplength=round(COLUMNS * TILE_SLOT * self.scale))
-        for widget in (self.canvas, self.tile_frame):
-            self._bind_wheel(widget)
 
     def _build_buttons(self, body: ttk.Frame) -> None:
         self.message = ttk.Label(body, name="message", text="",
@@ -144,6 +130,9 @@ class CorrectionsDialog(tk.Toplevel):
         self.delete_button = ttk.Button(row, name="delete", text="Delete",
                                         command=self.delete_selected)
         self.delete_button.pack(side="left")
+        self.undo_button = ttk.Button(row, name="undo", text="Undo delete",
+                                      command=self.undo_delete, state="disabled")
+        self.undo_button.pack(side="left", padx=(6, 0))
         self.relabel_button = ttk.Menubutton(row, name="relabel", text="Relabel", width=8)
         menu = tk.Menu(self.relabel_button, name="menu", tearoff=False)
         for digit in range(10):
@@ -169,16 +158,11 @@ class CorrectionsDialog(tk.Toplevel):
             self.bind(sequence, lambda _event: self.close())
         for sequence in ("<Delete>", "<KP_Delete>"):
             self.bind(sequence, lambda _event: self.delete_selected())
+        for sequence in ("<Control-z>", "<Control-Z>"):
+            self.bind(sequence, lambda _event: self.undo_delete())
         self.bind("<Key>", self._on_key)  # digits, also from the keypad: relabel
         for key, step in (("Left", -1), ("Right", 1), ("Up", -COLUMNS), ("Down", COLUMNS)):
             self.bind(f"<{key}>", partial(self._move, step))
-
-    def _bind_wheel(self, widget: tk.Misc) -> None:
-        # X11 sends buttons 4 and 5; Windows and macOS send <MouseWheel> with a delta.
-        widget.bind("<Button-4>", lambda _event: self.canvas.yview_scroll(-1, "units"))
-        widget.bind("<Button-5>", lambda _event: self.canvas.yview_scroll(1, "units"))
-        widget.bind("<MouseWheel>", lambda event: self.canvas.yview_scroll(
-            -1 if event.delta > 0 else 1, "units"))
 
     # -- what the buttons and keys do ----------------------------------------------------------
 
@@ -187,14 +171,32 @@ class CorrectionsDialog(tk.Toplevel):
         if self.selected is None:
             return
         index, label = self.selected, self.tiles[self.selected].cget("text")
+        image = self.images[index]
         try:
             left = delete_correction(index, self.folder)
         except TeachingError as err:
             self._show_message(str(err), "error")
             return
+        self.deleted.append((index, image, int(label.split()[0])))  # its label, not its mark
         self.selected = min(index, left - 1) if left else None  # the next, for another Delete
         self.refresh()
         self._report(f"Deleted a {label}.")
+        self._changed()
+
+    def undo_delete(self) -> None:
+        """Bring back the last sample deleted, in its place, then select it (Ctrl+Z)."""
+        if not self.deleted:
+            return
+        index, image, label = self.deleted[-1]
+        try:
+            restore_correction(index, image, label, self.folder)
+        except TeachingError as err:
+            self._show_message(str(err), "error")
+            return
+        self.deleted.pop()
+        self.selected = index
+        self.refresh()
+        self._report(f"Brought back a {label}.")
         self._changed()
 
     def relabel_selected(self, label: int) -> None:
@@ -230,9 +232,8 @@ class CorrectionsDialog(tk.Toplevel):
         It opens in ``start_folder`` (not the folder the app runs in), which then remembers
         where the user went.
         """
-        chosen = filedialog.askdirectory(parent=self, mustexist=False,
-                                         initialdir=str(self.start_folder),
-                                         title="Export into a new or empty folder")
+        chosen = ask_folder(self, initialdir=str(self.start_folder),
+                            title="Export into a new or empty folder")
         return_focus(self)
         self.start_folder.chose(chosen)
         return chosen or None
@@ -285,28 +286,26 @@ class CorrectionsDialog(tk.Toplevel):
 
     # -- showing -------------------------------------------------------------------------------
 
+    @property
+    def tiles(self) -> list[tk.Label]:
+        return self.samples.tiles
+
+    @property
+    def count(self) -> int:
+        return self.samples.count
+
     def select(self, index: int | None) -> None:
         """Highlight sample ``index`` (None: none) and scroll it into view."""
         self.selected = index
-        for i, tile in enumerate(self.tiles):
-            chosen = i == index
-            tile.configure(background=ACCENT if chosen else self.background,
-                           foreground=PAPER if chosen else INK)
+        self.samples.highlight(index)
         state = ["!disabled"] if index is not None else ["disabled"]
         self.delete_button.state(state)
         self.relabel_button.state(state)
-        if index is not None:
-            self._scroll_to(index)
+        self.undo_button.state(["!disabled"] if self.deleted else ["disabled"])
 
     def _show_samples(self, images: np.ndarray, labels: np.ndarray) -> None:
-        for tile in self.tiles:
-            tile.destroy()
-        self.count = len(labels)
-        side = round(TILE_SIDE * self.scale)
-        self.photos = [ImageTk.PhotoImage(Image.fromarray(image).resize(
-            (side, side), Image.Resampling.NEAREST), master=self) for image in images]
-        self.tiles = [self._tile(i, photo, int(label))
-                      for i, (photo, label) in enumerate(zip(self.photos, labels))]
+        self.samples.show(images, labels)
+        self.images = images
         self.count_label.configure(text=self._counted())
         if self.count:  # the hint on selecting, or how to add some: only one applies
             self.empty_label.grid_remove()
@@ -315,45 +314,9 @@ class CorrectionsDialog(tk.Toplevel):
             self.empty_label.grid(row=3, column=0, sticky="w", pady=(0, 4))
             self.hint_label.grid_remove()
         self.export_button.state(["!disabled"] if self.count else ["disabled"])
-        self._fit_grid(side)
         if self.selected is not None and self.selected >= self.count:
             self.selected = self.count - 1 if self.count else None
         self.select(self.selected)
-
-    def _tile(self, index: int, photo: ImageTk.PhotoImage, label: int) -> tk.Label:
-        tile = tk.Label(self.tile_frame, name=f"tile{index}", image=photo, text=str(label),
-                        compound="top", font="TkHeadingFont", background=self.background,
-                        padx=round(4 * self.scale), pady=round(3 * self.scale))
-        tile.grid(row=index // COLUMNS, column=index % COLUMNS, padx=1, pady=1)
-        tile.bind("<Button-1>", lambda _event: self.select(index))
-        self._bind_wheel(tile)
-        return tile
-
-    def _fit_grid(self, side: int) -> None:
-        """Size the canvas to the tiles, up to ``VISIBLE_ROWS`` rows; scroll beyond them."""
-        self.tile_frame.update_idletasks()
-        width = max(self.tile_frame.winfo_reqwidth(), round(COLUMNS * TILE_SLOT * self.scale))
-        row_height = self.tiles[0].winfo_reqheight() + 2 if self.tiles else side  # + pady
-        rows = self._rows()
-        self.canvas.configure(width=width, height=min(rows, VISIBLE_ROWS) * row_height,
-                              yscrollincrement=row_height,
-                              scrollregion=(0, 0, width, self.tile_frame.winfo_reqheight()))
-        if rows > VISIBLE_ROWS:
-            self.scrollbar.grid()
-        else:
-            self.scrollbar.grid_remove()
-            self.canvas.yview_moveto(0)
-
-    def _scroll_to(self, index: int) -> None:
-        rows, row = self._rows(), index // COLUMNS
-        first = round(self.canvas.yview()[0] * rows)  # the first row in view
-        if row < first:
-            self.canvas.yview_moveto(row / rows)
-        elif row >= first + VISIBLE_ROWS:
-            self.canvas.yview_moveto((row - VISIBLE_ROWS + 1) / rows)
-
-    def _rows(self) -> int:
-        return -(-self.count // COLUMNS)  # ceiling division
 
     def _show_message(self, text: str, tone: str) -> None:
         self.message.configure(text=text, foreground=TONES[tone])

@@ -33,7 +33,7 @@ from tkinter import filedialog, messagebox
 from typing import Callable
 
 from digit_recognizer.app.action_table import window_actions
-from digit_recognizer.app.answering import IMAGE_UNDO, Answering, answer_message
+from digit_recognizer.app.answering import Answering, image_undo
 from digit_recognizer.app.background.engine import Engine
 from digit_recognizer.app.background.file_jobs import count_job, save_settings_job
 from digit_recognizer.app.background.job_results import (
@@ -165,9 +165,9 @@ class DigitRecognizerApp:
         live = self.window.live
         if kind in ("start", "undo", "redo", "clear", "image"):
             self.taking_back.forget()  # the drawing is the last action now: Undo is its
-        if kind == "start" and self._replaced_image():
+        if kind == "start" and self.answering.replaced_image():
             self.answering.new_epoch()
-            self.set_state(message=f"A new drawing: {IMAGE_UNDO}")
+            self.set_state(message=f"A new drawing: {image_undo(self.answering.replaced_image())}")
         if kind in ("start", "move"):
             if live:
                 self.answering.schedule_live()
@@ -183,10 +183,6 @@ class DigitRecognizerApp:
                 self._request(explicit=drawing.image is not None)
             else:
                 self.set_state(self._resting_state(), READY if kind == "clear" else None)
-
-    def _replaced_image(self) -> bool:
-        previous = self.window.canvas.previous
-        return previous is not None and previous.image is not None
 
     def brush_changed(self) -> None:
         if self.settings.brush != self.window.toolbar.brush:
@@ -259,8 +255,8 @@ class DigitRecognizerApp:
         elif self.state == "predicting" and not self.answering.up_to_date:
             self.set_state()  # the answer to Predict is still to come
         else:
-            self.set_state("ready", answer_message(self.teaching.take_note(), predicted.result,
-                                                    self._replaced_image()))
+            self.set_state("ready", self.answering.message(self.teaching.take_note(),
+                                                           predicted.result))
 
     # -- models --------------------------------------------------------------------------------
 

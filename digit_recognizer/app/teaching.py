@@ -10,7 +10,8 @@ fine-tune --extra-data DIR --out FILE``; ``train --extra-data DIR`` retrains fro
 The window, ``fine-tune`` and ``train`` read such a folder with one reader,
 ``core.datasets.idx_folder`` (any ``<name>-images-idx3-ubyte[.gz]`` with its
 ``<name>-labels-idx1-ubyte[.gz]``). This module is the one writer (``add_correction``, and
-``delete_correction`` and ``relabel_correction`` for the window's corrections manager,
+``delete_correction``, ``restore_correction`` (its Undo) and ``relabel_correction`` for the
+window's corrections manager,
 ``take_back_correction`` for its Undo after a teach, ``clear_corrections`` for its "Forget my
 corrections…").
 
@@ -59,6 +60,7 @@ __all__ = [
     "fine_tune_command",
     "read_corrections",
     "relabel_correction",
+    "restore_correction",
     "save_correction",
     "take_back_correction",
     "to_uint8_image",
@@ -239,6 +241,27 @@ def delete_correction(index: int, folder: str | os.PathLike | None = None) -> in
         return len(saved) - 1
 
     return _rewrite(_folder(folder), index, delete)
+
+
+def restore_correction(index: int, image: np.ndarray, label: int,
+                       folder: str | os.PathLike | None = None) -> int:
+    """Put a deleted sample back at ``index``, its place before ``delete_correction`` (the end,
+    if fewer are saved now); return how many are saved now. A drawing saved again meanwhile
+    stays saved once. Raises ``TeachingError`` as ``delete_correction`` does.
+    """
+    _check_label(label)
+    sample = to_uint8_image(image)
+
+    def restore(pair: IdxPair, saved: Corrections) -> int:
+        if (saved.images == sample).all(axis=(1, 2)).any():
+            return len(saved)
+        at = min(index, len(saved))
+        write_idx(pair.labels, saved.labels[:at])  # as delete_correction, and why
+        _write(pair, np.insert(saved.images, at, sample, axis=0),
+               np.insert(saved.labels, at, np.uint8(label)))
+        return len(saved) + 1
+
+    return _edit_locked(_folder(folder), restore)
 
 
 def relabel_correction(index: int, label: int, folder: str | os.PathLike | None = None) -> None:

@@ -77,8 +77,9 @@ class UserFiles:
         """File ▸ Open image…: a photo or scan of a handwritten digit."""
         path = self.ask_open_image()
         if path:
-            self.worker.submit("image", partial(open_image_job, Path(path),
-                                                self.window.canvas.side))
+            root = self.window.root  # the paper never grows past the screen: nor the preview
+            largest = max(root.winfo_screenwidth(), root.winfo_screenheight())
+            self.worker.submit("image", partial(open_image_job, Path(path), largest))
             self.say(f"Opening {Path(path).name}…")
 
     def save_drawing(self) -> None:
@@ -157,7 +158,8 @@ class UserFiles:
     # -- results from the file worker ----------------------------------------------------------
 
     def on_image_opened(self, opened: ImageOpened) -> None:
-        self.window.canvas.show_image(opened.image, opened.preview)  # Undo brings back
+        # Undo brings the drawing back; the answer's status names the image
+        self.window.canvas.show_image(opened.image, opened.preview, opened.path.name)
 
     def on_done(self, done: Done) -> None:
         if done.count is not None:

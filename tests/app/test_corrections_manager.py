@@ -24,6 +24,7 @@ from digit_recognizer.app.teaching import (
     export_corrections,
     read_corrections,
     relabel_correction,
+    restore_correction,
 )
 from digit_recognizer.core.datasets.idx_folder import read_idx_pair
 
@@ -109,6 +110,54 @@ def test_delete_removes_that_sample_on_disk_and_calls_on_change(root, dialog, fo
     assert dialog.selected == 1  # the next one, ready for another Delete
 
 
+def ctrl_z(root: tk.Tk, top: tk.Toplevel) -> None:
+    top.focus_force()
+    root.update()
+    top.focus_get().event_generate("<Control-z>")
+    root.update()
+
+
+def folder_bytes(folder) -> list[bytes]:
+    return [path.read_bytes() for path in sorted(folder.glob("*-ubyte"))]
+
+
+def test_ctrl_z_brings_deleted_samples_back_exactly_last_first(root, dialog, folder, changes):
+    before = folder_bytes(folder)
+    assert not dialog.undo_button.instate(["!disabled"])  # nothing deleted yet
+    dialog.select(1)
+    press(root, dialog, "Delete")
+    dialog.select(3)  # the 5, once the first 1 is gone
+    press(root, dialog, "Delete")
+    assert saved_labels(folder) == [3, 4, 1]
+    ctrl_z(root, dialog)
+    assert saved_labels(folder) == [3, 4, 1, 5] and dialog.selected == 3
+    assert dialog.message.cget("text") == "Brought back a 5."
+    ctrl_z(root, dialog)
+    assert folder_bytes(folder) == before  # the same samples, labels and order, byte for byte
+    assert dialog.selected == 1 and [t.cget("text") for t in dialog.tiles] == ["3", "1", "4",
+                                                                                "1", "5"]
+    assert changes == [1, 1, 1, 1]  # each change refits the model
+    assert not dialog.undo_button.instate(["!disabled"])
+    ctrl_z(root, dialog)  # nothing left to bring back: nothing changes
+    assert changes == [1, 1, 1, 1] and folder_bytes(folder) == before
+
+
+def test_the_undo_delete_button_brings_the_sample_back(root, dialog, folder, changes):
+    dialog.select(0)
+    dialog.delete_selected()
+    assert dialog.undo_button.instate(["!disabled"])
+    dialog.undo_button.invoke()
+    assert saved_labels(folder) == LABELS
+    assert dialog.tiles[0].cget("text") == "3"
+
+
+def test_a_sample_taught_again_since_its_delete_is_not_brought_back_twice(folder):
+    delete_correction(0, folder)
+    add_correction(sample(0), 3, folder)  # the same drawing, taught again meanwhile
+    assert restore_correction(0, sample(0), 3, folder) == 5
+    assert saved_labels(folder) == [1, 4, 1, 5, 3]
+
+
 def test_digit_key_relabels_the_selected_sample_on_disk(root, dialog, folder, changes):
     dialog.select(4)
     press(root, dialog, "7")
@@ -136,10 +185,10 @@ def test_many_samples_scroll_and_the_selected_one_is_scrolled_into_view(root, tm
         add_correction(sample(k % 20) // (1 + k // 20), k % 10, tmp_path)  # 40 drawings
     many = corrections_dialog(root, tmp_path)
     root.update()
-    assert many.scrollbar.winfo_ismapped() and many.canvas.yview()[0] == 0
+    assert many.samples.scrollbar.winfo_ismapped() and many.samples.canvas.yview()[0] == 0
     many.select(39)
     root.update()
-    assert many.canvas.yview()[1] == pytest.approx(1)
+    assert many.samples.canvas.yview()[1] == pytest.approx(1)
 
 
 def test_export_as_png_writes_one_folder_per_label(dialog, folder, tmp_path):

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from digit_recognizer.app import corrections_manager, user_files
+from digit_recognizer.app import user_files
+from digit_recognizer.app.window import folder_chooser
 from digit_recognizer.app.gui import DigitRecognizerApp
 from digit_recognizer.app.window.help_info import about_lines
 from digit_recognizer.core.catalogue import MODELS_DIR
@@ -276,7 +277,7 @@ class FolderChooser:
 @pytest.fixture
 def chooser(monkeypatch) -> FolderChooser:
     replaced = FolderChooser()
-    monkeypatch.setattr(corrections_manager.filedialog, "askdirectory", replaced)
+    monkeypatch.setattr(folder_chooser.filedialog, "askdirectory", replaced)
     return replaced
 
 

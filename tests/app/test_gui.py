@@ -839,9 +839,9 @@ def test_drawing_over_an_opened_image_can_be_undone(app, tmp_path):
     open_photo_of_seven(app, tmp_path)
     draw(app, ONE)
     assert app.window.canvas.drawing.image is None
-    assert "Ctrl+Z brings the image back" in status(app)
+    assert "Ctrl+Z brings back the image seven.jpg" in status(app)
     settle(app)  # the answer to the 1 keeps the hint: it still holds
-    assert shown(app) == "1" and "Ctrl+Z brings the image back" in status(app)
+    assert shown(app) == "1" and "Ctrl+Z brings back the image seven.jpg" in status(app)
     key(app, "<Control-z>")
     assert app.window.canvas.drawing.image is not None
     assert app.window.canvas.find_withtag("photo") and strokes(app) == []
@@ -854,7 +854,7 @@ def test_the_image_hint_goes_with_a_second_stroke_which_ctrl_z_takes_first(app, 
     draw(app, ONE)
     draw(app, [[(0.30, 0.30), (0.70, 0.30)]])
     settle(app)
-    assert "Ctrl+Z brings the image back" not in status(app)
+    assert "Ctrl+Z brings back the image seven.jpg" not in status(app)
     key(app, "<Control-z>")
     assert app.window.canvas.drawing.image is None and len(strokes(app)) == 1
     key(app, "<Control-z>")

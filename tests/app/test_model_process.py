@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -166,6 +167,29 @@ def test_close_stops_the_child_cleanly(process):
     process.close()
     assert not process.process.is_alive()
     assert process.process.exitcode == 0  # it read EOF and exited; it was not killed
+
+
+def test_closing_during_a_warm_up_cuts_it_short_and_leaves_no_child():
+    process = ModelProcess()
+    outcome: list[object] = []
+
+    def warm_up() -> None:  # imports TensorFlow in the child: seconds, which close skips
+        try:
+            process.warm_up("model1")
+            outcome.append("finished")
+        except ModelError as err:
+            outcome.append(err)
+
+    thread = threading.Thread(target=warm_up)
+    thread.start()
+    while process.asking != "warm" and thread.is_alive():
+        time.sleep(0.01)
+    process.close()
+    thread.join(60)
+    assert len(outcome) == 1 and isinstance(outcome[0], ModelError)  # cut short, not waited
+    assert not process.process.is_alive() and not is_running(process.process.pid)
+    with pytest.raises(ModelError, match="closed"):
+        process.load("model1")
 
 
 def test_dropping_the_recognizer_stops_its_child(small_model_path):

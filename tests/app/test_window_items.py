@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("collect_garbage_on_tk_thread")
 
 SEVEN = [[(0.28, 0.22), (0.72, 0.22), (0.46, 0.82)]]
 ONE = [[(0.53, 0.18), (0.50, 0.50), (0.47, 0.82)]]
-IMAGE_UNDO = "Ctrl+Z brings the image back"
+IMAGE_UNDO = "Ctrl+Z brings back the image seven.png."
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ __all__ = ["open_image_job", "save_png_job", "teach_job", "count_job", "save_set
 
 
 def open_image_job(path: Path, size: int) -> ImageOpened | Failed:
-    """Read an image file for the canvas (on a worker: big photos take a while to decode)."""
+    """Read an image file for the canvas (on a worker: big photos take a while to decode);
+    its preview is at most ``size`` pixels across: the largest the paper can grow to."""
     # It loads OpenCV, which the window's start path must not: imported at the first image.
     from digit_recognizer.recognition.preprocess.images import load_image
 

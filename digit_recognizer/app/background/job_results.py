@@ -95,7 +95,7 @@ class ImageOpened:
 
     path: Path
     image: np.ndarray
-    preview: Image.Image  # fits the canvas
+    preview: Image.Image  # fits the screen: the canvas scales it to its size
 
 
 @dataclass(frozen=True)

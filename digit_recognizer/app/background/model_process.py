@@ -48,6 +48,9 @@ PROCESS_NAME = "digit-recognizer-model"
 STOPPED = "The model process stopped unexpectedly; choose the model again to restart it."
 # A child that does not exit this long after its pipe closes is killed.
 EXIT_WAIT_S = 5.0
+# Requests that only prepare or answer (nothing is written): closing cuts them short, since
+# their answer would go unread. A fit or an ONNX copy in flight is waited for: it saves a file.
+CUT_SHORT = ("load", "predict", "warm")
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ class ModelProcess:
         context = multiprocessing.get_context("spawn")
         self._conn, child_conn = context.Pipe()
         self._lock = threading.Lock()
+        self._closing = False
+        self.asking: str | None = None  # the request on the pipe now ("load", "warm"…), if any
         self.process = context.Process(target=_serve, args=(child_conn, models_dir),
                                        name=PROCESS_NAME, daemon=True)
         self.process.start()
@@ -134,13 +139,18 @@ class ModelProcess:
     def _ask(self, message: tuple) -> object:
         """Send one request and wait for its answer; one request on the pipe at a time."""
         with self._lock:
-            if self._conn.closed:
-                raise ModelError("The model process was closed; load the model again.")
+            # Set before ``_closing`` is read, as ``close`` sets that before reading this:
+            # either this request sees the closing, or the closing sees this request.
+            self.asking = message[0]
             try:
+                if self._closing or self._conn.closed:
+                    raise ModelError("The model process was closed; load the model again.")
                 self._conn.send(message)
                 status, value = self._conn.recv()
             except (EOFError, OSError) as err:
                 raise ModelError(STOPPED) from err
+            finally:
+                self.asking = None
         if status == "conflict":
             raise CorrectionConflict(value)
         if status != "ok":
@@ -148,7 +158,15 @@ class ModelProcess:
         return value
 
     def close(self) -> None:
-        """Stop the child (it exits when the pipe closes); safe to call more than once."""
+        """Stop the child (it exits when the pipe closes); safe to call more than once.
+
+        A fit or an ONNX copy on its way is waited for; a warm-up, a load or a prediction is
+        cut short (the child is killed), so that closing the window never waits seconds for
+        TensorFlow's import whose result nobody would use. Its caller gets ``ModelError``.
+        """
+        self._closing = True
+        if self.asking in CUT_SHORT:
+            self.process.kill()
         with self._lock:  # never while a request is on the pipe
             if not self._conn.closed:
                 self._conn.close()

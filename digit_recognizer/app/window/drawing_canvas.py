@@ -1,9 +1,10 @@
 """The square paper the user draws on: strokes, an opened image, undo and redo, resizing.
 
 The drawing is kept in fractions of the canvas side, so it scales with the window: the canvas
-stays square and fills the room its frame gets. Every change (a stroke, Clear, an opened
-image) is a step that Undo takes back and Redo puts again. The widget knows nothing of models;
-it tells its owner what happened through ``on_change(kind)``.
+stays square, at the size ``layout`` gives it, and an opened image is fitted to it anew. Every
+change (a stroke, Clear, an opened image) is a step that Undo takes back and Redo puts again.
+The widget knows nothing of models; it tells its owner what happened through
+``on_change(kind)``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Drawing:
     strokes: tuple[Stroke, ...] = ()
     image: np.ndarray | None = None  # the opened image, as read (it replaces the strokes)
     preview: Image.Image | None = field(default=None, compare=False)
+    name: str | None = None  # the opened image's file name, for the status bar
 
     @property
     def empty(self) -> bool:
@@ -99,9 +101,10 @@ class DrawingCanvas(tk.Canvas):
         self._change(Drawing(), "clear")
         return True
 
-    def show_image(self, image: np.ndarray, preview: Image.Image) -> None:
-        """Put an opened image on the paper, in place of the drawing (undoable)."""
-        self._change(Drawing(image=image, preview=preview), "image")
+    def show_image(self, image: np.ndarray, preview: Image.Image, name: str) -> None:
+        """Put the opened image ``name`` on the paper, in place of the drawing (undoable);
+        ``preview`` is shown fitted to the paper, however large the paper grows."""
+        self._change(Drawing(image=image, preview=preview, name=name), "image")
 
     def resize(self, side: int) -> None:
         """Make the paper ``side`` pixels square; the drawing scales with it."""
@@ -216,9 +219,7 @@ class DrawingCanvas(tk.Canvas):
         self.delete("stroke", "photo", "box", "chosen")
         self._photo = None
         if self.drawing.image is not None and self.drawing.preview is not None:
-            preview = self.drawing.preview.copy()
-            preview.thumbnail((self.side, self.side), Image.Resampling.LANCZOS)
-            self._photo = ImageTk.PhotoImage(preview)
+            self._photo = ImageTk.PhotoImage(_fitted(self.drawing.preview, self.side))
             self.create_image(self.side / 2, self.side / 2, image=self._photo, tags="photo")
         for stroke in self.drawing.strokes:
             self._draw_stroke(_scaled(stroke, self.side), stroke is self._pen)
@@ -232,6 +233,14 @@ class DrawingCanvas(tk.Canvas):
         self.create_line(*points, fill=INK, width=stroke.width, capstyle=tk.ROUND,
                          joinstyle=tk.ROUND, smooth=True,
                          tags=("stroke", "pen") if pen else "stroke")
+
+
+def _fitted(preview: Image.Image, side: int) -> Image.Image:
+    """``preview`` scaled, up or down, to fit a square of ``side``: as ``_image_to_canvas``
+    places the boxes on it."""
+    factor = min(side / preview.width, side / preview.height)
+    size = (max(1, round(preview.width * factor)), max(1, round(preview.height * factor)))
+    return preview if size == preview.size else preview.resize(size, Image.Resampling.LANCZOS)
 
 
 def _scaled(stroke: Stroke, side: float) -> Stroke:

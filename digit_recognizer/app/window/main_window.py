@@ -1,11 +1,12 @@
 """The window's parts and their layout: menus, paper, answer, controls and status bar.
 
-``MainWindow`` builds the parts and places them; it keeps no state beyond what its widgets
-hold. What the controls do comes from one table of callables (``actions.WindowActions``),
-which the app hands to ``connect`` once its parts exist: the menus, keys and buttons name their
-actions here (``FILE_MENU``, ``HELP_MENU``, ``help_info.SHORTCUTS``, ``toolbar``'s buttons), and
-``connect`` looks every name up at once, so a name the table lacks stops the window being
-built instead of failing when a person presses the key.
+``MainWindow`` builds the parts and places them (the paper and the answer by ``layout``, as
+the window's size changes); it keeps no state beyond what its widgets hold. What the controls
+do comes from one table of callables (``actions.WindowActions``), which the app hands to
+``connect`` once its parts exist: the menus, keys and buttons name their actions here
+(``FILE_MENU``, ``HELP_MENU``, ``help_info.SHORTCUTS``, ``toolbar``'s buttons), and
+``connect`` looks every name up at once, so a name the table lacks stops the window being built
+instead of failing when a person presses the key.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from digit_recognizer.app.window.actions import WindowActions
 from digit_recognizer.app.window.answer_panel import AnswerPanel
 from digit_recognizer.app.window.drawing_canvas import DrawingCanvas
 from digit_recognizer.app.window.help_info import SHORTCUTS
+from digit_recognizer.app.window.layout import PaperLayout
 from digit_recognizer.app.window.model_menu import ModelMenu
 from digit_recognizer.app.window.status_bar import StatusBar
 from digit_recognizer.app.window.toolbar import TeachBar, Toolbar, ToolbarChanges
@@ -32,7 +34,6 @@ from digit_recognizer.core.strokes import PAPER_SIDE
 __all__ = ["MainWindow", "MIN_CANVAS", "FILE_MENU", "HELP_MENU", "geometry_option"]
 
 MIN_CANVAS = 220  # the paper's side at the window's minimum size (PAPER_SIDE: at its default)
-BORDER = 2  # the canvas's highlight border, both sides together
 # (label, accelerator, action) of each menu entry; None: a separator
 MenuItems = tuple[tuple[str, str, str] | None, ...]
 FILE_MENU: MenuItems = (("Open image…", "Ctrl+O", "open_image"),
@@ -66,14 +67,12 @@ class MainWindow:
             widget.columnconfigure(0, weight=1)
             widget.rowconfigure(0, weight=1)
         side = round(PAPER_SIDE * self.scale)
-        self.paper = ttk.Frame(main, width=side + BORDER, height=side + BORDER)
-        self.paper.grid(row=0, column=0, sticky="nsew")
+        self.paper = ttk.Frame(main)  # the room of the paper and the answer (``layout``)
+        self.paper.grid(row=0, column=0, columnspan=2, sticky="nsew")
         self.canvas = DrawingCanvas(self.paper, side, brush=self._brush_fraction,
                                     on_change=drawing_changed, font=self.mid_font)
-        self.canvas.place(relx=0.5, rely=0, anchor="n")
-        self.paper.bind("<Configure>", self._on_paper_resized)
-        self.answer = AnswerPanel(main, self.scale)
-        self.answer.grid(row=0, column=1, sticky="nsew", padx=(14, 0))
+        self.answer = AnswerPanel(self.paper, self.scale)
+        self.layout = PaperLayout(self.paper, self.canvas, self.answer, self.scale)
         self.toolbar = Toolbar(main, changes, brush=brush, number_mode=number_mode, live=live,
                                scale=self.scale)
         self.toolbar.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(10, 0))
@@ -126,23 +125,15 @@ class MainWindow:
 
     def _set_min_size(self, side: int) -> None:
         """The smallest window that still shows every control: the paper at its minimum."""
-        smallest = round(MIN_CANVAS * self.scale) + BORDER
-        self.paper.configure(width=smallest, height=smallest)
+        self.layout.ask_for(round(MIN_CANVAS * self.scale))
         # Measured with a count of corrections beside the teach buttons, which would
         # otherwise be cut off once there is one.
         self.teach_bar.count_label.configure(text="99 corrections saved")
         self.root.update_idletasks()
         self.root.minsize(self.root.winfo_reqwidth(), self.root.winfo_reqheight())
         self.teach_bar.count_label.configure(text="")
-        self.paper.configure(width=side + BORDER, height=side + BORDER)
+        self.layout.ask_for(side)
         self.canvas.resize(side)  # the measuring shrank it; it must first show at full size
-
-    def _on_paper_resized(self, _event: tk.Event) -> None:
-        # The paper stays square: as large as the room it is given allows. The room is read
-        # now, not from the event: sizing the window at start queues an event for a size
-        # (the minimum) that is already gone.
-        room = min(self.paper.winfo_width(), self.paper.winfo_height())
-        self.canvas.resize(max(BORDER, room - BORDER))
 
     def undo(self) -> None:
         """Take back the last action (the table's ``undo``: a teach, or the paper's last
