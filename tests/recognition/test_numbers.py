@@ -21,7 +21,7 @@ from digit_recognizer.core.datasets.unipen import load_unipen, writer_split
 from digit_recognizer.core.results import NumberRecognition, Recognition
 from digit_recognizer.core.strokes import Stroke, render_strokes
 from digit_recognizer.devtools.handwriting import DIGITS, write
-from digit_recognizer.evaluation.pen_numbers import write_numbers
+from digit_recognizer.evaluation.pen_numbers import WrittenNumber, write_number, write_numbers
 from digit_recognizer.recognition.numbers.stroke_groups import group_strokes
 from digit_recognizer.recognition.preprocess.errors import (
     DrawingTooSmallError,
@@ -138,6 +138,35 @@ def test_the_text_puts_each_separator_between_its_digits():
 def test_a_1_touching_the_3_before_it_is_a_digit_of_its_own(model2):
     page = write("31", touch=True)
     assert model2.recognize_number(page.image(), strokes=page.strokes).text == "31"
+
+
+@pytest.fixture(scope="module")
+def validation_writers():
+    pen = load_unipen()
+    return pen.subset(writer_split(pen)[1])
+
+
+def touching_number(writers, text: str, writer: str, seed: int) -> WrittenNumber:
+    """``text`` in ``writer``'s hand (the first of each digit they wrote), every neighbouring
+    pair touching or overlapping a little, as ``bench_numbers`` writes them."""
+    mine = np.flatnonzero(writers.writers == writer)
+    picks = [next(i for i in mine if int(writers.labels[i]) == int(c)) for c in text]
+    return write_number([writers.strokes[i] for i in picks], [int(c) for c in text],
+                        np.random.default_rng(seed), touching=1.0)
+
+
+# a validation writer's digits the image path used to merge: "404" read "44", a 1 lost
+# against its neighbour ("41" read "4", "71" read "7", "16" read "6")
+TOUCHING = [("404", "ced-005", 1), ("404", "tos-016", 1), ("41", "app-003", 0),
+            ("41", "tos-025", 2), ("71", "imp-006", 0), ("71", "app-003", 1),
+            ("16", "aga-005", 1)]
+
+
+@pytest.mark.parametrize("text, writer, seed", TOUCHING)
+def test_touching_digits_by_a_validation_writer_read_apart_from_the_image(
+        recognizer, validation_writers, text, writer, seed):
+    number = touching_number(validation_writers, text, writer, seed)
+    assert recognizer.recognize_number(number.image()).text == text
 
 
 def test_strokes_written_in_another_order_still_read_the_same(model2):

@@ -7,16 +7,21 @@ or the two parts read surer than the whole (``_stroke_cut``).
 Then in the ink: a piece wide for one digit, or one the network does not read surely, may be
 several digits touching. ``cuts.seams`` proposes seams through it, and every stretch of ink
 between two seams is read, all in one call to the network. For each count of digits, the
-stretches that read surest (the product of the network's confidences, each weighed by how
+stretches whose least sure digit reads surest (the network's log-odds, each weighed by how
 likely a digit is to be that wide: a dynamic programme over the seams, left to right) are
 weighed by how often that many digits touch; the likeliest wins, the piece whole included.
-A piece still too wide to be one digit is flagged: its digits are not guessed, nor dropped.
+A reading is as sure as its least sure digit: two parts the network is all but certain of
+outweigh a whole it hesitates over (an 8 and a 9 touching read as an unsure 8), while a
+part it hesitates over sinks the cut however sure the other is. A piece still too wide to be
+one digit is flagged: its digits are not guessed, nor dropped.
 
 The weights were chosen on numbers written by the pen data's training writers
 (``evaluation.pen_numbers``), never on the validation writers the benchmark reads.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -39,10 +44,17 @@ PART = 0.5  # a part read less surely than this is no digit on its own
 USUAL, SPREAD = 1.0, 0.15
 WIDEST_PART = 1.4  # stretches wider than this many heights are not read as one digit ...
 SLIVER = 0.8  # ... nor those narrower than this many widths of the pen
-# How often a piece holds 1, 2, 3, 4 or more digits: about a fifth of neighbouring digits
-# touch when people write fast; each further digit in one piece half as often again.
-COUNT_PRIOR = (0.8, 0.16, 0.08, 0.04)
+# How often a piece holds 2 digits rather than 1: about a fifth of neighbouring digits touch
+# when people write fast; each further digit in one piece a tenth as often again.
+TWO, MORE = 0.2, 0.1
 THIN = 0.2  # a piece no wider than one digit holds two far less often: both must be thin (11)
+CERTAIN = 0.999  # the network's confidence beyond this says nothing more: it is overconfident
+
+
+def log_odds(confidence: float) -> float:
+    """How sure a confidence is, as log-odds: 0.5 is 0, near-certain is large."""
+    sure = min(confidence, CERTAIN)
+    return math.log(sure / (1 - sure))
 
 
 def width_prior(ratio: float) -> float:
@@ -127,41 +139,44 @@ def _stretches(piece: Piece, height: float) -> dict[tuple[int, int], Piece]:
 def _best_cuts(piece: Piece, table: dict[tuple[int, int], Piece], height: float,
                reader: Reader) -> tuple[Piece, ...]:
     """The stretches that cut ``piece`` into the digits most likely written, or the piece
-    whole: for each count of digits, the stretches the network reads surest, weighed by how
-    often that many digits touch (``COUNT_PRIOR``)."""
+    whole: for each count of digits, the stretches whose least sure digit reads surest,
+    weighed by how often that many digits touch (``TWO``, ``MORE``)."""
     narrow = piece.box[2] < WIDE * height  # as narrow as one digit: two only if both are thin
 
     def prior(count: int) -> float:
-        return COUNT_PRIOR[min(count, len(COUNT_PRIOR)) - 1] * (THIN if narrow and count > 1
-                                                               else 1.0)
+        if count == 1:
+            return 0.0
+        return math.log(TWO * MORE ** (count - 2) * (THIN if narrow else 1.0))
 
     ways = readings_by_count(table, height, reader).items()
-    value, parts = max(((value * prior(k), parts) for k, (value, parts) in ways),
-                       default=(0.0, (piece,)), key=lambda way: way[0])
-    return parts if value > 0 else (piece,)
+    _, parts = max(((value + prior(k), parts) for k, (value, parts) in ways),
+                   default=(0.0, (piece,)), key=lambda way: way[0])
+    return parts
 
 
 def readings_by_count(table: dict[tuple[int, int], Piece], height: float, reader: Reader
                       ) -> dict[int, tuple[float, tuple[Piece, ...]]]:
     """For each count of digits, the stretches of ``table`` (``_stretches``) that read as
-    that many digits surest, and how sure: the product of their confidences, each weighed by
-    ``width_prior`` (a dynamic programme over the seams, left to right)."""
+    that many digits, the least sure of them surest, and how sure that one is: its log-odds
+    (``log_odds``) plus the log of ``width_prior`` (a dynamic programme over the seams, left
+    to right, keeping the best least sure digit). A stretch read as no digit is never one."""
     last = max(j for _, j in table)
-    # best[j][k]: the surest way to read the ink left of seam j as k digits, and its parts
-    best: list[dict[int, tuple[float, tuple[Piece, ...]]]] = [{0: (1.0, ())}]
+    # best[j][k]: the way to read the ink left of seam j as k digits whose least sure digit
+    # is surest, how sure that one is, and its parts
+    best: list[dict[int, tuple[float, tuple[Piece, ...]]]] = [{0: (math.inf, ())}]
     for j in range(1, last + 1):
         ways: dict[int, tuple[float, tuple[Piece, ...]]] = {}
         for i in range(j):
             stretch = table.get((i, j))
             reading = None if stretch is None else reader.read([stretch])[0]
-            if reading is None:
+            if reading is None or reading.not_a_digit:
                 continue
-            sure = 0.0 if reading.not_a_digit else reading.confidence
-            if (i, j) != (0, last) and sure < PART:
+            if (i, j) != (0, last) and reading.confidence < PART:
                 continue
-            sure *= width_prior(stretch.box[2] / height)
+            sure = log_odds(reading.confidence) + math.log(width_prior(stretch.box[2] / height))
             for k, (value, parts) in best[i].items():
-                if value * sure > ways.get(k + 1, (0.0,))[0]:
-                    ways[k + 1] = (value * sure, (*parts, stretch))
+                least = min(value, sure)
+                if k + 1 not in ways or least > ways[k + 1][0]:
+                    ways[k + 1] = (least, (*parts, stretch))
         best.append(ways)
     return best[last]
