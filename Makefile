@@ -1,9 +1,9 @@
 # Two commands on a fresh Linux machine with Python 3.11:
 #   make run    installs everything into .venv/ and starts the app
-#   make test   installs everything (and Xvfb) and runs the whole test suite (about 12 min on 2 cores; the goal is 10)
-# For the inner loop: make quick runs the quick tier (a few minutes): every test not marked slow, so no
-# training, no window and no notebook (the markers are in pyproject.toml; tests/conftest.py
-# marks by fixture).
+#   make test   installs everything (and Xvfb) and runs the whole test suite (about 8 min on 2 cores)
+# For the inner loop: make quick runs the quick tier (under 2 minutes): every test not marked
+# slow, so no training, no window and no notebook (the markers are in pyproject.toml;
+# tests/conftest.py marks by fixture).
 # Other targets: make bench (benchmarks table), make notebook (re-runs the notebook over the
 # bundled models, outputs saved in place), make onnx (remakes the models' ONNX copies that are
 # out of date; training makes them by itself), make screenshot (re-takes docs/screenshot.png
