@@ -14,7 +14,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["WindowTimeout", "densify", "draw", "pump_until", "settle", "shown"]
+__all__ = ["WindowTimeout", "answered", "densify", "draw", "pump_until", "settle", "shown"]
 
 Point = tuple[float, float]
 
@@ -69,11 +69,17 @@ def draw(app, strokes: Sequence[Sequence[Point]], *, release: bool = True, dx: f
 
 
 def settle(app) -> None:
-    """Run the event loop until the model worker is idle and the answer on screen is for the
-    drawing as it is now."""
+    """Run the event loop until the workers are idle and the answer on screen is for the
+    drawing as it is now (an opened image is read on the file worker first)."""
     pump_until(app, lambda: not app.model_worker.busy and app.model_worker.results.empty()
-               and app.answering.up_to_date)
+               and not app.io_worker.busy and app.answering.up_to_date)
     app.root.update()
+
+
+def answered(app) -> str:
+    """``settle``, then what the answer panel shows (``shown``)."""
+    settle(app)
+    return shown(app)
 
 
 def shown(app) -> str:

@@ -29,3 +29,18 @@ def loader(data, mnist_dir):
                                options=options)
     yield model_loader
     model_loader.close()
+
+
+@pytest.fixture
+def app(open_window, tmp_path):
+    """A window on the bundled models from their ONNX copies, ready, without a model process
+    (teaching only saves). Modules whose windows need more define their own ``app``."""
+    from digit_recognizer.devtools.window_driver import pump_until
+    from digit_recognizer.recognition.recognizer import Recognizer
+
+    window = open_window(lambda choice: Recognizer.from_choice(choice, MODELS_DIR,
+                                                                runtime="onnx"),
+                         models_dir=MODELS_DIR, settings_file=tmp_path / "settings.json",
+                         corrections=tmp_path / "corrections")
+    pump_until(window, lambda: window.recognizer is not None and window.state == "ready", 60)
+    return window

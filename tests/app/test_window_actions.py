@@ -17,27 +17,13 @@ import pytest
 
 from digit_recognizer.app import user_files
 from digit_recognizer.app.action_table import window_actions
-from digit_recognizer.app.gui import DigitRecognizerApp
 from digit_recognizer.app.teaching_view import TeachingHost
 from digit_recognizer.app.window import main_window, toolbar
 from digit_recognizer.app.window.actions import UnknownActionError, WindowActions, action_names
 from digit_recognizer.app.window.help_info import SHORTCUTS
-from digit_recognizer.core.catalogue import MODELS_DIR
-from digit_recognizer.devtools.window_driver import pump_until
-from digit_recognizer.recognition.recognizer import Recognizer
 
 pytestmark = pytest.mark.usefixtures("collect_garbage_on_tk_thread")
 
-
-@pytest.fixture
-def app(open_window, tmp_path) -> DigitRecognizerApp:
-    """A window on a bundled model from its ONNX copy, ready."""
-    window = open_window(lambda choice: Recognizer.from_choice(choice, MODELS_DIR,
-                                                                runtime="onnx"),
-                         models_dir=MODELS_DIR, settings_file=tmp_path / "settings.json",
-                         corrections=tmp_path / "corrections")
-    pump_until(window, lambda: window.recognizer is not None and window.state == "ready", 60)
-    return window
 
 
 def tcl_command(widget: tk.Misc, name: str) -> bool:

@@ -11,10 +11,8 @@ import pytest
 
 from digit_recognizer.app.gui import DigitRecognizerApp
 from digit_recognizer.app.teaching import read_corrections
-from digit_recognizer.core.catalogue import MODELS_DIR
 from digit_recognizer.core.strokes import Stroke, render_strokes
-from digit_recognizer.devtools.window_driver import draw, pump_until
-from digit_recognizer.recognition.recognizer import Recognizer
+from digit_recognizer.devtools.window_driver import answered, draw, pump_until
 
 pytestmark = pytest.mark.usefixtures("collect_garbage_on_tk_thread")
 
@@ -23,22 +21,6 @@ ONE = [[(0.53, 0.18), (0.50, 0.50), (0.47, 0.82)]]
 IMAGE_UNDO = "Ctrl+Z brings back the image seven.png."
 
 
-@pytest.fixture
-def app(open_window, tmp_path) -> DigitRecognizerApp:
-    """A window on model 2 from its ONNX copy, without a model process: teaching only saves."""
-    window = open_window(lambda choice: Recognizer.from_choice(choice, MODELS_DIR,
-                                                                runtime="onnx"),
-                         models_dir=MODELS_DIR, settings_file=tmp_path / "settings.json",
-                         corrections=tmp_path / "corrections")
-    pump_until(window, lambda: window.recognizer is not None and window.state == "ready", 60)
-    return window
-
-
-def answered(app: DigitRecognizerApp) -> str:
-    pump_until(app, lambda: app.answering.up_to_date and not app.model_worker.busy
-               and not app.io_worker.busy, 30)
-    app.root.update()
-    return str(app.window.answer.digit_label.cget("text"))
 
 
 def ctrl_z(app: DigitRecognizerApp) -> None:
