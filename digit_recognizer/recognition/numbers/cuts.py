@@ -1,12 +1,13 @@
-"""Where a piece holding touching digits may be cut: ``stroke_cuts`` and ``seams``.
+"""Where a piece holding touching digits may be cut: ``stroke_cuts``, ``seams``, ``edge_seams``.
 
 From strokes, a piece may be cut between the stroke where a new digit may have begun and the
 ones before it (``Piece.breaks``). In ink alone, two digits that touch meet where there is
 little ink: the columns of least ink, the minima of the piece's vertical projection. A straight
 cut there would slice through a slanted digit, so each cut follows the seam of least ink from
 the top of the piece to its bottom, within a band around that column (seam carving's dynamic
-programme). Which cuts are right, if any, is for the network to say (``touching``): this
-module only proposes them.
+programme); ``edge_seams`` proposes one near each edge, where a 1 may touch. Which cuts are
+right, if any, is for the network to say (``touching``, ``stems``): this module only proposes
+them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from digit_recognizer.recognition.numbers.pieces import Piece, drawn
 
-__all__ = ["stroke_cuts", "seams", "SHORTEST"]
+__all__ = ["stroke_cuts", "seams", "edge_seams", "SHORTEST"]
 
 NARROWEST = 0.12  # a part is at least this many digit heights wide (a 1 is a pen wide)
 BAND = 0.2  # a seam strays at most this many digit heights from its column
@@ -28,6 +29,7 @@ SHORTEST_STROKES = 0.6  # ... and between strokes this tall: shorter strokes are
 DIGIT_WIDTH = 0.7  # the usual width of a digit, in heights
 DIP = 0.08  # an outline dips between digits by at least this many digit heights
 STEP_COST = 0.15  # a seam's sideways step costs as much as this much ink: seams run straight
+EDGE = 0.35  # a 1 at the edge of a piece is at most this many digit heights wide
 
 
 def stroke_cuts(piece: Piece, height: float) -> list[tuple[Piece, Piece]]:
@@ -131,3 +133,24 @@ def _seam(ink: np.ndarray, column: int, band: int) -> np.ndarray:
         seam[row] = position + low
         position += int(steps[row, position])
     return seam
+
+
+def edge_seams(piece: Piece, height: float) -> list[tuple[str, np.ndarray]]:
+    """Where a 1 touching a neighbour may be cut off at each edge of ``piece``: for "left"
+    and "right", the seam of least ink starting at the column of least ink within EDGE
+    digit heights of that edge (a 1 is narrow), at least NARROWEST from it."""
+    ink = piece.ink
+    width = ink.shape[1]
+    margin = max(2, round(NARROWEST * height))
+    reach = round(EDGE * height)
+    if width < 2 * margin + 1:
+        return []
+    profile = ink.sum(axis=0, dtype=np.float32)
+    band = max(2, round(BAND * height / 2))
+    found = []
+    for side, columns in (("left", range(margin, min(reach, width - margin))),
+                          ("right", range(max(width - reach, margin), width - margin))):
+        if len(columns):
+            column = min(columns, key=lambda c: profile[c])
+            found.append((side, _seam(ink, int(column), band)))
+    return found

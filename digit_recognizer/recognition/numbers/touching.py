@@ -15,6 +15,9 @@ outweigh a whole it hesitates over (an 8 and a 9 touching read as an unsure 8), 
 part it hesitates over sinks the cut however sure the other is. A piece still too wide to be
 one digit is flagged: its digits are not guessed, nor dropped.
 
+Last, a 1 touching its neighbour that the network reads surely as that digit alone (16 as a 6)
+is cut off by its shape: a straight stem at the piece's edge (``stems.stem_cut``).
+
 The weights were chosen on numbers written by the pen data's training writers
 (``evaluation.pen_numbers``), never on the validation writers the benchmark reads.
 """
@@ -28,6 +31,7 @@ import numpy as np
 from digit_recognizer.recognition.numbers.cuts import SHORTEST, seams, stroke_cuts
 from digit_recognizer.recognition.numbers.pieces import Piece, between
 from digit_recognizer.recognition.numbers.reader import Reader
+from digit_recognizer.recognition.numbers.stems import stem_cut
 from digit_recognizer.recognition.preprocess.ink import INK_LEVEL
 from digit_recognizer.recognition.preprocess.mnist_recipe import stroke_width
 
@@ -75,6 +79,7 @@ def split_touching(row: list[Piece], height: float, reader: Reader
     reader.read([s for table in stretches.values() for s in table.values()])
     row = [part for p in row for part in
            (_best_cuts(p, stretches[p], height, reader) if p in stretches else (p,))]
+    row = [part for p in row for part in stem_cut(p, height, reader)]
     # a single stroke is one digit however wide (a 2 written wide and low), never flagged
     return row, {p for p in row if p.box[2] >= TOO_WIDE * height and len(p.strokes) != 1}
 
