@@ -87,7 +87,8 @@ class CorrectionsDialog(tk.Toplevel):
         self.scale = max(1.0, float(self.tk.call("tk", "scaling")) * 72 / 96)
         self.background = style_background(parent)
         self.selected: int | None = None
-        self.images = np.zeros((0, 28, 28), np.uint8)  # the samples shown, as saved
+        self.images = np.zeros((0, 28, 28), np.uint8)  # the samples shown, as saved ...
+        self.labels = np.zeros(0, np.uint8)  # ... and their labels
         self.deleted: list[tuple[int, np.ndarray, int]] = []  # (place, image, label): Undo's
         self.title("Corrections")
         self.transient(parent.winfo_toplevel())
@@ -177,7 +178,7 @@ class CorrectionsDialog(tk.Toplevel):
         except TeachingError as err:
             self._show_message(str(err), "error")
             return
-        self.deleted.append((index, image, int(label.split()[0])))  # its label, not its mark
+        self.deleted.append((index, image, int(self.labels[index])))
         self.selected = min(index, left - 1) if left else None  # the next, for another Delete
         self.refresh()
         self._report(f"Deleted a {label}.")
@@ -305,7 +306,7 @@ class CorrectionsDialog(tk.Toplevel):
 
     def _show_samples(self, images: np.ndarray, labels: np.ndarray) -> None:
         self.samples.show(images, labels)
-        self.images = images
+        self.images, self.labels = images, labels
         self.count_label.configure(text=self._counted())
         if self.count:  # the hint on selecting, or how to add some: only one applies
             self.empty_label.grid_remove()

@@ -165,9 +165,10 @@ class DigitRecognizerApp:
         live = self.window.live
         if kind in ("start", "undo", "redo", "clear", "image"):
             self.taking_back.forget()  # the drawing is the last action now: Undo is its
-        if kind == "start" and self.answering.replaced_image():
+        replaced = self.answering.replaced_image() if kind == "start" else None
+        if replaced:
             self.answering.new_epoch()
-            self.set_state(message=f"A new drawing: {image_undo(self.answering.replaced_image())}")
+            self.set_state(message=f"A new drawing: {image_undo(replaced)}")
         if kind in ("start", "move"):
             if live:
                 self.answering.schedule_live()

@@ -37,13 +37,15 @@ class Stroke:
     points: list[tuple[float, float]] = field(default_factory=list)
 
 
-def render_strokes(strokes: Sequence[Stroke], size: int) -> Image.Image:
+def render_strokes(strokes: Sequence[Stroke], size: int | tuple[int, int]) -> Image.Image:
     """Draw ``strokes`` as dark ink on white, the same geometry as on the canvas.
 
     Round joins and round caps, like the canvas lines; returns a greyscale ``size`` x ``size``
-    image. This, not a screen grab, is what the recognizer reads.
+    image, or one of ``size`` = (height, width). This, not a screen grab, is what the
+    recognizer reads.
     """
-    image = Image.new("L", (size, size), 255)
+    height, width = size if isinstance(size, tuple) else (size, size)
+    image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     for stroke in strokes:
         radius = stroke.width / 2

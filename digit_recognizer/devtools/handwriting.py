@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digit_recognizer.core.strokes import PAPER_SIDE, Stroke, render_strokes
+from digit_recognizer.core.strokes import DEFAULT_PEN, PAPER_SIDE, Stroke, render_strokes
 
 __all__ = ["DIGITS", "WrittenPage", "write", "digit_strokes"]
 
-PEN = 18.0  # the window's default brush, in pixels of the default paper
+PEN = float(DEFAULT_PEN)  # the window's default brush, in pixels of the default paper
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float,
@@ -59,8 +59,7 @@ class WrittenPage:
 
     def image(self) -> np.ndarray:
         """The paper as the window draws it: uint8 (H, W), dark ink on white."""
-        height, width = self.size
-        return np.asarray(render_strokes(self.strokes, max(height, width)))[:height, :width]
+        return np.asarray(render_strokes(self.strokes, self.size))
 
     def fractions(self) -> list[list[tuple[float, float]]]:
         """The strokes' points as fractions of a square paper as wide as this one (for the

@@ -73,7 +73,7 @@ CHANGES = {
 RUNTIME_NAMES = {"onnx": "OpenCV (ONNX copy)", "keras": "Keras", "mixed": "OpenCV and Keras"}
 
 
-def build_parser(prog: str = "python -m digit_recognizer evaluate") -> argparse.ArgumentParser:
+def build_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Score models on the 10,000 MNIST test images, or on other digits.",

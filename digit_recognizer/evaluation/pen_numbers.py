@@ -49,8 +49,7 @@ class WrittenNumber:
 
     def image(self) -> np.ndarray:
         """The paper as the window draws it: uint8 (height, width), dark ink on white."""
-        height, width = self.size
-        return np.asarray(render_strokes(self.strokes, max(height, width)))[:height, :width]
+        return np.asarray(render_strokes(self.strokes, self.size))
 
 
 def write_numbers(pen: PenDigits, count: int, rng: np.random.Generator) -> list[WrittenNumber]:

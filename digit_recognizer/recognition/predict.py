@@ -40,7 +40,7 @@ DECIMALS = 4
 EXIT_PIPE_CLOSED = 141  # what a shell reports for a process ended by SIGPIPE: 128 + 13
 
 
-def build_parser(prog: str = "python -m digit_recognizer predict") -> argparse.ArgumentParser:
+def build_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Recognise the digit (or, with --number, the digits) in each image file.",

@@ -75,7 +75,7 @@ def is_up_to_date(model_path: str | Path) -> bool:
     return True
 
 
-def build_parser(prog: str = "python -m digit_recognizer export") -> argparse.ArgumentParser:
+def build_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Make the ONNX copy that the app runs without TensorFlow, beside each "

@@ -77,7 +77,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                                              "$UNIPEN_DIR, then ../shared/data/unipen)")
 
 
-def build_parser(prog: str = "python -m digit_recognizer train") -> argparse.ArgumentParser:
+def build_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog,
                                      description="Train a CNN on MNIST and save it.")
     default = find_bundled(DEFAULT_MODEL).architecture

@@ -140,10 +140,6 @@ class MainWindow:
         change)."""
         self._connected().undo()
 
-    def redo(self) -> None:
-        """Put back what Undo took."""
-        self._connected().redo()
-
     def clear(self) -> None:
         """Empty the paper (Undo brings the drawing back)."""
         self._connected().clear()

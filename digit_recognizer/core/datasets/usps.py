@@ -27,8 +27,9 @@ USPS_FILES: dict[str, tuple[str, str, int]] = {
     "test": ("zip.test.gz", "6bde17b4f1cd68e0630cd2751d6495b5795d9165ab2dc4a0be8b7002b732f4cc",
              2007),
 }
-USPS = DataSource("USPS", ("zip.train.gz", "zip.test.gz"), "the SHA-256 in USPS' README",
-                  env="USPS_DIR", option="--usps-dir", default=SHARED_DATA / "usps")
+USPS = DataSource("USPS", tuple(file for file, _, _ in USPS_FILES.values()),
+                  "the SHA-256 in USPS' README", env="USPS_DIR", option="--usps-dir",
+                  default=SHARED_DATA / "usps")
 USPS_SIDE = 16
 
 

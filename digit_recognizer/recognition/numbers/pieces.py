@@ -124,8 +124,7 @@ def drawn(strokes: Sequence[Stroke], breaks: tuple[int, ...] = ()) -> Piece | No
     left, top = np.floor(points.min(axis=0) - reach).astype(int)
     right, bottom = np.ceil(points.max(axis=0) + reach).astype(int)
     moved = [Stroke(s.width, [(x - left, y - top) for x, y in s.points]) for s in strokes]
-    side = int(max(right - left, bottom - top)) + 1
-    paper = np.asarray(render_strokes(moved, side))[:bottom - top + 1, :right - left + 1]
+    paper = np.asarray(render_strokes(moved, (int(bottom - top) + 1, int(right - left) + 1)))
     try:
         ink = ink_map(paper)
         crop, box = select_ink(ink, *ink_components(ink))

@@ -25,7 +25,7 @@ from digit_recognizer.training.fine_tuning.pool_cache import default_cache_dir
 __all__ = ["build_parser", "main"]
 
 
-def build_parser(prog: str = "python -m digit_recognizer fine-tune") -> argparse.ArgumentParser:
+def build_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Teach a trained model your corrections in seconds, keeping what it knew "
