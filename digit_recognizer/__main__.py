@@ -1,7 +1,7 @@
 """The command line: ``python -m digit_recognizer COMMAND [options]``, or ``digit-recognizer
 COMMAND [options]`` where the package is installed.
 
-Commands: ``gui`` (the desktop app), ``train``, ``fine-tune``, ``evaluate``, ``predict``,
+Commands: ``gui`` (the desktop app), ``train``, ``train-strokes``, ``fine-tune``, ``evaluate``, ``predict``,
 ``export``, ``calibrate``. Each lives in its own module and is imported only when asked for,
 so ``gui`` starts without importing TensorFlow.
 """
@@ -16,6 +16,8 @@ from pathlib import Path
 COMMANDS = {
     "gui": ("digit_recognizer.app.gui", "open the drawing window"),
     "train": ("digit_recognizer.training.train_cli", "train a CNN on MNIST"),
+    "train-strokes": ("digit_recognizer.training.stroke_training",
+                      "train the stroke model on the pen data"),
     "fine-tune": ("digit_recognizer.training.fine_tuning.cli",
                   "teach a model your corrections in seconds"),
     "evaluate": ("digit_recognizer.evaluation.evaluate", "test-set accuracy of the models"),
@@ -30,7 +32,7 @@ PROG = "python -m digit_recognizer"
 
 def usage(prog: str = PROG) -> str:
     lines = [f"usage: {prog} COMMAND [options]", "", "commands:"]
-    lines += [f"  {name:<10}{help_text}" for name, (_, help_text) in COMMANDS.items()]
+    lines += [f"  {name:<14}{help_text}" for name, (_, help_text) in COMMANDS.items()]
     lines += ["", f"Run '{prog} COMMAND --help' for a command's options."]
     return "\n".join(lines)
 

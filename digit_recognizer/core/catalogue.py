@@ -25,6 +25,7 @@ __all__ = [
     "Ensemble",
     "BUNDLED_MODELS",
     "ENSEMBLE",
+    "STROKE_MODEL_FILE",
     "MODEL_CHOICES",
     "DEFAULT_MODEL",
     "DEFAULT_CHOICE",
@@ -92,6 +93,9 @@ BUNDLED_MODELS = (
     BundledModel("model2", "rmsprop", "digit_model1.h5", "Model 2 — RMSProp CNN"),
 )
 ENSEMBLE = Ensemble("both", "Both models (average)", "both.json")
+# The network that reads a digit's pen path (``recognition.stroke_model``): not a choice of its
+# own, it reads beside the chosen bundled model wherever the strokes are known.
+STROKE_MODEL_FILE = "digit_strokes.h5"
 MODEL_CHOICES = tuple(m.key for m in BUNDLED_MODELS) + (ENSEMBLE.key,)
 DEFAULT_MODEL = "model2"  # the network trained, fine-tuned and personalised by default
 # What the window and ``predict`` read with unless told otherwise: the average of both, which

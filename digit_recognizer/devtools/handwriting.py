@@ -30,7 +30,9 @@ def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float,
     return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]
 
 
-# Each digit: its strokes in the order written, points in a box 1 tall (x right, y down).
+# Each digit: its strokes in the order written, points in a box 1 tall (x right, y down), the
+# way most people move the pen (the stroke model reads the path): a 6's loop and an 8's lower
+# loop go round the bottom first, an 8 starts at its top right.
 DIGITS: dict[str, list[list[tuple[float, float]]]] = {
     "0": [_arc(0.3, 0.5, 0.28, 0.48, -100, 265, 40)],
     "1": [[(0.12, 0.18), (0.34, 0.0), (0.34, 1.0)]],
@@ -40,10 +42,10 @@ DIGITS: dict[str, list[list[tuple[float, float]]]] = {
     "4": [[(0.42, 0.0), (0.0, 0.66), (0.62, 0.66)], [(0.44, 0.3), (0.44, 1.0)]],
     "5": [[(0.1, 0.02), (0.06, 0.46)] + _arc(0.28, 0.7, 0.3, 0.28, -125, 150, 18),
           [(0.1, 0.02), (0.56, 0.02)]],
-    "6": [[(0.5, 0.0), (0.25, 0.2), (0.06, 0.55)] + _arc(0.3, 0.73, 0.25, 0.26, 180, 540, 30)],
+    "6": [[(0.5, 0.0), (0.25, 0.2), (0.06, 0.55)] + _arc(0.3, 0.73, 0.25, 0.26, 180, -180, 30)],
     "7": [[(0.0, 0.02), (0.62, 0.02), (0.22, 1.0)], [(0.16, 0.52), (0.56, 0.52)]],
-    "8": [_arc(0.3, 0.24, 0.22, 0.23, 90, 360, 18) + _arc(0.3, 0.73, 0.28, 0.26, -90, 270, 26)
-          + _arc(0.3, 0.24, 0.22, 0.23, 0, 90, 8)],
+    "8": [_arc(0.3, 0.24, 0.22, 0.23, -30, -270, 18) + _arc(0.3, 0.73, 0.28, 0.26, -90, 270, 26)
+          + _arc(0.3, 0.24, 0.22, 0.23, 90, -30, 10)],
     "9": [_arc(0.3, 0.28, 0.26, 0.27, -20, 340, 30) + [(0.56, 0.3), (0.5, 1.0)]],
 }
 DOT = [[(0.0, 0.96), (0.01, 0.97)]]  # a decimal point: a click on the baseline

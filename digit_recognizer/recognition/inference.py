@@ -30,6 +30,7 @@ __all__ = ["OnnxCopyError", "onnx_copy_path", "file_sha256", "read_onnx_metadata
 # The ONNX metadata key that holds the SHA-256 of the Keras file the copy was made from.
 SOURCE_SHA256 = "source_sha256"
 EXPORT_COMMAND = "python -m digit_recognizer export"
+IMAGE_SHAPE = (28, 28, 1)  # one input of the picture models
 
 Forward = Callable[[np.ndarray], np.ndarray]
 
@@ -51,15 +52,27 @@ def file_sha256(path: str | Path) -> str:
 
 def read_onnx_metadata(data: bytes) -> dict[str, str] | None:
     """The ``metadata_props`` of a serialised ONNX model, or None if it cannot be parsed."""
+    model = _parsed(data)
+    return None if model is None else {prop.key: prop.value for prop in model.metadata_props}
+
+
+def _parsed(data: bytes) -> onnx.ModelProto | None:
     try:
-        model = onnx.load_model_from_string(data)
+        return onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError):
         return None
-    return {prop.key: prop.value for prop in model.metadata_props}
+
+
+def _input_shape(model: onnx.ModelProto) -> tuple[int, ...]:
+    """One input's shape, as the graph declares it (a picture model's when it does not)."""
+    inputs = model.graph.input
+    dims = tuple(d.dim_value for d in inputs[0].type.tensor_type.shape.dim[1:]) if inputs else ()
+    return dims if dims and all(dims) else IMAGE_SHAPE
 
 
 def load_onnx_copy(model_path: str | Path) -> Forward:
-    """A forward function for the ONNX copy of ``model_path``, checked against it.
+    """A forward function for the ONNX copy of ``model_path``, checked against it; it takes
+    (N, *shape) for the shape the copy's graph declares ((N, 28, 28, 1) for a picture model).
 
     Raises ``OnnxCopyError`` when the copy is missing, was made from another version of
     ``model_path``, is damaged, or does not return ten probabilities.
@@ -70,9 +83,11 @@ def load_onnx_copy(model_path: str | Path) -> Forward:
     if not copy.is_file():
         raise OnnxCopyError(f"{model_path.name} has no ONNX copy ({copy.name}). {remake}")
     data = copy.read_bytes()  # one read: the hash check and the network see the same bytes
-    metadata = read_onnx_metadata(data)
-    if metadata is None:
+    model = _parsed(data)
+    if model is None:
         raise OnnxCopyError(f"{copy.name} is damaged: it is not a readable ONNX model. {remake}")
+    metadata = {prop.key: prop.value for prop in model.metadata_props}
+    input_shape = _input_shape(model)
     recorded = metadata.get(SOURCE_SHA256)
     if recorded is None:
         raise OnnxCopyError(f"{copy.name} does not say which model it was made from. {remake}")
@@ -83,25 +98,26 @@ def load_onnx_copy(model_path: str | Path) -> Forward:
         net = cv2.dnn.readNetFromONNX(np.frombuffer(data, np.uint8))
     except cv2.error as err:
         raise OnnxCopyError(f"{copy.name} is damaged: OpenCV cannot read it. {remake}") from err
-    forward = _net_forward(net)
-    _check_output(forward, copy.name, remake)
+    forward = _net_forward(net, input_shape)
+    _check_output(forward, input_shape, copy.name, remake)
     return forward
 
 
-def _net_forward(net: cv2.dnn.Net) -> Forward:
-    """(N, 28, 28, 1) float32 -> (N, 10) float32 through the network; not thread-safe."""
+def _net_forward(net: cv2.dnn.Net, input_shape: tuple[int, ...]) -> Forward:
+    """(N, *input_shape) float32 -> (N, 10) float32 through the network; not thread-safe."""
 
     def forward(x: np.ndarray) -> np.ndarray:
-        net.setInput(np.ascontiguousarray(x, dtype=np.float32).reshape(-1, 28, 28, 1))
+        net.setInput(np.ascontiguousarray(x, dtype=np.float32).reshape(-1, *input_shape))
         return net.forward()
 
     return forward
 
 
-def _check_output(forward: Forward, name: str, remake: str) -> None:
+def _check_output(forward: Forward, input_shape: tuple[int, ...], name: str, remake: str
+                  ) -> None:
     """Run the network once (this also prepares it, so the first drawing is fast)."""
     try:
-        out = np.asarray(forward(np.zeros((1, 28, 28, 1), np.float32)))
+        out = np.asarray(forward(np.zeros((1, *input_shape), np.float32)))
     except cv2.error as err:
         raise OnnxCopyError(f"{name} is damaged: OpenCV cannot run it. {remake}") from err
     if out.shape != (1, 10) or not np.isfinite(out).all() or abs(float(out.sum()) - 1) > 1e-3:

@@ -45,6 +45,7 @@ from digit_recognizer.recognition.model_safety import read_model_config, refuse_
 from digit_recognizer.recognition.numbers.reading import read_number
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist
 from digit_recognizer.recognition.preprocess.photo import photo_to_mnist
+from digit_recognizer.recognition.stroke_model import StrokeModel
 
 __all__ = [
     "Recognizer",
@@ -85,6 +86,9 @@ class Recognizer:
         # Below this highest probability a drawing is "not a digit"; None (no valid value in
         # the metadata: users' models, models older than the flag) never flags.
         self.not_a_digit_threshold = metadata_threshold(metadata, name)
+        # Reads a number's strokes beside their pictures (bundled choices, whose images it was
+        # measured with); None: numbers are read from their pictures alone.
+        self.stroke_model: StrokeModel | None = None
 
     def __repr__(self) -> str:
         return f"Recognizer(name={self.name!r}, path={self.path!r})"
@@ -116,23 +120,26 @@ class Recognizer:
         which: str,
         models_dir: str | os.PathLike | None = None,
         runtime: str = "auto",
+        strokes: bool = True,
     ) -> Recognizer:
         """Load bundled model ``which`` ('model1' or 'model2') from ``models_dir`` (models/).
 
         ``runtime``: 'onnx' (its ONNX copy, or ``OnnxCopyError``), 'keras', or 'auto': the ONNX
         copy, and Keras when the copy cannot be used, with the reason in ``notices``.
+        ``strokes``: also load the stroke model, which reads numbers' strokes.
         """
         path = bundled_path(which, models_dir)
         if runtime == "keras":
-            return cls.load(path)
-        try:
-            return cls.load_onnx(path)
-        except OnnxCopyError as err:
-            if runtime == "onnx":
-                raise
             recognizer = cls.load(path)
-            recognizer.notices = (f"{err} Meanwhile the slower Keras model is used.",)
-            return recognizer
+        else:
+            try:
+                recognizer = cls.load_onnx(path)
+            except OnnxCopyError as err:
+                if runtime == "onnx":
+                    raise
+                recognizer = cls.load(path)
+                recognizer.notices = (f"{err} Meanwhile the slower Keras model is used.",)
+        return _with_stroke_model(recognizer, models_dir) if strokes else recognizer
 
     @classmethod
     def ensemble(
@@ -173,9 +180,11 @@ class Recognizer:
         if find_bundled(choice):
             return cls.bundled(choice, models_dir, runtime)
         if choice == ENSEMBLE.key:
-            members = [cls.bundled(m.key, models_dir, runtime) for m in BUNDLED_MODELS]
-            return cls.ensemble(members, test_accuracy=ensemble_accuracy(models_dir),
-                                not_a_digit_threshold=ensemble_threshold(models_dir))
+            members = [cls.bundled(m.key, models_dir, runtime, strokes=False)
+                       for m in BUNDLED_MODELS]
+            return _with_stroke_model(
+                cls.ensemble(members, test_accuracy=ensemble_accuracy(models_dir),
+                             not_a_digit_threshold=ensemble_threshold(models_dir)), models_dir)
         return cls.load(choice)
 
     @classmethod
@@ -225,9 +234,11 @@ class Recognizer:
 
         ``strokes``: the pen's strokes in ``image``'s pixels, in the order written (the
         window's); they then tell which ink belongs to which digit, as the window reads
-        them. Raises ``preprocess.errors.EmptyDrawingError`` when there is nothing drawn.
+        them, and the stroke model (``stroke_model``, where loaded) reads each digit's too.
+        Raises ``preprocess.errors.EmptyDrawingError`` when there is nothing drawn.
         """
-        return read_number(image, self.predict, self.not_a_digit_threshold, strokes)
+        read_paths = self.stroke_model.predict if self.stroke_model is not None else None
+        return read_number(image, self.predict, self.not_a_digit_threshold, strokes, read_paths)
 
     def _locked_forward(self, x: np.ndarray) -> np.ndarray:
         with self._lock:
@@ -235,6 +246,17 @@ class Recognizer:
 
 
 # -- loading helpers ---------------------------------------------------------------------------
+
+
+def _with_stroke_model(recognizer: Recognizer, models_dir: str | os.PathLike | None
+                       ) -> Recognizer:
+    """``recognizer`` with the bundled stroke model; without it (and a notice saying why)
+    when its file cannot be used, for a number's pictures can still be read."""
+    try:
+        recognizer.stroke_model = StrokeModel.bundled(models_dir)
+    except ModelError as err:
+        recognizer.notices += (f"{err} Meanwhile numbers are read from their pictures alone.",)
+    return recognizer
 
 
 def bundled_path(which: str, models_dir: str | os.PathLike | None = None) -> Path:

@@ -1,6 +1,6 @@
 """Keras model file -> its ONNX copy beside it, which the app, ``predict`` and ``evaluate`` run.
 
-    python -m digit_recognizer export                    # both bundled models, if out of date
+    python -m digit_recognizer export                    # the bundled models, if out of date
     python -m digit_recognizer export my_model.h5        # my_model.onnx
     python -m digit_recognizer export --force            # remake even the up-to-date copies
 
@@ -31,6 +31,7 @@ from digit_recognizer.recognition.inference import (
     onnx_copy_path,
 )
 from digit_recognizer.recognition.recognizer import load_keras_file
+from digit_recognizer.recognition.stroke_model import stroke_model_path
 
 __all__ = ["export_onnx", "is_up_to_date", "main"]
 
@@ -47,7 +48,7 @@ def export_onnx(model_path: str | Path, model=None) -> Path:
     model_path = Path(model_path)
     model = model if model is not None else load_keras_file(model_path)
     source_sha256 = file_sha256(model_path)
-    model(np.zeros((1, 28, 28, 1), np.float32))  # Keras exports only a model that has run
+    model(np.zeros((1, *model.input_shape[1:]), np.float32))  # Keras exports only run models
     with tempfile.TemporaryDirectory(prefix="onnx-export-") as tmp:
         converted = Path(tmp) / "model.onnx"
         try:
@@ -92,7 +93,8 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, prog: str = "python -m digit_recognizer export") -> int:
     args = build_parser(prog).parse_args(argv)
-    paths = [Path(p) for p in args.models] or [m.path(args.models_dir) for m in BUNDLED_MODELS]
+    paths = [Path(p) for p in args.models] or [
+        *(m.path(args.models_dir) for m in BUNDLED_MODELS), stroke_model_path(args.models_dir)]
     failed = False
     for path in paths:
         if not args.force and is_up_to_date(path):

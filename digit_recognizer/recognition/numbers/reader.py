@@ -14,11 +14,15 @@ import numpy as np
 
 from digit_recognizer.core.confidence import flag_not_a_digit
 from digit_recognizer.recognition.numbers.pieces import Piece, to_mnist
+from digit_recognizer.recognition.pen_paths import stroke_points
 from digit_recognizer.recognition.preprocess.errors import DrawingTooSmallError, EmptyDrawingError
+from digit_recognizer.recognition.stroke_model import mixed
 
-__all__ = ["Reader", "Reading"]
+__all__ = ["Reader", "Reading", "ReadPaths"]
 
 Predict = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28) in [0, 1] -> (N, 10)
+# N digits' strokes (each a list of (K, 2) arrays) -> (N, 10): the stroke model's reading
+ReadPaths = Callable[[list[list[np.ndarray]]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,20 @@ class Reading:
 
 
 class Reader:
-    """Reads pieces with ``predict``; ``threshold``: the model's not-a-digit threshold."""
+    """Reads pieces with ``predict``; ``threshold``: the model's not-a-digit threshold.
 
-    def __init__(self, predict: Predict, threshold: float | None) -> None:
+    Where digits are is decided by pictures alone (``read``, ``confidence``): the stroke
+    model learnt single digits and is no judge of two digits' strokes taken as one. The digits
+    found are then read (``final``) with ``read_paths`` too, where given: a piece drawn from
+    strokes as its picture and its path mixed (``stroke_model.mixed``), a piece cut out of ink
+    (no strokes of its own) by its picture.
+    """
+
+    def __init__(self, predict: Predict, threshold: float | None,
+                 read_paths: ReadPaths | None = None) -> None:
         self.predict = predict
         self.threshold = threshold
+        self.read_paths = read_paths
         self.too_small: set[Piece] = set()  # ink that may be a digit, too small for its pen
         self._known: dict[Piece, Reading | None] = {}
 
@@ -64,9 +77,26 @@ class Reader:
         if inputs:
             batch = np.stack(inputs)
             for piece, mnist, p in zip(readable, batch, self.predict(batch)):
-                flagged = bool(flag_not_a_digit(float(p.max()), self.threshold))
-                self._known[piece] = Reading(p, mnist, flagged)
+                self._known[piece] = self._reading(p, mnist)
         return [self._known[p] for p in pieces]
+
+    def final(self, pieces: Sequence[Piece]) -> list[Reading | None]:
+        """The digits found, each read as the answer gives it: ``read``, with the path's
+        probabilities mixed in for pieces drawn from strokes (the class docstring)."""
+        readings = self.read(pieces)
+        stroked = [i for i, (p, r) in enumerate(zip(pieces, readings))
+                   if p.strokes and r is not None]
+        if self.read_paths is None or not stroked:
+            return readings
+        paths = self.read_paths([stroke_points(pieces[i].strokes) for i in stroked])
+        for i, path in zip(stroked, paths):
+            picture = readings[i]
+            readings[i] = self._reading(mixed(picture.probabilities, path), picture.input)
+        return readings
+
+    def _reading(self, probabilities: np.ndarray, mnist: np.ndarray) -> Reading:
+        flagged = bool(flag_not_a_digit(float(probabilities.max()), self.threshold))
+        return Reading(probabilities, mnist, flagged)
 
     def confidence(self, piece: Piece) -> float:
         """How sure the network is of ``piece`` as a digit: 0 when it cannot be read or is

@@ -22,7 +22,7 @@ from digit_recognizer.recognition.numbers.fragments import is_fragment, merge_fr
 from digit_recognizer.recognition.numbers.layout import row_height, space_gaps
 from digit_recognizer.recognition.numbers.pages import Page, image_page, stroke_page
 from digit_recognizer.recognition.numbers.pieces import Box, Piece
-from digit_recognizer.recognition.numbers.reader import Predict, Reader
+from digit_recognizer.recognition.numbers.reader import Predict, Reader, ReadPaths
 from digit_recognizer.recognition.numbers.touching import split_touching
 from digit_recognizer.recognition.preprocess.errors import DrawingTooSmallError, EmptyDrawingError
 from digit_recognizer.recognition.preprocess.images import ImageLike, grey_image
@@ -44,9 +44,11 @@ class _Row:
 
 
 def read_number(image: ImageLike, predict: Predict, threshold: float | None,
-                strokes: Sequence[Stroke] | None = None) -> NumberRecognition:
+                strokes: Sequence[Stroke] | None = None,
+                read_paths: ReadPaths | None = None) -> NumberRecognition:
     """The numbers written in ``image``, row by row; with ``strokes`` (the pen's strokes, in
-    the order written, in ``image``'s pixels) their strokes decide which ink is which digit.
+    the order written, in ``image``'s pixels) their strokes decide which ink is which digit,
+    and ``read_paths`` (the stroke model), where given, reads each digit's strokes too.
 
     ``predict``: (N, 28, 28) in [0, 1] -> (N, 10) probabilities; ``threshold``: the not-a-digit
     threshold (None: never flagged). Raises EmptyDrawingError when no digit is found (its
@@ -55,7 +57,7 @@ def read_number(image: ImageLike, predict: Predict, threshold: float | None,
     """
     _, size = grey_image(image)
     page = image_page(image) if strokes is None else stroke_page(size, strokes)
-    reader = Reader(predict, threshold)
+    reader = Reader(predict, threshold, read_paths if strokes is not None else None)
     rows = [row for row in (_read_row(pieces, reader) for pieces in page.rows) if row.digits]
     if not any(reading is not None for row in rows for reading in reader.read(row.digits)):
         if reader.too_small:
@@ -66,7 +68,7 @@ def read_number(image: ImageLike, predict: Predict, threshold: float | None,
         if digits:
             separators.append(NEW_ROW)
         separators += row.separators
-        for piece, reading in zip(row.digits, reader.read(row.digits)):
+        for piece, reading in zip(row.digits, reader.final(row.digits)):
             box = _image_box(piece.box, page)
             if reading is None:  # too small for its pen to read: said, not dropped
                 digits.append(Recognition(0, UNREAD, np.full(10, UNREAD, np.float32),

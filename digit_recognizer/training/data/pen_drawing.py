@@ -30,7 +30,7 @@ from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
 from digit_recognizer.training.data.writer import wobble
 
-__all__ = ["draw_pen_digit", "draw_pen_digits", "pen_images", "place_strokes"]
+__all__ = ["draw_pen_digit", "draw_pen_digits", "pen_images", "place_strokes", "varied"]
 
 PENS = (8.0, 32.0)  # the pen widths people use, within the brush slider's 6-40
 HEIGHT = 0.6  # a digit's longer side, as a share of the paper, when drawn as written
@@ -48,7 +48,7 @@ def place_strokes(strokes: list[np.ndarray], size: float, centre: tuple[float, f
     return [(s - middle) * scale + np.asarray(centre, np.float32) for s in strokes]
 
 
-def _varied(strokes: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+def varied(strokes: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
     """``strokes`` (in a box of height about 1) slanted, turned, reshaped and drifting."""
     slant = np.tan(np.radians(rng.uniform(-15, 15)))
     turn = np.radians(rng.uniform(-10, 10))
@@ -79,7 +79,7 @@ def draw_pen_digit(strokes: list[np.ndarray], rng: np.random.Generator | None = 
         size = rng.uniform(*SIZES) * side
         room = (side - size) / 2
         centre = tuple(side / 2 + rng.uniform(-room, room, 2) * 0.8)
-        placed = place_strokes(_varied(place_strokes(strokes, 1.0, (0, 0)), rng), size, centre)
+        placed = place_strokes(varied(place_strokes(strokes, 1.0, (0, 0)), rng), size, centre)
         pen = np.exp(rng.uniform(*np.log(PENS))) * scale
     return np.asarray(render_strokes([Stroke(pen, [tuple(p) for p in s]) for s in placed], side))
 
