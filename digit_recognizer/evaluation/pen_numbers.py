@@ -22,7 +22,7 @@ import numpy as np
 
 from digit_recognizer.core.datasets.unipen import PenDigits
 from digit_recognizer.core.strokes import DEFAULT_PEN, PAPER_SIDE, Stroke, render_strokes
-from digit_recognizer.training.data.pen_drawing import place_strokes
+from digit_recognizer.recognition.preprocess.written import place_strokes
 
 __all__ = ["WrittenNumber", "write_number", "write_numbers", "written_smaller", "DIGITS",
            "TOUCHING", "POINTED"]

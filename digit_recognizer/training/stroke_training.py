@@ -33,7 +33,8 @@ from digit_recognizer.recognition.pen_paths import INPUT_SHAPE, pen_paths
 from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.recognition.stroke_model import mixed, stroke_model_path
 from digit_recognizer.training.data.outliers import FAMILIES as NON_DIGITS
-from digit_recognizer.training.data.pen_drawing import pen_images, place_strokes, varied
+from digit_recognizer.recognition.preprocess.written import place_strokes
+from digit_recognizer.training.data.pen_drawing import pen_images, varied
 from digit_recognizer.training.environment import library_versions
 from digit_recognizer.training.run_files import export_copy, save_model
 

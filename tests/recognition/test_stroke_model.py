@@ -13,6 +13,7 @@ from digit_recognizer.core.catalogue import MODELS_DIR, STROKE_MODEL_FILE
 from digit_recognizer.core.datasets.unipen import load_unipen, writer_split
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.evaluation.pen_numbers import write_number
+from digit_recognizer.recognition.preprocess.written import strokes_to_mnist
 from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.recognition.stroke_model import StrokeModel, mixed, stroke_model_path
 
@@ -47,7 +48,7 @@ def test_the_bundled_stroke_model_reads_the_validation_writers_digits(stroke_mod
     assert (read == validation.labels).mean() > 0.96
 
 
-def test_a_numbers_digits_read_as_their_picture_and_path_mixed(stroke_model, validation):
+def test_a_numbers_digits_read_as_their_re_drawn_picture_and_path_mixed(stroke_model, validation):
     rng = np.random.default_rng(3)
     picks = rng.choice(len(validation), 4, replace=False)
     number = write_number([validation.strokes[i] for i in picks],
@@ -57,8 +58,10 @@ def test_a_numbers_digits_read_as_their_picture_and_path_mixed(stroke_model, val
     digits = recognizer.recognize_number(number.image(), strokes=number.strokes).digits
     assert len(digits) == 4
     for digit, part in zip(digits, number.parts):
+        strokes = [np.asarray(number.strokes[i].points) for i in part]
+        np.testing.assert_array_equal(digit.input, strokes_to_mnist(strokes))  # re-drawn
         picture = recognizer.predict(digit.input[None])
-        path = stroke_model.predict([[np.asarray(number.strokes[i].points) for i in part]])
+        path = stroke_model.predict([strokes])
         assert digit.probabilities == pytest.approx(mixed(picture, path)[0], abs=1e-5)
 
 

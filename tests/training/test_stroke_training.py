@@ -13,12 +13,10 @@ import pytest
 
 from digit_recognizer.core.datasets.unipen import load_unipen, writer_split
 from digit_recognizer.recognition.stroke_model import StrokeModel
-from digit_recognizer.training.stroke_training import main
+from digit_recognizer.recognition.pen_paths import INPUT_SHAPE
+from digit_recognizer.training.stroke_training import main, training_data
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     out = tmp_path_factory.mktemp("strokes") / "strokes.h5"
@@ -28,6 +26,7 @@ def trained(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     return out, done
 
 
+@pytest.mark.slow
 def test_a_short_run_writes_the_model_its_onnx_copy_and_its_figures(trained):
     out, done = trained
     assert done.returncode == 0, done.stderr
@@ -45,6 +44,7 @@ def test_a_short_run_writes_the_model_its_onnx_copy_and_its_figures(trained):
     assert min(metadata["mixed_validation_accuracy"].values()) > 80
 
 
+@pytest.mark.slow
 def test_the_model_written_reads_pen_paths_from_its_onnx_copy(trained):
     out, _ = trained
     pen = load_unipen()
@@ -74,3 +74,13 @@ def test_counts_below_one_are_refused(option, capsys):
         main([option, "0"])
     assert stop.value.code == 2
     assert "'0' is not a whole number above 0" in capsys.readouterr().err
+
+
+def test_training_paths_are_varied_digits_and_a_share_of_flat_non_digits():
+    pen = load_unipen()
+    train = pen.subset(writer_split(pen)[0][:50])
+    x, targets = training_data(train, 2, np.random.default_rng(0))
+    flat = np.all(targets == 0.1, axis=1)
+    assert x.shape == (100 + 15, *INPUT_SHAPE) and flat.sum() == 15
+    assert sorted(targets[~flat].argmax(axis=1).tolist()) == sorted(np.tile(train.labels, 2))
+    assert np.isfinite(x).all()

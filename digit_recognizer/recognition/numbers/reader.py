@@ -16,6 +16,7 @@ from digit_recognizer.core.confidence import flag_not_a_digit
 from digit_recognizer.recognition.numbers.pieces import Piece, to_mnist
 from digit_recognizer.recognition.pen_paths import stroke_points
 from digit_recognizer.recognition.preprocess.errors import DrawingTooSmallError, EmptyDrawingError
+from digit_recognizer.recognition.preprocess.written import strokes_to_mnist
 from digit_recognizer.recognition.stroke_model import mixed
 
 __all__ = ["Reader", "Reading", "ReadPaths"]
@@ -48,8 +49,8 @@ class Reader:
     Where digits are is decided by pictures alone (``read``, ``confidence``): the stroke
     model learnt single digits and is no judge of two digits' strokes taken as one. The digits
     found are then read (``final``) with ``read_paths`` too, where given: a piece drawn from
-    strokes as its picture and its path mixed (``stroke_model.mixed``), a piece cut out of ink
-    (no strokes of its own) by its picture.
+    strokes as its picture, re-drawn from the strokes as written, and its path mixed
+    (``stroke_model.mixed``); a piece cut out of ink (no strokes of its own) by its picture.
     """
 
     def __init__(self, predict: Predict, threshold: float | None,
@@ -81,17 +82,26 @@ class Reader:
         return [self._known[p] for p in pieces]
 
     def final(self, pieces: Sequence[Piece]) -> list[Reading | None]:
-        """The digits found, each read as the answer gives it: ``read``, with the path's
-        probabilities mixed in for pieces drawn from strokes (the class docstring)."""
+        """The digits found, each read as the answer gives it: ``read``; with ``read_paths``,
+        a piece drawn from strokes is read from them, its picture re-drawn as written
+        (``preprocess.written``) and mixed with its path (the class docstring)."""
         readings = self.read(pieces)
-        stroked = [i for i, (p, r) in enumerate(zip(pieces, readings))
-                   if p.strokes and r is not None]
-        if self.read_paths is None or not stroked:
+        if self.read_paths is None:
             return readings
+        stroked, pictures = [], []
+        for i, (piece, reading) in enumerate(zip(pieces, readings)):
+            if piece.strokes and reading is not None:
+                try:
+                    pictures.append(strokes_to_mnist(stroke_points(piece.strokes)))
+                except EmptyDrawingError:  # too little ink to re-draw: read as drawn
+                    continue
+                stroked.append(i)
+        if not stroked:
+            return readings
+        batch = np.stack(pictures)
         paths = self.read_paths([stroke_points(pieces[i].strokes) for i in stroked])
-        for i, path in zip(stroked, paths):
-            picture = readings[i]
-            readings[i] = self._reading(mixed(picture.probabilities, path), picture.input)
+        for i, picture, probabilities, path in zip(stroked, batch, self.predict(batch), paths):
+            readings[i] = self._reading(mixed(probabilities, path), picture)
         return readings
 
     def _reading(self, probabilities: np.ndarray, mnist: np.ndarray) -> Reading:

@@ -25,27 +25,17 @@ import cv2
 import numpy as np
 
 from digit_recognizer.core.datasets.unipen import PenDigits
-from digit_recognizer.core.strokes import DEFAULT_PEN, PAPER_SIDE, Stroke, render_strokes
+from digit_recognizer.core.strokes import PAPER_SIDE, Stroke, render_strokes
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
+from digit_recognizer.recognition.preprocess.written import drawn_as_written, place_strokes
 from digit_recognizer.training.data.writer import wobble
 
-__all__ = ["draw_pen_digit", "draw_pen_digits", "pen_images", "place_strokes", "varied"]
+__all__ = ["draw_pen_digit", "draw_pen_digits", "pen_images", "varied"]
 
 PENS = (8.0, 32.0)  # the pen widths people use, within the brush slider's 6-40
-HEIGHT = 0.6  # a digit's longer side, as a share of the paper, when drawn as written
 SIZES = (0.3, 0.85)  # ... and the range drawn at, varied
 CHUNK = 500  # digits per worker task
-
-
-def place_strokes(strokes: list[np.ndarray], size: float, centre: tuple[float, float]
-                  ) -> list[np.ndarray]:
-    """``strokes`` scaled so that the longer side of their box is ``size`` px, centred there."""
-    points = np.concatenate(strokes)
-    low, high = points.min(axis=0), points.max(axis=0)
-    scale = size / max(1e-6, float((high - low).max()))
-    middle = (low + high) / 2
-    return [(s - middle) * scale + np.asarray(centre, np.float32) for s in strokes]
 
 
 def varied(strokes: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
@@ -71,16 +61,13 @@ def draw_pen_digit(strokes: list[np.ndarray], rng: np.random.Generator | None = 
     Without ``rng``, as written, at the window's default brush and a typical size; with it,
     varied (the module's docstring).
     """
-    scale = side / PAPER_SIDE  # pen widths are in pixels of the default paper
     if rng is None:
-        placed = place_strokes(strokes, HEIGHT * side, (side / 2, side / 2))
-        pen = DEFAULT_PEN * scale
-    else:
-        size = rng.uniform(*SIZES) * side
-        room = (side - size) / 2
-        centre = tuple(side / 2 + rng.uniform(-room, room, 2) * 0.8)
-        placed = place_strokes(varied(place_strokes(strokes, 1.0, (0, 0)), rng), size, centre)
-        pen = np.exp(rng.uniform(*np.log(PENS))) * scale
+        return drawn_as_written(strokes, side)
+    size = rng.uniform(*SIZES) * side
+    room = (side - size) / 2
+    centre = tuple(side / 2 + rng.uniform(-room, room, 2) * 0.8)
+    placed = place_strokes(varied(place_strokes(strokes, 1.0, (0, 0)), rng), size, centre)
+    pen = np.exp(rng.uniform(*np.log(PENS))) * side / PAPER_SIDE  # in pixels of the default paper
     return np.asarray(render_strokes([Stroke(pen, [tuple(p) for p in s]) for s in placed], side))
 
 
