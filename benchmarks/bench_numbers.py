@@ -21,6 +21,10 @@ model 2 and with both models averaged. For each:
   alone on the same paper (from its picture, or from its strokes as the window reads them):
   how far reading single digits lets the reading of numbers go.
 
+Non-digits: the project's non-digit test set (``evaluation.nondigits``: stars, crosses,
+letters, question marks...) written in Number mode, read from its strokes and from its image:
+the share of drawings in which no digit is read (every piece "?", or nothing found).
+
 Latency: ``recognize_number`` on 320 px papers holding 5 digits (written smaller to fit), p50
 over the timed numbers, from strokes and from the image; target p50 <= 30 ms.
 """
@@ -42,6 +46,8 @@ from digit_recognizer.core.datasets.errors import DatasetError  # noqa: E402
 from digit_recognizer.core.datasets.unipen import load_unipen, writer_split  # noqa: E402
 from digit_recognizer.core.results import ModelError  # noqa: E402
 from digit_recognizer.core.strokes import render_strokes  # noqa: E402
+from digit_recognizer.core.strokes import DRAWING_SIDE  # noqa: E402
+from digit_recognizer.evaluation.nondigits import nondigit_writings  # noqa: E402
 from digit_recognizer.evaluation.pen_numbers import (  # noqa: E402
     WrittenNumber,
     write_numbers,
@@ -69,10 +75,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--unipen-dir", help="the pen data's folder (default: $UNIPEN_DIR, "
                                              "then ../shared/data/unipen)")
     parser.add_argument("--models-dir", help="folder of the bundled models (default: models/)")
-    parser.add_argument("--quick", action="store_true", help="200 numbers, 50 timed")
+    parser.add_argument("--non-digit-renderings", type=int, default=2,
+                        help="drawings of each non-digit test variant (default: 2)")
+    parser.add_argument("--quick", action="store_true", help="200 numbers, 50 timed, "
+                                                             "1 drawing of each non-digit")
     args = parser.parse_args(argv)
     if args.quick:
-        args.count, args.timed = 200, 50
+        args.count, args.timed, args.non_digit_renderings = 200, 50, 1
     return args
 
 
@@ -144,6 +153,27 @@ def accuracy_rows(name: str, recognizer: Recognizer, numbers: list[WrittenNumber
     return rows
 
 
+def non_digit_rows(name: str, recognizer: Recognizer, renderings: int) -> list[dict]:
+    """The non-digit test set (stars, crosses, letters, question marks...) written in Number
+    mode: the share of drawings in which no digit is read (all "?", or nothing found)."""
+    writings = list(nondigit_writings(renderings=renderings))
+    bench = f"non-digit test set, {len(writings)} drawings written as a number"
+    rows = []
+    for path in PATHS:
+        refused = 0
+        for strokes, _ in writings:
+            image = np.asarray(render_strokes(strokes, DRAWING_SIDE))
+            try:
+                text = recognizer.recognize_number(
+                    image, strokes=strokes if path == "strokes" else None).text
+            except EmptyDrawingError:
+                text = ""
+            refused += not any(c.isdigit() for c in text)
+        rows.append(row(bench, f"{name}, {path}: no digit read", 100 * refused / len(writings),
+                        "%"))
+    return rows
+
+
 def latency_rows(name: str, recognizer: Recognizer, numbers: list[WrittenNumber]) -> list[dict]:
     bench = f"latency, {len(numbers)} papers of 320 px with {LATENCY_DIGITS} digits"
     rows = []
@@ -175,6 +205,7 @@ def run(args: argparse.Namespace) -> list[dict]:
         recognizer = Recognizer.from_choice(name, args.models_dir)
         recognizer.recognize_number(images[0])  # the first call pays for warming up
         rows += accuracy_rows(name, recognizer, numbers, images)
+        rows += non_digit_rows(name, recognizer, args.non_digit_renderings)
         rows += latency_rows(name, recognizer, timed)
     return rows
 

@@ -1,9 +1,9 @@
 """The command line: ``python -m digit_recognizer COMMAND [options]``, or ``digit-recognizer
 COMMAND [options]`` where the package is installed.
 
-Commands: ``gui`` (the desktop app), ``train``, ``train-strokes``, ``fine-tune``, ``evaluate``, ``predict``,
-``export``, ``calibrate``. Each lives in its own module and is imported only when asked for,
-so ``gui`` starts without importing TensorFlow.
+Commands: ``gui`` (the desktop app), ``train``, ``train-strokes``, ``fine-tune``, ``evaluate``,
+``predict``, ``export``, ``calibrate``. Each lives in its own module and is imported only when
+asked for, so ``gui`` starts without importing TensorFlow.
 """
 
 from __future__ import annotations

@@ -25,11 +25,12 @@ from typing import Iterator
 
 import numpy as np
 
-from digit_recognizer.evaluation.styles import render_groups
+from digit_recognizer.core.strokes import Stroke
+from digit_recognizer.evaluation.styles import render_groups, variant_strokes
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 
 __all__ = ["FAMILIES", "Family", "NonDigitSet", "RENDERINGS", "nondigit_canvases",
-           "build_nondigits"]
+           "nondigit_writings", "build_nondigits"]
 
 RENDERINGS = 8  # renderings of each variant: 8 × 234 variants = 1,872 drawings
 
@@ -361,6 +362,14 @@ def nondigit_canvases(seed: int = 0, renderings: int = RENDERINGS
     """(canvas, family name) for ``renderings`` drawings of every variant, in order."""
     for canvas, family in render_groups(FAMILIES, seed, renderings):
         yield canvas, family.name
+
+
+def nondigit_writings(seed: int = 0, renderings: int = RENDERINGS
+                      ) -> Iterator[tuple[list[Stroke], str]]:
+    """(strokes, family name): the drawings ``nondigit_canvases`` makes, as the strokes that
+    drew them on the DRAWING_SIDE canvas (for reading them as the window reads strokes)."""
+    for strokes, family in render_groups(FAMILIES, seed, renderings, variant_strokes):
+        yield strokes, family.name
 
 
 def build_nondigits(seed: int = 0, renderings: int = RENDERINGS) -> NonDigitSet:

@@ -29,6 +29,7 @@ __all__ = [
     "StyleSet",
     "Pen",
     "RENDERINGS",
+    "variant_strokes",
     "parse_variant",
     "render_variant",
     "style_canvases",
@@ -347,6 +348,13 @@ def render_variant(pens: list[Pen], rng: np.random.Generator,
 
     Random height, slant, turn, width and place, and a pen whose width the app's brush allows.
     """
+    return np.asarray(render_strokes(variant_strokes(pens, rng, canvas), canvas))
+
+
+def variant_strokes(pens: list[Pen], rng: np.random.Generator,
+                    canvas: int = DRAWING_SIDE) -> list[Stroke]:
+    """One variant written on the app's canvas, as ``render_variant`` draws it: its strokes,
+    in the order written, in the canvas's pixels."""
     height = rng.uniform(*HEIGHT) * canvas
     pen_width = rng.uniform(PEN[0], max(PEN[0], min(PEN[1], PEN_SHARE * height)))
     slant, turn = np.radians(rng.uniform(*SLANT)), np.radians(rng.uniform(-TURN, TURN))
@@ -364,13 +372,14 @@ def render_variant(pens: list[Pen], rng: np.random.Generator,
     margin = pen_width / 2 + 2
     room = np.maximum(canvas - 2 * margin - scale * (high - low), 0)
     corner = margin + rng.uniform(0, 1, 2) * room
-    strokes = [Stroke(pen_width, [tuple(p) for p in (path - low) * scale + corner])
-               for path in paths]
-    return np.asarray(render_strokes(strokes, canvas))
+    return [Stroke(pen_width, [tuple(p) for p in (path - low) * scale + corner])
+            for path in paths]
 
 
-def render_groups(groups: Sequence, seed: int, renderings: int) -> Iterator[tuple[np.ndarray, Any]]:
-    """(canvas, group) for ``renderings`` drawings of every variant of each group, in order.
+def render_groups(groups: Sequence, seed: int, renderings: int, draw=render_variant
+                  ) -> Iterator[tuple[Any, Any]]:
+    """(canvas, group) for ``renderings`` drawings of every variant of each group, in order;
+    with ``draw=variant_strokes``, the same drawings as strokes.
 
     A group is anything with ``variants`` in this notation: a ``Style`` here, a family of
     non-digits in ``nondigits``, whose test set is drawn the same way.
@@ -380,7 +389,7 @@ def render_groups(groups: Sequence, seed: int, renderings: int) -> Iterator[tupl
         for text in group.variants:
             pens = parse_variant(text)
             for _ in range(renderings):
-                yield render_variant(pens, rng), group
+                yield draw(pens, rng), group
 
 
 def style_canvases(seed: int = 0, renderings: int = RENDERINGS

@@ -178,7 +178,8 @@ def _mixed_accuracy(paths: np.ndarray, validation: PenDigits, models_dir: str | 
     probabilities (and their average's) mixed with the path's."""
     images, labels = pen_images(validation, 1, None)
     x = images.astype(np.float32)[..., None] / 255
-    pictures = {m.key: Recognizer.bundled(m.key, models_dir, strokes=False).predict(x) for m in BUNDLED_MODELS}
+    pictures = {m.key: Recognizer.bundled(m.key, models_dir, strokes=False).predict(x)
+                for m in BUNDLED_MODELS}
     pictures["both"] = np.mean(list(pictures.values()), axis=0)
     return {key: _percent(mixed(p, paths), labels) for key, p in pictures.items()}
 

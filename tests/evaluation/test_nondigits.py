@@ -7,11 +7,19 @@ other sets.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from digit_recognizer.evaluation.datasets import load_dataset
-from digit_recognizer.evaluation.nondigits import FAMILIES, build_nondigits
+from digit_recognizer.core.strokes import DRAWING_SIDE, render_strokes
+from digit_recognizer.evaluation.nondigits import (
+    FAMILIES,
+    build_nondigits,
+    nondigit_canvases,
+    nondigit_writings,
+)
 
 # Letters that look like digits (O 0, I l 1, Z 2, S 5, G 6, b 6, B 8, g q 9) must stay out.
 DIGIT_LIKE = {"O", "I", "L", "Z", "S", "G", "B", "Q"}
@@ -67,3 +75,11 @@ def test_punctuation_families_are_the_same_for_a_seed():
     marks = np.isin(a.families, ["question mark", "exclamation mark"])
     assert marks.sum() >= 20
     np.testing.assert_array_equal(a.images[marks], b.images[marks])
+
+
+def test_the_writings_are_the_drawings_as_strokes():
+    pairs = itertools.islice(zip(nondigit_canvases(renderings=2), nondigit_writings(renderings=2)),
+                             40)
+    for (canvas, family), (strokes, same_family) in pairs:
+        assert family == same_family
+        np.testing.assert_array_equal(np.asarray(render_strokes(strokes, DRAWING_SIDE)), canvas)

@@ -30,7 +30,8 @@ def trained(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 def test_a_short_run_writes_the_model_its_onnx_copy_and_its_figures(trained):
     out, done = trained
     assert done.returncode == 0, done.stderr
-    assert f"wrote {out}: " in done.stdout and "mixed with the picture models: model1 " in done.stdout
+    assert f"wrote {out}: " in done.stdout
+    assert "mixed with the picture models: model1 " in done.stdout
     metadata = json.loads(out.with_suffix(".json").read_text())
     pen = load_unipen()
     writers = len(set(pen.writers[writer_split(pen)[0][:200]]))
