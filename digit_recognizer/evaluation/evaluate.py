@@ -272,7 +272,7 @@ def format_report(result: dict) -> str:
     where = f" ({result['path']})" if result["path"] else ""
     lines = [
         f"{result['name']}{where}, run by {RUNTIME_NAMES[result['runtime']]}",
-        f"  test accuracy {result['accuracy']:.2%} "
+        f"  accuracy {result['accuracy']:.2%} "
         f"({result['errors']} error{'s' if result['errors'] != 1 else ''} in "
         f"{result['test_images']} images)",
         "  digit        " + "".join(f"{d:>7}" for d in range(10)),

@@ -23,18 +23,8 @@ import numpy as np
 from digit_recognizer.core.strokes import DRAWING_SIDE, Stroke, render_strokes
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 
-__all__ = [
-    "STYLES",
-    "Style",
-    "StyleSet",
-    "Pen",
-    "RENDERINGS",
-    "variant_strokes",
-    "parse_variant",
-    "render_variant",
-    "style_canvases",
-    "build_styles",
-]
+__all__ = ["STYLES", "Style", "StyleSet", "Pen", "RENDERINGS", "parse_variant", "render_variant",
+           "variant_strokes", "style_canvases", "build_styles"]
 
 RENDERINGS = 16  # renderings of each variant: 16 × 156 variants = 2,496 digits
 HEIGHT = (0.3, 0.85)  # the digit's height, as a share of the canvas
@@ -344,17 +334,14 @@ def _wobble(pens: list[Pen], rng: np.random.Generator) -> list[np.ndarray]:
 
 def render_variant(pens: list[Pen], rng: np.random.Generator,
                    canvas: int = DRAWING_SIDE) -> np.ndarray:
-    """Draw one variant on the app's canvas: uint8 (canvas, canvas), black ink on white.
-
-    Random height, slant, turn, width and place, and a pen whose width the app's brush allows.
-    """
+    """``variant_strokes`` drawn: uint8 (canvas, canvas), black ink on white."""
     return np.asarray(render_strokes(variant_strokes(pens, rng, canvas), canvas))
 
 
 def variant_strokes(pens: list[Pen], rng: np.random.Generator,
                     canvas: int = DRAWING_SIDE) -> list[Stroke]:
-    """One variant written on the app's canvas, as ``render_variant`` draws it: its strokes,
-    in the order written, in the canvas's pixels."""
+    """One variant written on the app's canvas, in its pixels: random height, slant, turn,
+    width and place, and a pen whose width the app's brush allows."""
     height = rng.uniform(*HEIGHT) * canvas
     pen_width = rng.uniform(PEN[0], max(PEN[0], min(PEN[1], PEN_SHARE * height)))
     slant, turn = np.radians(rng.uniform(*SLANT)), np.radians(rng.uniform(-TURN, TURN))
@@ -378,12 +365,9 @@ def variant_strokes(pens: list[Pen], rng: np.random.Generator,
 
 def render_groups(groups: Sequence, seed: int, renderings: int, draw=render_variant
                   ) -> Iterator[tuple[Any, Any]]:
-    """(canvas, group) for ``renderings`` drawings of every variant of each group, in order;
-    with ``draw=variant_strokes``, the same drawings as strokes.
-
-    A group is anything with ``variants`` in this notation: a ``Style`` here, a family of
-    non-digits in ``nondigits``, whose test set is drawn the same way.
-    """
+    """(canvas, group) for ``renderings`` drawings of every variant of each group (anything
+    with ``variants`` in this notation: a ``Style``, a family of ``nondigits``), in order; with
+    ``draw=variant_strokes``, the same drawings as strokes."""
     rng = np.random.default_rng(seed)
     for group in groups:
         for text in group.variants:

@@ -309,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--labels", metavar="LABELS", help="IDX file of labels (N,)")
     convert.add_argument("--to", nargs=2, required=True, metavar=("FORMAT", "DEST"),
                          help="png DIR, npz FILE or csv FILE")
-    convert.add_argument("--limit", type=_positive_int, metavar="N",
+    convert.add_argument("--limit", type=positive_int, metavar="N",
                          help="only the first N images (default: all)")
     convert.add_argument("--force", action="store_true",
                          help="write over an existing file or non-empty folder (default: refuse)")
@@ -331,7 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number above 0 (also ``train-strokes``' counts)."""
     try:
         value = int(text)
     except ValueError:

@@ -29,6 +29,7 @@ from digit_recognizer.core.datasets.unipen import PenDigits, load_unipen, writer
 from digit_recognizer.core.files import atomic_write_text
 from digit_recognizer.core.quiet_tf import import_keras
 from digit_recognizer.core.results import ModelError
+from digit_recognizer.recognition.mnist_tool import positive_int
 from digit_recognizer.recognition.pen_paths import INPUT_SHAPE, pen_paths
 from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.recognition.stroke_model import mixed, stroke_model_path
@@ -189,29 +190,19 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--out", help="the model file to write (default: digit_strokes.h5 in "
                                       "the models folder)")
-    parser.add_argument("--epochs", type=_positive, default=defaults.epochs,
+    parser.add_argument("--epochs", type=positive_int, default=defaults.epochs,
                         help=f"passes over the data (default: {defaults.epochs})")
-    parser.add_argument("--copies", type=_positive, default=defaults.copies,
+    parser.add_argument("--copies", type=positive_int, default=defaults.copies,
                         help="varied drawings of each training digit "
                              f"(default: {defaults.copies})")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="(default: 0)")
-    parser.add_argument("--limit", type=_positive,
+    parser.add_argument("--limit", type=positive_int,
                         help="train on the first N training digits only, for a quick try")
     parser.add_argument("--unipen-dir", help="the pen data's folder (default: $UNIPEN_DIR, "
                                              "then ../shared/data/unipen)")
     parser.add_argument("--models-dir", help="the picture models it is scored beside "
                                              "(default: models/)")
     return parser
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number above 0")
-    return value
 
 
 def main(argv: list[str] | None = None,

@@ -74,7 +74,7 @@ def test_counts_below_one_are_refused(option, capsys):
     with pytest.raises(SystemExit) as stop:
         main([option, "0"])
     assert stop.value.code == 2
-    assert "'0' is not a whole number above 0" in capsys.readouterr().err
+    assert "'0' is not a positive whole number" in capsys.readouterr().err
 
 
 def test_training_paths_are_varied_digits_and_a_share_of_flat_non_digits():

@@ -88,19 +88,22 @@ class Reader:
         readings = self.read(pieces)
         if self.read_paths is None:
             return readings
-        stroked, pictures = [], []
+        stroked, pictures, strokes = [], [], []
         for i, (piece, reading) in enumerate(zip(pieces, readings)):
-            if piece.strokes and reading is not None:
-                try:
-                    pictures.append(strokes_to_mnist(stroke_points(piece.strokes)))
-                except EmptyDrawingError:  # too little ink to re-draw: read as drawn
-                    continue
-                stroked.append(i)
+            if not piece.strokes or reading is None:
+                continue
+            points = stroke_points(piece.strokes)
+            try:
+                pictures.append(strokes_to_mnist(points))
+            except EmptyDrawingError:  # too little ink to re-draw: read as drawn
+                continue
+            stroked.append(i)
+            strokes.append(points)
         if not stroked:
             return readings
         batch = np.stack(pictures)
-        paths = self.read_paths([stroke_points(pieces[i].strokes) for i in stroked])
-        for i, picture, probabilities, path in zip(stroked, batch, self.predict(batch), paths):
+        for i, picture, probabilities, path in zip(stroked, batch, self.predict(batch),
+                                                   self.read_paths(strokes)):
             readings[i] = self._reading(mixed(probabilities, path), picture)
         return readings
 

@@ -34,7 +34,7 @@ from digit_recognizer.training.data.writer import wobble
 __all__ = ["draw_pen_digit", "draw_pen_digits", "pen_images", "varied"]
 
 PENS = (8.0, 32.0)  # the pen widths people use, within the brush slider's 6-40
-SIZES = (0.3, 0.85)  # ... and the range drawn at, varied
+SIZES = (0.3, 0.85)  # a varied digit's longer side, as a share of the paper
 CHUNK = 500  # digits per worker task
 
 
