@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -224,7 +225,7 @@ def test_evaluate_default_reports_both_bundled_models_and_their_average(
     result = run_command("evaluate", "--models-dir", str(tmp_path), "--limit", "500",
                          mnist_dir=mnist_dir)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("test accuracy") == 3
+    assert len(re.findall(r"^  accuracy \d", result.stdout, re.MULTILINE)) == 3
     assert "Both models (average)" in result.stdout
 
 
