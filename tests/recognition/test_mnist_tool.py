@@ -213,6 +213,13 @@ def two_per_class(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     return images[picks], labels[picks]
 
 
+@pytest.fixture
+def digits_folder(test_arrays, tmp_path) -> Path:
+    """tmp_path/digits: two test digits of each class, saved as PNGs in their label folders."""
+    save_digits(tmp_path / "digits", *two_per_class(*test_arrays))
+    return tmp_path / "digits"
+
+
 def nearest_source(packed: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """For each packed digit, the index of the source digit it correlates with best."""
     a = packed.reshape(len(packed), -1).astype(np.float64)
@@ -278,34 +285,30 @@ def test_pack_falls_back_to_plain_resize_without_preprocess(test_arrays, tmp_pat
     assert np.array_equal(convert(path), test_arrays[0][0])  # inverted back, 4x4 averaged
 
 
-def test_pack_stops_at_an_unreadable_image_naming_it(test_arrays, tmp_path):
-    images, labels = two_per_class(*test_arrays)
-    save_digits(tmp_path / "digits", images, labels)
-    broken = tmp_path / "digits" / "4" / "broken.png"
+def test_pack_stops_at_an_unreadable_image_naming_it(digits_folder, tmp_path):
+    broken = digits_folder / "4" / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n this is not really a PNG")
     out = tmp_path / "out-images.gz"
-    result = mnist("pack", tmp_path / "digits", "--images", out, "--labels", tmp_path / "l.gz")
+    result = mnist("pack", digits_folder, "--images", out, "--labels", tmp_path / "l.gz")
     assert_one_line_error(result, str(broken), "--skip-bad")
     assert not out.exists()
 
 
-def test_pack_stops_at_a_blank_image_naming_it(test_arrays, tmp_path):
-    images, labels = two_per_class(*test_arrays)
-    save_digits(tmp_path / "digits", images, labels)
-    blank = tmp_path / "digits" / "7" / "blank.png"
+def test_pack_stops_at_a_blank_image_naming_it(digits_folder, tmp_path):
+    blank = digits_folder / "7" / "blank.png"
     Image.fromarray(np.full((50, 50), 255, np.uint8)).save(blank)
-    result = mnist("pack", tmp_path / "digits", "--images", tmp_path / "i.gz",
+    result = mnist("pack", digits_folder, "--images", tmp_path / "i.gz",
                    "--labels", tmp_path / "l.gz")
     assert_one_line_error(result, str(blank))
 
 
-def test_pack_skip_bad_leaves_out_unreadable_images_with_a_warning(test_arrays, tmp_path):
-    images, labels = two_per_class(*test_arrays)
-    save_digits(tmp_path / "digits", images, labels)
-    broken = tmp_path / "digits" / "0" / "zzz.png"
+def test_pack_skip_bad_leaves_out_unreadable_images_with_a_warning(digits_folder, test_arrays,
+                                                                   tmp_path):
+    _, labels = two_per_class(*test_arrays)
+    broken = digits_folder / "0" / "zzz.png"
     broken.write_bytes(b"garbage")
     out_labels = tmp_path / "l.gz"
-    result = mnist("pack", tmp_path / "digits", "--images", tmp_path / "i.gz",
+    result = mnist("pack", digits_folder, "--images", tmp_path / "i.gz",
                    "--labels", out_labels, "--skip-bad")
     assert result.returncode == 0, result.stderr
     assert "warning: skipped" in result.stderr and str(broken) in result.stderr
