@@ -11,7 +11,12 @@ import pytest
 
 from digit_recognizer.recognition.numbers.pieces import Piece
 from digit_recognizer.recognition.numbers.reader import Reading
-from digit_recognizer.recognition.numbers.touching import _best_cuts, log_odds, readings_by_count
+from digit_recognizer.recognition.numbers.touching import (
+    _best_cuts,
+    _stroke_cut,
+    log_odds,
+    readings_by_count,
+)
 
 HEIGHT = 100.0
 
@@ -66,3 +71,28 @@ def test_a_part_read_unsurely_keeps_the_piece_whole_however_sure_the_other():
 def test_confidences_beyond_certain_weigh_no_more():
     assert log_odds(1.0) == log_odds(0.9999) == log_odds(0.999)
     assert log_odds(0.5) == 0.0
+
+
+def a_stroke_after_a_digit(whole_reading: tuple[int, float], left_reading: tuple[int, float],
+                           right_reading: tuple[int, float]):
+    """A digit and a stroke written after it that may have begun the next digit."""
+    whole, left, right = piece(0, 70), piece(0, 50), piece(50, 20)
+    reader = MadeUpReader({whole: whole_reading, left: left_reading, right: right_reading})
+    return whole, [(left, right)], reader
+
+
+def test_a_stroke_that_changes_nothing_is_cut_off_as_the_next_digit():
+    whole, options, reader = a_stroke_after_a_digit((3, 0.9), (3, 0.99), (1, 0.95))
+    assert _stroke_cut(whole, options, reader) == options[0]
+
+
+def test_parts_read_far_surer_than_an_unsure_whole_are_cut_apart():
+    # a 6 and the 1 written against it, read whole as an unsure 4
+    whole, options, reader = a_stroke_after_a_digit((4, 0.81), (6, 0.98), (1, 0.999))
+    assert _stroke_cut(whole, options, reader) == options[0]
+
+
+def test_a_stroke_that_changes_a_sure_digit_stays_part_of_it():
+    # a 4's second stroke: the 4 reads surely whole, its parts as other digits
+    whole, options, reader = a_stroke_after_a_digit((4, 0.97), (1, 0.99), (1, 0.99))
+    assert _stroke_cut(whole, options, reader) == (whole,)

@@ -90,9 +90,11 @@ def _stroke_cut(piece: Piece, options: list[tuple[Piece, Piece]], reader: Reader
 
     When the whole reads as a digit, one part must be that digit and the other a digit too:
     the stroke cut off changed nothing, so it was no part of that digit (a 1 touching a 3),
-    while one that changes the digit (a 4's stem) is part of it. When the whole reads as no
-    digit, the parts must read surer. A lone stroke is judged by the network's best guess
-    alone, even where it would say "not a digit": a short 1 often reads so."""
+    while one that changes the digit (a 4's stem) is part of it. Or the parts read as other
+    digits, each far surer than the whole, as surely as two touching digits must in ink
+    (``_best_cuts``): a 1 that turned the 6 before it into an unsure 4. When the whole reads
+    as no digit, the parts must read surer. A lone stroke is judged by the network's best
+    guess alone, even where it would say "not a digit": a short 1 often reads so."""
     whole = reader.read([piece])[0]
     best, score = (piece,), 0.0 if whole is None else whole.confidence
     for left, right in options:
@@ -101,7 +103,10 @@ def _stroke_cut(piece: Piece, options: list[tuple[Piece, Piece]], reader: Reader
             continue
         both = parts[0].confidence * parts[1].confidence
         if whole is not None and not whole.not_a_digit:
-            if whole.digit in {p.digit for p in parts} and both > score * PART:
+            kept = whole.digit in {p.digit for p in parts}
+            surer = (log_odds(min(p.confidence for p in parts)) + math.log(TWO)
+                     > log_odds(whole.confidence))
+            if (kept and both > score * PART) or (not kept and surer and both > score):
                 best, score = (left, right), both
         elif both > score:
             best, score = (left, right), both
