@@ -21,8 +21,9 @@ from digit_recognizer.recognition.numbers.touching import (
 HEIGHT = 100.0
 
 
-def piece(left: int, width: int) -> Piece:
-    return Piece(np.zeros((102, width + 2), np.float32), left - 1, 0, (left, 1, width, 100))
+def piece(left: int, width: int, height: int = 100) -> Piece:
+    return Piece(np.zeros((height + 2, width + 2), np.float32), left - 1, 0,
+                 (left, 1, width, height))
 
 
 class MadeUpReader:
@@ -66,6 +67,15 @@ def test_a_part_read_unsurely_keeps_the_piece_whole_however_sure_the_other():
     # as sure as the whole: how rarely two digits touch settles it for the whole
     assert readings_by_count(table, HEIGHT, reader)[2][0] == pytest.approx(log_odds(0.6))
     assert _best_cuts(whole, table, HEIGHT, reader) == (whole,)
+
+
+@pytest.mark.parametrize("tall, cut", [(95, True), (70, False)])
+def test_a_1_cut_out_of_a_piece_must_be_as_tall_as_it(tall, cut):
+    # a 7 written wide: the end of its bar cut off reads as a short 1
+    whole, left, right = piece(0, 110), piece(0, 80), piece(80, 30, tall)
+    reader = MadeUpReader({whole: (7, 0.6), left: (7, 0.95), right: (1, 0.95)})
+    table = {(0, 2): whole, (0, 1): left, (1, 2): right}
+    assert _best_cuts(whole, table, HEIGHT, reader) == ((left, right) if cut else (whole,))
 
 
 def test_confidences_beyond_certain_weigh_no_more():

@@ -12,8 +12,10 @@ likely a digit is to be that wide: a dynamic programme over the seams, left to r
 weighed by how often that many digits touch; the likeliest wins, the piece whole included.
 A reading is as sure as its least sure digit: two parts the network is all but certain of
 outweigh a whole it hesitates over (an 8 and a 9 touching read as an unsure 8), while a
-part it hesitates over sinks the cut however sure the other is. A piece still too wide to be
-one digit is flagged: its digits are not guessed, nor dropped.
+part it hesitates over sinks the cut however sure the other is. A part read as a 1 must be
+about as tall as the piece (``stems.TALL``): the network reads any stick as a 1, and the end of
+a 7's bar or the side of a 0 cut off is shorter than the digit it came from. A piece still too
+wide to be one digit is flagged: its digits are not guessed, nor dropped.
 
 Last, a 1 touching its neighbour that the network reads surely as that digit alone (16 as a 6)
 is cut off by its shape: a straight stem at the piece's edge (``stems.stem_cut``).
@@ -31,7 +33,7 @@ import numpy as np
 from digit_recognizer.recognition.numbers.cuts import SHORTEST, seams, stroke_cuts
 from digit_recognizer.recognition.numbers.pieces import Piece, between
 from digit_recognizer.recognition.numbers.reader import Reader
-from digit_recognizer.recognition.numbers.stems import stem_cut
+from digit_recognizer.recognition.numbers.stems import TALL, stem_cut
 from digit_recognizer.recognition.preprocess.ink import INK_LEVEL
 from digit_recognizer.recognition.preprocess.mnist_recipe import stroke_width
 
@@ -169,8 +171,10 @@ def readings_by_count(table: dict[tuple[int, int], Piece], height: float, reader
     """For each count of digits, the stretches of ``table`` (``_stretches``) that read as
     that many digits, the least sure of them surest, and how sure that one is: its log-odds
     (``log_odds``) plus the log of ``width_prior`` (a dynamic programme over the seams, left
-    to right, keeping the best least sure digit). A stretch read as no digit is never one."""
+    to right, keeping the best least sure digit). A stretch read as no digit is never one,
+    nor one read as a 1 shorter than ``stems.TALL`` of the piece."""
     last = max(j for _, j in table)
+    whole_height = table[(0, last)].box[3]
     # best[j][k]: the way to read the ink left of seam j as k digits whose least sure digit
     # is surest, how sure that one is, and its parts
     best: list[dict[int, tuple[float, tuple[Piece, ...]]]] = [{0: (math.inf, ())}]
@@ -181,7 +185,8 @@ def readings_by_count(table: dict[tuple[int, int], Piece], height: float, reader
             reading = None if stretch is None else reader.read([stretch])[0]
             if reading is None or reading.not_a_digit:
                 continue
-            if (i, j) != (0, last) and reading.confidence < PART:
+            if (i, j) != (0, last) and (reading.confidence < PART or (
+                    reading.digit == 1 and stretch.box[3] < TALL * whole_height)):
                 continue
             sure = log_odds(reading.confidence) + math.log(width_prior(stretch.box[2] / height))
             for k, (value, parts) in best[i].items():
