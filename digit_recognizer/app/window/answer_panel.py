@@ -179,10 +179,9 @@ class AnswerPanel(ttk.Frame):
         for place, chart in enumerate(self._charts):
             chart.bind("<Button-1>", partial(self._on_chart_click, place))
         self.pick: Callable[[int], object] | None = None  # told of a click on digit i's chart
-        self._shown_number: NumberRecognition | None = None
+        self._shown_number: NumberRecognition | None = None  # the number charted
         self.number_bars: list[DigitChart] = []
         self._charts_gridded = 0
-        self._number: list[Recognition] = []  # the number whose charts are shown
         self._first_chart = 0  # the index of its digit in the first chart
 
     # -- what the window calls -----------------------------------------------------------------
@@ -208,7 +207,7 @@ class AnswerPanel(ttk.Frame):
         if not number.digits:
             self.show_nothing()
             return
-        self._shown_number = number
+        previous, self._shown_number = self._shown_number, number
         count = len(number.digits)
         strangers = sum(digit.not_a_digit for digit in number.digits)
         if strangers:  # the "?" in the number says which parts
@@ -218,7 +217,9 @@ class AnswerPanel(ttk.Frame):
             self._show_answer(number.text, f"{plural(count, 'digit')}\n"
                                            f"{number.confidence:.0%} sure",
                               number.confidence >= confidence.LOW_CONFIDENCE)
-        self._show_charts(number.digits)
+        # a live answer of as many digits as the last keeps the same digits charted
+        same = previous is not None and len(previous.digits) == count
+        self._show_charts(self._first_chart if same else 0)
         self._show_view([digit.input for digit in number.digits])
 
     def show_chosen(self, index: int | None) -> None:
@@ -318,22 +319,22 @@ class AnswerPanel(ttk.Frame):
         self.bars.show(probabilities, sure, closest)
         self.bars.grid()
         self.charts_frame.grid_remove()
-        self.number_bars, self._number, self._shown_number = [], [], None
+        self.number_bars, self._shown_number = [], None
         self.bars_caption.configure(text="Probabilities", cursor="")
 
     def next_charts(self) -> None:
         """The charts of the next digits of a number too long to chart at once (a click on
         the caption), after the last ones the first again."""
-        if len(self._number) > MAX_CHARTS:
+        count = 0 if self._shown_number is None else len(self._shown_number.digits)
+        if count > MAX_CHARTS:
             after = self._first_chart + MAX_CHARTS
-            self._show_charts(self._number, after if after < len(self._number) else 0)
+            self._show_charts(after if after < count else 0)
 
-    def _show_charts(self, digits: list[Recognition], first: int | None = None) -> None:
-        """Charts of ``digits[first:]``, as many as fit; by default, for a number as long as
-        the one shown (a live answer), the same digits as now."""
-        if first is None:
-            first = self._first_chart if len(digits) == len(self._number) else 0
-        self._number, self._first_chart = digits, first
+    def _show_charts(self, first: int) -> None:
+        """Charts of the number shown from its digit ``first`` on, as many as fit."""
+        if self._shown_number is None:
+            return
+        digits, self._first_chart = self._shown_number.digits, first
         shown = digits[first:first + MAX_CHARTS]
         self._layout_charts(len(shown))
         for chart, digit in zip(self._charts, shown):
