@@ -70,12 +70,15 @@ def _input_shape(model: onnx.ModelProto) -> tuple[int, ...]:
     return dims if dims and all(dims) else IMAGE_SHAPE
 
 
-def load_onnx_copy(model_path: str | Path) -> Forward:
+def load_onnx_copy(model_path: str | Path, input_shape: tuple[int, ...] | None = IMAGE_SHAPE,
+                   reads: str = "pictures of digits") -> Forward:
     """A forward function for the ONNX copy of ``model_path``, checked against it; it takes
-    (N, *shape) for the shape the copy's graph declares ((N, 28, 28, 1) for a picture model).
+    (N, *input_shape): a picture model's by default, another network's (the stroke model's)
+    where given, ``reads`` saying what in words; None: whatever its graph declares.
 
     Raises ``OnnxCopyError`` when the copy is missing, was made from another version of
-    ``model_path``, is damaged, or does not return ten probabilities.
+    ``model_path``, is damaged, or does not return ten probabilities; ``ModelError`` when
+    its graph takes another input (a stroke model where a picture model is wanted).
     """
     model_path = Path(model_path)
     copy = onnx_copy_path(model_path)
@@ -87,7 +90,10 @@ def load_onnx_copy(model_path: str | Path) -> Forward:
     if model is None:
         raise OnnxCopyError(f"{copy.name} is damaged: it is not a readable ONNX model. {remake}")
     metadata = {prop.key: prop.value for prop in model.metadata_props}
-    input_shape = _input_shape(model)
+    declared = _input_shape(model)
+    if input_shape is not None and declared not in (input_shape, input_shape[:-1]):
+        raise ModelError(f"{model_path.name} does not read {reads}: its network takes inputs "
+                         f"of shape {declared}, not {input_shape}.")
     recorded = metadata.get(SOURCE_SHA256)
     if recorded is None:
         raise OnnxCopyError(f"{copy.name} does not say which model it was made from. {remake}")
@@ -98,8 +104,8 @@ def load_onnx_copy(model_path: str | Path) -> Forward:
         net = cv2.dnn.readNetFromONNX(np.frombuffer(data, np.uint8))
     except cv2.error as err:
         raise OnnxCopyError(f"{copy.name} is damaged: OpenCV cannot read it. {remake}") from err
-    forward = _net_forward(net, input_shape)
-    _check_output(forward, input_shape, copy.name, remake)
+    forward = _net_forward(net, declared)
+    _check_output(forward, declared, copy.name, remake)
     return forward
 
 

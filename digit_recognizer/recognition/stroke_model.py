@@ -25,9 +25,8 @@ from typing import Sequence
 import numpy as np
 
 from digit_recognizer.core.catalogue import MODELS_DIR, STROKE_MODEL_FILE, read_metadata
-from digit_recognizer.core.results import ModelError
 from digit_recognizer.recognition.inference import load_onnx_copy
-from digit_recognizer.recognition.pen_paths import pen_paths
+from digit_recognizer.recognition.pen_paths import INPUT_SHAPE, pen_paths
 
 __all__ = ["StrokeModel", "mixed", "stroke_model_path"]
 
@@ -55,13 +54,9 @@ class StrokeModel:
         """Load the ONNX copy of ``path``; raises ``ModelError`` (``OnnxCopyError`` when the
         copy is missing, stale or damaged) or when the model does not read pen paths."""
         self.path = Path(path)
-        self._forward = load_onnx_copy(self.path)
+        self._forward = load_onnx_copy(self.path, INPUT_SHAPE, reads="pen paths")
         self._lock = threading.Lock()  # OpenCV's network is not thread-safe
         self.metadata = read_metadata(self.path)
-        try:
-            self.predict([[np.zeros((2, 2))]])
-        except Exception as err:  # OpenCV raises cv2.error for an input of the wrong shape
-            raise ModelError(f"{self.path.name} does not read pen paths: {err}") from err
 
     @classmethod
     def bundled(cls, models_dir: str | os.PathLike | None = None) -> StrokeModel | None:

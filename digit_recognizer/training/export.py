@@ -70,7 +70,7 @@ def export_onnx(model_path: str | Path, model=None) -> Path:
 def is_up_to_date(model_path: str | Path) -> bool:
     """True if the ONNX copy of ``model_path`` exists, matches it and runs."""
     try:
-        load_onnx_copy(model_path)
+        load_onnx_copy(model_path, input_shape=None)  # a picture or a stroke model
     except OnnxCopyError:
         return False
     return True

@@ -19,7 +19,7 @@ import numpy as np
 import onnx
 import pytest
 
-from digit_recognizer.core.catalogue import BUNDLED_MODELS, MODELS_DIR
+from digit_recognizer.core.catalogue import BUNDLED_MODELS, MODELS_DIR, STROKE_MODEL_FILE
 from digit_recognizer.core.datasets.mnist import load_mnist
 from digit_recognizer.core.results import ModelError
 from digit_recognizer.core.scoring import to_model_input
@@ -238,6 +238,14 @@ def test_predict_runtime_onnx_refuses_a_damaged_copy(models_copy, drawing):
     assert result.returncode == 2
     assert result.stderr.startswith("error: digit_model1.onnx is damaged")
     assert result.stderr.count("\n") == 1
+
+
+def test_the_stroke_model_opened_as_a_picture_model_is_refused_in_one_sentence():
+    # its copy is up to date and returns ten probabilities, but of pen paths, not pictures
+    with pytest.raises(ModelError) as caught:
+        Recognizer.load_onnx(MODELS_DIR / STROKE_MODEL_FILE)
+    assert str(caught.value) == (f"{STROKE_MODEL_FILE} does not read pictures of digits: its "
+                                 "network takes inputs of shape (64, 1, 5), not (28, 28, 1).")
 
 
 # -- export --------------------------------------------------------------------------------------
