@@ -65,8 +65,8 @@ def _outline_dips(ink: np.ndarray, height: float, limit: int) -> list[int]:
     """Columns where the ink's top comes down or its bottom goes up between two higher
     stretches, the deepest first: where two digits' outlines meet."""
     rows, width = ink.shape
-    margin = max(2, round(NARROWEST * height))
-    if width < 2 * margin + 1:
+    inside = _inner_columns(width, height)
+    if not len(inside):
         return []
     inked = ink >= 0.5
     any_ink = inked.any(axis=0)
@@ -77,34 +77,35 @@ def _outline_dips(ink: np.ndarray, height: float, limit: int) -> list[int]:
         left = np.maximum.accumulate(-outline)  # the highest outline so far, from the left
         right = np.maximum.accumulate((-outline)[::-1])[::-1]
         depth = np.maximum(depth, np.minimum(left, right) + outline)
-    inside = np.arange(margin, width - margin)
     dips = [c for c in inside if depth[c] >= DIP * height
             and depth[c] >= depth[c - 1] and depth[c] >= depth[c + 1]]
-    chosen: list[int] = []
-    for column in sorted(dips, key=lambda c: -depth[c]):
-        if all(abs(column - c) >= SEPARATION * height for c in chosen):
-            chosen.append(int(column))
-        if len(chosen) == limit:
-            break
-    return chosen
+    return _apart(sorted(dips, key=lambda c: -depth[c]), height, limit)
 
 
 def _cut_columns(ink: np.ndarray, height: float, limit: int) -> list[int]:
     """The columns of least ink, at least NARROWEST heights from either side, best first."""
-    width = ink.shape[1]
-    margin = max(2, round(NARROWEST * height))
-    if width < 2 * margin + 1:
+    inside = _inner_columns(ink.shape[1], height)
+    if not len(inside):
         return []
     profile = ink.sum(axis=0, dtype=np.float32)
     smooth = max(1, round(0.04 * height)) * 2 + 1  # the pen's wobble is no minimum
     profile = cv2.blur(profile[None, :], (smooth, 1), borderType=cv2.BORDER_REPLICATE)[0]
-    inside = np.arange(margin, width - margin)
     minima = [c for c in inside if profile[c] <= profile[c - 1] and profile[c] <= profile[c + 1]]
-    order = sorted(minima or list(inside), key=lambda c: profile[c])
+    return _apart(sorted(minima or list(inside), key=lambda c: profile[c]), height, limit)
+
+
+def _inner_columns(width: int, height: float) -> np.ndarray:
+    """The columns of a piece ``width`` px wide that a cut may go down: at least NARROWEST
+    digit heights (and 2 px) from either side; none in a piece too narrow for two parts."""
+    margin = max(2, round(NARROWEST * height))
+    return np.arange(margin, width - margin)
+
+
+def _apart(columns: list[int], height: float, limit: int) -> list[int]:
+    """Up to ``limit`` of ``columns`` (best first), each SEPARATION heights from those kept."""
     chosen: list[int] = []
-    apart = SEPARATION * height
-    for column in order:
-        if all(abs(column - c) >= apart for c in chosen):
+    for column in columns:
+        if all(abs(column - c) >= SEPARATION * height for c in chosen):
             chosen.append(int(column))
         if len(chosen) == limit:
             break
@@ -141,10 +142,10 @@ def edge_seams(piece: Piece, height: float) -> list[tuple[str, np.ndarray]]:
     digit heights of that edge (a 1 is narrow), at least NARROWEST from it."""
     ink = piece.ink
     width = ink.shape[1]
-    margin = max(2, round(NARROWEST * height))
-    reach = round(EDGE * height)
-    if width < 2 * margin + 1:
+    inside = _inner_columns(width, height)
+    if not len(inside):
         return []
+    margin, reach = int(inside[0]), round(EDGE * height)
     profile = ink.sum(axis=0, dtype=np.float32)
     band = max(2, round(BAND * height / 2))
     found = []
