@@ -37,6 +37,7 @@ from digit_recognizer.app.personal_model import (
     read_personal,
     set_aside,
 )
+from digit_recognizer.app.taking_back import TakingBack
 from digit_recognizer.app.teaching import fine_tune_command
 from digit_recognizer.app.teaching_view import TeachingHost
 from digit_recognizer.app.window.dialogs import StartFolder, ask_yes_no, return_focus
@@ -63,9 +64,10 @@ class UserFiles:
 
     def __init__(self, window: MainWindow, worker: Worker, answering: Answering,
                  corrections: Path, say: Say, show_error: Callable[[str, str], None],
-                 teaching: PersonalTeaching | None = None, taking_back: Any = None) -> None:
+                 teaching: PersonalTeaching | None = None,
+                 taking_back: TakingBack | None = None) -> None:
         """``teaching``: fine-tunes the personal model after each saved or edited correction;
-        ``taking_back`` (a ``taking_back.TakingBack``): keeps the last teach for Undo."""
+        ``taking_back``: keeps the last teach for Undo."""
         self.window, self.worker, self.answering = window, worker, answering
         self.corrections, self.say, self.show_error = corrections, say, show_error
         self.teaching, self.taking_back = teaching, taking_back
