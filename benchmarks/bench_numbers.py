@@ -25,6 +25,11 @@ Non-digits: the project's non-digit test set (``evaluation.nondigits``: stars, c
 letters, question marks...) written in Number mode, read from its strokes and from its image:
 the share of drawings in which no digit is read (every piece "?", or nothing found).
 
+Pen and size: each validation writer's digit drawn alone on the window's paper with the default
+18 px pen, its ink ``NUMBER_HEIGHTS`` px tall (a number's digits are 75–115 px), and as written
+(a single digit's size), read from its picture as one digit: how much a small digit's ink
+still tells, where the pen fills its loops in.
+
 Latency: ``recognize_number`` on 320 px papers holding 5 digits (written smaller to fit), p50
 over the timed numbers, from strokes and from the image; target p50 <= 30 ms.
 """
@@ -43,10 +48,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # runs from a c
 
 from benchmarks.table import row, run_and_print  # noqa: E402
 from digit_recognizer.core.datasets.errors import DatasetError  # noqa: E402
-from digit_recognizer.core.datasets.unipen import load_unipen, writer_split  # noqa: E402
+from digit_recognizer.core.datasets.unipen import PenDigits, load_unipen, writer_split  # noqa: E402
 from digit_recognizer.core.results import ModelError  # noqa: E402
-from digit_recognizer.core.strokes import render_strokes  # noqa: E402
-from digit_recognizer.core.strokes import DRAWING_SIDE  # noqa: E402
+from digit_recognizer.core.strokes import (  # noqa: E402
+    DEFAULT_PEN,
+    DRAWING_SIDE,
+    PAPER_SIDE,
+    Stroke,
+    render_strokes,
+)
 from digit_recognizer.evaluation.nondigits import nondigit_writings  # noqa: E402
 from digit_recognizer.evaluation.pen_numbers import (  # noqa: E402
     WrittenNumber,
@@ -54,6 +64,10 @@ from digit_recognizer.evaluation.pen_numbers import (  # noqa: E402
     written_smaller,
 )
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError  # noqa: E402
+from digit_recognizer.recognition.preprocess.written import (  # noqa: E402
+    drawn_as_written,
+    place_strokes,
+)
 from digit_recognizer.recognition.recognizer import Recognizer  # noqa: E402
 
 PATHS = ("strokes", "image")
@@ -61,6 +75,7 @@ WHOLE_TARGET = {("both", "strokes"): ">= 97.0", ("both", "image"): ">= 96.0"}
 COUNT_TARGET = "<= 0.5"
 LATENCY_TARGET = "<= 30"
 LATENCY_DIGITS = 5
+NUMBER_HEIGHTS = (75, 95, 115)  # px of ink, pen included: a number's digits on the paper
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -174,6 +189,36 @@ def non_digit_rows(name: str, recognizer: Recognizer, renderings: int) -> list[d
     return rows
 
 
+def drawn_at(strokes: list[np.ndarray], height: float | None) -> np.ndarray:
+    """One digit's strokes on the window's paper with the default pen, its ink ``height`` px
+    tall (None: as written, a single digit's size)."""
+    if height is None:
+        return drawn_as_written(strokes)
+    centre = (PAPER_SIDE / 2, PAPER_SIDE / 2)
+    placed = place_strokes(strokes, height - DEFAULT_PEN, centre)
+    return np.asarray(render_strokes([Stroke(DEFAULT_PEN, [tuple(p) for p in s]) for s in placed],
+                                     PAPER_SIDE))
+
+
+def pen_size_rows(name: str, recognizer: Recognizer, writers: PenDigits) -> list[dict]:
+    """The writers' digits drawn alone at a number's sizes and as written, read as one
+    digit each from the picture: the share read right."""
+    bench = f"{len(writers)} validation digits alone, {DEFAULT_PEN:.0f} px pen"
+    rows = []
+    for height in (*NUMBER_HEIGHTS, None):
+        right = 0
+        for strokes, label in zip(writers.strokes, writers.labels):
+            try:
+                result = recognizer.recognize(drawn_at(strokes, height))
+            except EmptyDrawingError:
+                continue
+            right += not result.not_a_digit and result.digit == label
+        size = "as written" if height is None else f"{height} px tall"
+        rows.append(row(bench, f"{name}, picture: read right, {size}",
+                        100 * right / len(writers), "%"))
+    return rows
+
+
 def latency_rows(name: str, recognizer: Recognizer, numbers: list[WrittenNumber]) -> list[dict]:
     bench = f"latency, {len(numbers)} papers of 320 px with {LATENCY_DIGITS} digits"
     rows = []
@@ -206,6 +251,7 @@ def run(args: argparse.Namespace) -> list[dict]:
         recognizer.recognize_number(images[0])  # the first call pays for warming up
         rows += accuracy_rows(name, recognizer, numbers, images)
         rows += non_digit_rows(name, recognizer, args.non_digit_renderings)
+        rows += pen_size_rows(name, recognizer, writers)
         rows += latency_rows(name, recognizer, timed)
     return rows
 
