@@ -1,6 +1,6 @@
 """Reading numbers as people write them: whole numbers, digits and digit counts, and latency.
 
-    python benchmarks/bench_numbers.py            # 1,000 numbers (about 6 minutes on 2 cores)
+    python benchmarks/bench_numbers.py            # 1,000 numbers (3–6 minutes on 2 cores)
     python benchmarks/bench_numbers.py --quick    # 200 numbers, 50 timed
 
 Numbers of 2–6 digits, each written by one of the pen data's *validation* writers (never a
