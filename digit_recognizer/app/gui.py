@@ -193,6 +193,7 @@ class DigitRecognizerApp:
     def number_mode_changed(self) -> None:
         self.settings.number_mode = self.window.number_mode
         self.remember()
+        self.window.show_mode()
         self.window.canvas.remove_boxes()
         self.answer_again()
 

@@ -141,6 +141,15 @@ def test_a_number_longer_than_the_charts_pages_on_a_click_of_their_caption(app):
     assert str(caption.cget("text")).startswith("Digits 1–6 of 8")
 
 
+def test_the_empty_paper_invites_a_number_in_number_mode_and_a_digit_outside_it(app):
+    canvas = app.window.canvas
+    assert canvas.hint == "Write a number here"
+    app.window.toolbar.toggle_number_mode()  # Ctrl+N
+    assert canvas.hint == "Draw a digit here"
+    app.window.toolbar.toggle_number_mode()
+    assert canvas.hint == "Write a number here"
+
+
 def test_f1_says_how_to_write_a_number(app):
     rows = dict(app_shortcut_rows(app))
     assert "Numbers" in rows and "decimal point" in " ".join(a for _, a in app_shortcut_rows(app))

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageTk
 
 from digit_recognizer.app.window.widgets import ACCENT, BOX_COLOUR, INK, PAPER, WARN
+from digit_recognizer.app.window.wording import DIGIT_HINT
 from digit_recognizer.core.strokes import Stroke
 
 __all__ = ["DrawingCanvas", "Drawing", "CHANGES"]
@@ -44,7 +45,7 @@ class DrawingCanvas(tk.Canvas):
     """A canvas that records strokes with undo/redo and shows an opened image."""
 
     def __init__(self, parent: tk.Misc, side: int, *, brush: Callable[[], float],
-                 on_change: Callable[[str], None], hint: str = "Draw a digit here",
+                 on_change: Callable[[str], None], hint: str = DIGIT_HINT,
                  font: object = None) -> None:
         """``brush()`` gives the pen width in fractions of the side when a stroke starts."""
         super().__init__(parent, width=side, height=side, background=PAPER, cursor="pencil",
@@ -213,6 +214,14 @@ class DrawingCanvas(tk.Canvas):
         self._redraw()
         self.on_change(kind)
         return True
+
+    @property
+    def hint(self) -> str:
+        """What the empty paper says (it says nothing once drawn on)."""
+        return str(self.itemcget(self._hint, "text"))
+
+    def set_hint(self, text: str) -> None:
+        self.itemconfigure(self._hint, text=text)
 
     def _redraw(self) -> None:
         """Draw the current state from scratch at the current size."""

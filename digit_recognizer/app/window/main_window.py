@@ -29,6 +29,7 @@ from digit_recognizer.app.window.model_menu import ModelMenu
 from digit_recognizer.app.window.status_bar import StatusBar
 from digit_recognizer.app.window.toolbar import TeachBar, Toolbar, ToolbarChanges
 from digit_recognizer.app.window.widgets import style_background
+from digit_recognizer.app.window.wording import DIGIT_HINT, NUMBER_HINT
 from digit_recognizer.core.strokes import PAPER_SIDE
 
 __all__ = ["MainWindow", "MIN_CANVAS", "FILE_MENU", "HELP_MENU", "geometry_option"]
@@ -76,6 +77,7 @@ class MainWindow:
         self.toolbar = Toolbar(main, changes, brush=brush, number_mode=number_mode, live=live,
                                scale=self.scale)
         self.toolbar.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(10, 0))
+        self.show_mode()
         self.teach_bar = TeachBar(main)
         self.teach_bar.grid(row=2, column=0, columnspan=2, sticky="ew", pady=(8, 0))
         self.status = StatusBar(root, self.scale, undo=self.undo)
@@ -154,6 +156,10 @@ class MainWindow:
     @property
     def number_mode(self) -> bool:
         return bool(self.toolbar.number_var.get())
+
+    def show_mode(self) -> None:
+        """The empty paper invites what the mode reads: a digit, or a number."""
+        self.canvas.set_hint(NUMBER_HINT if self.number_mode else DIGIT_HINT)
 
     @property
     def live(self) -> bool:

@@ -6,11 +6,13 @@ same thing the same way.
 
 from __future__ import annotations
 
-__all__ = ["DRAW_FIRST", "NO_MODEL", "plural"]
+__all__ = ["DRAW_FIRST", "NO_MODEL", "DIGIT_HINT", "NUMBER_HINT", "plural"]
 
 # Status messages that both the workers' jobs and the window's parts give.
 DRAW_FIRST = "Draw a digit first."
 NO_MODEL = "No model loaded: choose one in the Model menu."
+# What the empty paper invites, in each mode.
+DIGIT_HINT, NUMBER_HINT = "Draw a digit here", "Write a number here"
 
 
 def plural(count: int, noun: str) -> str:
