@@ -54,7 +54,6 @@ from digit_recognizer.core.strokes import (  # noqa: E402
     DEFAULT_PEN,
     DRAWING_SIDE,
     PAPER_SIDE,
-    Stroke,
     render_strokes,
 )
 from digit_recognizer.evaluation.nondigits import nondigit_writings  # noqa: E402
@@ -65,6 +64,7 @@ from digit_recognizer.evaluation.pen_numbers import (  # noqa: E402
 )
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError  # noqa: E402
 from digit_recognizer.recognition.preprocess.written import (  # noqa: E402
+    draw_paths,
     drawn_as_written,
     place_strokes,
 )
@@ -195,9 +195,8 @@ def drawn_at(strokes: list[np.ndarray], height: float | None) -> np.ndarray:
     if height is None:
         return drawn_as_written(strokes)
     centre = (PAPER_SIDE / 2, PAPER_SIDE / 2)
-    placed = place_strokes(strokes, height - DEFAULT_PEN, centre)
-    return np.asarray(render_strokes([Stroke(DEFAULT_PEN, [tuple(p) for p in s]) for s in placed],
-                                     PAPER_SIDE))
+    return draw_paths(place_strokes(strokes, height - DEFAULT_PEN, centre), DEFAULT_PEN,
+                      PAPER_SIDE)
 
 
 def pen_size_rows(name: str, recognizer: Recognizer, writers: PenDigits) -> list[dict]:

@@ -34,7 +34,6 @@ from digit_recognizer.recognition.pen_paths import INPUT_SHAPE, pen_paths
 from digit_recognizer.recognition.recognizer import Recognizer
 from digit_recognizer.recognition.stroke_model import mixed, stroke_model_path
 from digit_recognizer.training.data.outliers import FAMILIES as NON_DIGITS
-from digit_recognizer.recognition.preprocess.written import place_strokes
 from digit_recognizer.training.data.pen_drawing import pen_images, varied
 from digit_recognizer.training.environment import library_versions
 from digit_recognizer.training.run_files import export_copy, save_model
@@ -90,8 +89,7 @@ def path_data(pen: PenDigits, copies: int, rng: np.random.Generator | None
     ``rng`` is None. float32 (M, *INPUT_SHAPE) and uint8 (M,) labels."""
     if rng is None:
         return pen_paths(pen.strokes), pen.labels
-    digits = [varied(place_strokes(strokes, 1.0, (0, 0)), rng)
-              for _ in range(copies) for strokes in pen.strokes]
+    digits = [varied(strokes, rng) for _ in range(copies) for strokes in pen.strokes]
     return pen_paths(digits), np.tile(pen.labels, copies)
 
 
@@ -102,7 +100,7 @@ def non_digit_paths(count: int, rng: np.random.Generator) -> np.ndarray:
     while len(shapes) < count:
         shape = NON_DIGITS[rng.integers(len(NON_DIGITS))](rng)
         if not isinstance(shape, str):
-            shapes.append(varied(place_strokes(shape, 1.0, (0, 0)), rng))
+            shapes.append(varied(shape, rng))
     return pen_paths(shapes)
 
 

@@ -18,7 +18,8 @@ import numpy as np
 from digit_recognizer.core.strokes import DEFAULT_PEN, PAPER_SIDE, Stroke, render_strokes
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist
 
-__all__ = ["WRITTEN_SHARE", "place_strokes", "drawn_as_written", "strokes_to_mnist"]
+__all__ = ["WRITTEN_SHARE", "place_strokes", "draw_paths", "drawn_as_written",
+           "strokes_to_mnist"]
 
 WRITTEN_SHARE = 0.6  # a digit's longer side, as a share of the paper, when drawn as written
 
@@ -33,12 +34,19 @@ def place_strokes(strokes: Sequence[np.ndarray], size: float, centre: tuple[floa
     return [(s - middle) * scale + np.asarray(centre, np.float32) for s in strokes]
 
 
+def draw_paths(paths: Sequence[np.ndarray], pen: float, size: int | tuple[int, int]
+               ) -> np.ndarray:
+    """Pen paths ((K, 2) arrays in pixels) drawn with a ``pen`` px brush on a paper of
+    ``size`` (``strokes.render_strokes``): uint8, dark ink on white."""
+    return np.asarray(render_strokes([Stroke(pen, [tuple(p) for p in s]) for s in paths], size))
+
+
 def drawn_as_written(strokes: Sequence[np.ndarray], side: int = PAPER_SIDE) -> np.ndarray:
     """One digit's strokes ((K, 2) arrays, any units) on a ``side``-px paper, as written:
     uint8, dark ink on white."""
     placed = place_strokes(strokes, WRITTEN_SHARE * side, (side / 2, side / 2))
     pen = DEFAULT_PEN * side / PAPER_SIDE  # pen widths are in pixels of the default paper
-    return np.asarray(render_strokes([Stroke(pen, [tuple(p) for p in s]) for s in placed], side))
+    return draw_paths(placed, pen, side)
 
 
 def strokes_to_mnist(strokes: Sequence[np.ndarray]) -> np.ndarray:

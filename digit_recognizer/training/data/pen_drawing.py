@@ -25,10 +25,14 @@ import cv2
 import numpy as np
 
 from digit_recognizer.core.datasets.unipen import PenDigits
-from digit_recognizer.core.strokes import PAPER_SIDE, Stroke, render_strokes
+from digit_recognizer.core.strokes import PAPER_SIDE
 from digit_recognizer.recognition.preprocess.canvas import canvas_to_mnist_uint8
 from digit_recognizer.recognition.preprocess.errors import EmptyDrawingError
-from digit_recognizer.recognition.preprocess.written import drawn_as_written, place_strokes
+from digit_recognizer.recognition.preprocess.written import (
+    draw_paths,
+    drawn_as_written,
+    place_strokes,
+)
 from digit_recognizer.training.data.writer import wobble
 
 __all__ = ["draw_pen_digit", "draw_pen_digits", "pen_images", "varied"]
@@ -39,7 +43,9 @@ CHUNK = 500  # digits per worker task
 
 
 def varied(strokes: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
-    """``strokes`` (in a box of height about 1) slanted, turned, reshaped and drifting."""
+    """``strokes`` (any units) placed in a box 1 across at the origin, then slanted, turned,
+    reshaped and drifting (the jitter and the wobble are in units of that box)."""
+    strokes = place_strokes(strokes, 1.0, (0, 0))
     slant = np.tan(np.radians(rng.uniform(-15, 15)))
     turn = np.radians(rng.uniform(-10, 10))
     aspect = np.exp(rng.uniform(np.log(0.75), np.log(1.33)))
@@ -66,9 +72,9 @@ def draw_pen_digit(strokes: list[np.ndarray], rng: np.random.Generator | None = 
     size = rng.uniform(*SIZES) * side
     room = (side - size) / 2
     centre = tuple(side / 2 + rng.uniform(-room, room, 2) * 0.8)
-    placed = place_strokes(varied(place_strokes(strokes, 1.0, (0, 0)), rng), size, centre)
+    placed = place_strokes(varied(strokes, rng), size, centre)
     pen = np.exp(rng.uniform(*np.log(PENS))) * side / PAPER_SIDE  # in pixels of the default paper
-    return np.asarray(render_strokes([Stroke(pen, [tuple(p) for p in s]) for s in placed], side))
+    return draw_paths(placed, pen, side)
 
 
 def draw_pen_digits(pen: PenDigits, rng: np.random.Generator | None = None
