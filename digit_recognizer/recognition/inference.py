@@ -53,7 +53,7 @@ def file_sha256(path: str | Path) -> str:
 def read_onnx_metadata(data: bytes) -> dict[str, str] | None:
     """The ``metadata_props`` of a serialised ONNX model, or None if it cannot be parsed."""
     model = _parsed(data)
-    return None if model is None else {prop.key: prop.value for prop in model.metadata_props}
+    return None if model is None else _metadata(model)
 
 
 def _parsed(data: bytes) -> onnx.ModelProto | None:
@@ -61,6 +61,10 @@ def _parsed(data: bytes) -> onnx.ModelProto | None:
         return onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError):
         return None
+
+
+def _metadata(model: onnx.ModelProto) -> dict[str, str]:
+    return {prop.key: prop.value for prop in model.metadata_props}
 
 
 def _input_shape(model: onnx.ModelProto) -> tuple[int, ...]:
@@ -89,7 +93,7 @@ def load_onnx_copy(model_path: str | Path, input_shape: tuple[int, ...] | None =
     model = _parsed(data)
     if model is None:
         raise OnnxCopyError(f"{copy.name} is damaged: it is not a readable ONNX model. {remake}")
-    metadata = {prop.key: prop.value for prop in model.metadata_props}
+    metadata = _metadata(model)
     declared = _input_shape(model)
     if input_shape is not None and declared not in (input_shape, input_shape[:-1]):
         raise ModelError(f"{model_path.name} does not read {reads}: its network takes inputs "
