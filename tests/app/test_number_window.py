@@ -125,6 +125,34 @@ def test_undo_takes_back_the_last_stroke_and_regroups(app):
     assert shown(app) == "3" and boxes(app) == 1
 
 
+def test_the_boxes_follow_the_paper_when_it_grows(app):
+    draw(app, write("72").fractions())
+    settle(app)
+    canvas = app.window.canvas
+    frames = [i for i in canvas.find_withtag("box") if canvas.type(i) == "rectangle"]
+    before = [canvas.coords(i) for i in frames]
+    side = canvas.side
+    canvas.resize(2 * side)  # the window made larger
+    frames = [i for i in canvas.find_withtag("box") if canvas.type(i) == "rectangle"]
+    assert shown(app) == "72" and len(frames) == 2
+    for old, new in zip(before, [canvas.coords(i) for i in frames]):
+        # the 4 px margin around each box stays 4 px: the box itself doubles
+        assert new == pytest.approx([2 * (c + 4) - 4 if k < 2 else 2 * (c - 4) + 4
+                                     for k, c in enumerate(old)])
+    canvas.resize(side)
+    draw(app, [[(0.9, 0.9), (0.92, 0.92)]])  # a new stroke: the old boxes go
+    assert boxes(app) == 0
+
+
+def test_a_digits_label_stays_on_the_paper_when_written_against_its_top(app):
+    draw(app, write("7", margin=2.0).fractions())  # the 7's bar at the paper's top edge
+    settle(app)
+    canvas = app.window.canvas
+    labels = canvas.find_withtag("pick")
+    assert shown(app) == "7" and len(labels) == 1
+    assert canvas.bbox(labels[0])[1] >= 0
+
+
 def test_a_number_longer_than_the_charts_pages_on_a_click_of_their_caption(app):
     draw(app, write("31415926", height=40).fractions())
     settle(app)

@@ -60,6 +60,10 @@ class DrawingCanvas(tk.Canvas):
         self._photo: ImageTk.PhotoImage | None = None
         self._hint = self.create_text(side / 2, side / 2, fill="#b0b0b0", text=hint, font=font)
         self.pick: Callable[[int], object] | None = None  # told of a click on digit i's box
+        # the boxes shown (boxes, the shape they are in, font) and the digit marked: drawn
+        # again when the paper changes size, until the drawing changes
+        self._boxes: tuple[list, tuple[int, ...], object] | None = None
+        self._chosen: int | None = None
         self.tag_bind("pick", "<Enter>", lambda _event: self.configure(cursor="hand2"))
         self.tag_bind("pick", "<Leave>", lambda _event: self.configure(cursor="pencil"))
         self.bind("<ButtonPress-1>", self._on_press)
@@ -113,7 +117,11 @@ class DrawingCanvas(tk.Canvas):
             return
         self.side = side
         self.configure(width=side, height=side)
+        shown, chosen = self._boxes, self._chosen
         self._redraw()
+        if shown is not None:
+            self._draw_boxes(*shown)
+            self.mark_box(chosen)
 
     # -- number mode: boxes around the digits found --------------------------------------------
 
@@ -126,18 +134,27 @@ class DrawingCanvas(tk.Canvas):
         (a 4's second, a 5's bar) and a decimal point begin there.
         """
         self.remove_boxes()
+        # boxes read from strokes are in the paper's pixels at its size now
+        self._draw_boxes(list(boxes), image_shape or (self.side, self.side), font)
+
+    def _draw_boxes(self, boxes: list, image_shape: tuple[int, ...], font: object) -> None:
+        self._boxes = (boxes, image_shape, font)
         factor, dx, dy = self._image_to_canvas(image_shape)
         for index, ((x, y, w, h), label, sure) in enumerate(boxes):
             x, y, w, h = x * factor + dx, y * factor + dy, w * factor, h * factor
             colour, tags = BOX_COLOUR if sure else WARN, ("box", f"digit{index}")
             self.create_rectangle(x - 4, y - 4, x + w + 4, y + h + 4, outline=colour, width=2,
                                   dash=(4, 2), tags=tags)
-            self.create_text(x - 2, y - 6, anchor="sw", text=label, fill=colour, font=font,
-                             tags=(*tags, "pick"))
+            text = self.create_text(x - 2, y - 6, anchor="sw", text=label, fill=colour,
+                                    font=font, tags=(*tags, "pick"))
+            top = self.bbox(text)[1]
+            if top < 0:  # a digit written against the paper's top: its label stays on it
+                self.move(text, 0, -top)
 
     def mark_box(self, index: int | None) -> None:
         """Frame digit ``index``'s box once more, solid, in the accent colour: the digit being
         corrected (None: no digit)."""
+        self._chosen = index
         self.delete("chosen")
         frames = [item for item in self.find_withtag(f"digit{index}")
                   if self.type(item) == "rectangle"]
@@ -155,13 +172,12 @@ class DrawingCanvas(tk.Canvas):
         return None
 
     def remove_boxes(self) -> None:
+        self._boxes, self._chosen = None, None
         self.delete("box", "chosen")
         self.configure(cursor="pencil")
 
-    def _image_to_canvas(self, shape: tuple[int, ...] | None) -> tuple[float, float, float]:
+    def _image_to_canvas(self, shape: tuple[int, ...]) -> tuple[float, float, float]:
         """(factor, dx, dy) from the recognised image's pixels to the canvas's."""
-        if shape is None:  # strokes: rendered at the canvas's own size
-            return 1.0, 0.0, 0.0
         h, w = shape[:2]
         factor = min(self.side / w, self.side / h)
         return factor, (self.side - w * factor) / 2, (self.side - h * factor) / 2
@@ -225,7 +241,8 @@ class DrawingCanvas(tk.Canvas):
 
     def _redraw(self) -> None:
         """Draw the current state from scratch at the current size."""
-        self.delete("stroke", "photo", "box", "chosen")
+        self.delete("stroke", "photo")
+        self.remove_boxes()  # they framed the drawing before this change
         self._photo = None
         if self.drawing.image is not None and self.drawing.preview is not None:
             self._photo = ImageTk.PhotoImage(_fitted(self.drawing.preview, self.side))
